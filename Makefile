@@ -1,0 +1,52 @@
+# The two commands of the README: `make run` and `make test`. Each sets itself up on a fresh
+# Debian machine that has only Python 3.11 and make.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# HOME_CREDIT_DIR points the product at real Kaggle files; unset, the generated demo data is used.
+DEMO_DIR := data/demo
+DEMO_CLIENTS ?= 20000
+DEMO_TEST_CLIENTS ?= 3000
+SEED ?= 42
+DATA_DIR := $(if $(HOME_CREDIT_DIR),$(HOME_CREDIT_DIR),$(DEMO_DIR))
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test venv test-venv browser demo-data summary clean
+
+run: venv demo-data summary
+
+test: test-venv browser
+	$(PY) -m pytest -q
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.installed
+test-venv: $(VENV)/.test-installed
+
+# Browser tests drive Debian's Chromium through chromedriver (dash[testing]).
+browser:
+	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# Generated only when no real data is configured and the demo folder is not complete yet.
+demo-data: venv
+ifeq ($(HOME_CREDIT_DIR),)
+	@[ -f $(DEMO_DIR)/.complete ] || { \
+	  $(PY) -m data.generate --clients $(DEMO_CLIENTS) --test-clients $(DEMO_TEST_CLIENTS) \
+	    --seed $(SEED) --out $(DEMO_DIR) && touch $(DEMO_DIR)/.complete; }
+endif
+
+summary: venv
+	$(PY) -m data.load --data-dir $(DATA_DIR)
+
+clean:
+	rm -rf $(DEMO_DIR) artifacts mlflow.db reports
