@@ -1,0 +1,156 @@
+"""A trained model on disk: the CatBoost file plus the metadata that says how to use it.
+
+The metadata, not code constants, tells the running product which features, threshold
+and cost weights the model was trained with; loading refuses anything that does not
+fit, so a stale or foreign model never scores a client silently.
+
+Layout::
+
+    MODEL_DIR/
+      CURRENT                     the version served by default
+      <version>/model.cbm         CatBoost's own format
+      <version>/metadata.json     see ModelMetadata
+      <version>/*.json|parquet    optional extras (global explanation, reference sample)
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import MISSING, asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import catboost
+from catboost import CatBoostClassifier
+
+MODEL_FILE = "model.cbm"
+METADATA_FILE = "metadata.json"
+CURRENT_FILE = "CURRENT"
+FORMAT_VERSION = 1
+
+
+class ArtifactError(RuntimeError):
+    """A model artifact that cannot be used, with the reason in plain words."""
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    version: str
+    created_at: str
+    data_fingerprint: str
+    features: list[str]
+    dtypes: dict[str, str]
+    categorical_features: list[str]
+    threshold: float
+    cost_weights: dict[str, float]
+    cv_metrics: dict[str, Any]
+    params: dict[str, Any]
+    library_versions: dict[str, str]
+    include_children: bool = True
+    data_dir: str = ""
+    format_version: int = FORMAT_VERSION
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "ModelMetadata":
+        known = set(cls.__dataclass_fields__)
+        missing = sorted(k for k, f in cls.__dataclass_fields__.items()
+                         if k not in raw and f.default is MISSING and f.default_factory is MISSING)
+        if missing:
+            raise ArtifactError(f"metadata lacks {', '.join(missing)}")
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Artifact:
+    model: CatBoostClassifier
+    metadata: ModelMetadata
+    path: Path
+
+    def extra(self, name: str) -> Path:
+        """Path of an optional file stored beside the model (may not exist)."""
+        return self.path / name
+
+
+def _major(version: str) -> str:
+    return version.split(".")[0]
+
+
+def save_artifact(model: CatBoostClassifier, metadata: ModelMetadata, root: Path,
+                  extras: dict[str, bytes] | None = None, make_current: bool = True) -> Path:
+    """Write a new version folder atomically, then point CURRENT at it."""
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / metadata.version
+    if final.exists():
+        raise ArtifactError(f"model version {metadata.version} already exists in {root}")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{metadata.version}.", dir=root))
+    model.save_model(str(tmp / MODEL_FILE))
+    (tmp / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+    for name, content in (extras or {}).items():
+        (tmp / name).write_bytes(content)
+    tmp.rename(final)
+    if make_current:
+        pointer = root / f".{CURRENT_FILE}.tmp"
+        pointer.write_text(metadata.version + "\n", encoding="utf-8")
+        os.replace(pointer, root / CURRENT_FILE)
+    return final
+
+
+def resolve_version_dir(path: Path) -> Path:
+    """``path`` itself if it holds a model, else the version its CURRENT file names."""
+    if (path / METADATA_FILE).exists() or (path / MODEL_FILE).exists():
+        return path
+    if not path.exists():
+        raise ArtifactError(f"no model at {path}: train one with `python -m model.train`")
+    current = path / CURRENT_FILE
+    if not current.exists():
+        raise ArtifactError(f"no model at {path}: it has no {CURRENT_FILE} file and no {MODEL_FILE}")
+    version = current.read_text(encoding="utf-8").strip()
+    if not version or "/" in version or version.startswith("."):
+        raise ArtifactError(f"{current} names no valid version: {version!r}")
+    return path / version
+
+
+def load_artifact(path: str | Path, expected_features: list[str] | None = None) -> Artifact:
+    """Load and check a model; refuse a missing, corrupt or incompatible one with ArtifactError."""
+    vdir = resolve_version_dir(Path(path))
+    meta_path, model_path = vdir / METADATA_FILE, vdir / MODEL_FILE
+    for p in (meta_path, model_path):
+        if not p.exists():
+            raise ArtifactError(f"incomplete model at {vdir}: {p.name} is missing")
+    try:
+        raw = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"corrupt {meta_path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ArtifactError(f"corrupt {meta_path}: not a JSON object")
+    try:
+        metadata = ModelMetadata.from_dict(raw)
+    except TypeError as exc:
+        raise ArtifactError(f"corrupt {meta_path}: {exc}") from None
+    if metadata.format_version != FORMAT_VERSION:
+        raise ArtifactError(f"{vdir} uses artifact format {metadata.format_version}; "
+                            f"this product reads format {FORMAT_VERSION}: retrain the model")
+    trained_with = metadata.library_versions.get("catboost", "")
+    if _major(trained_with) != _major(catboost.__version__):
+        raise ArtifactError(f"{vdir} was trained with CatBoost {trained_with or 'unknown'}, "
+                            f"this product runs CatBoost {catboost.__version__}: retrain the model")
+    model = CatBoostClassifier()
+    try:
+        model.load_model(str(model_path))
+    except Exception as exc:  # CatBoostError and friends: the file is not a model
+        raise ArtifactError(f"corrupt model file {model_path}: {str(exc).splitlines()[0]}") from None
+    if list(model.feature_names_) != list(metadata.features):
+        raise ArtifactError(f"{model_path} and {meta_path.name} disagree on the features")
+    if expected_features is not None and list(expected_features) != list(metadata.features):
+        extra = sorted(set(metadata.features) - set(expected_features))[:5]
+        lacking = sorted(set(expected_features) - set(metadata.features))[:5]
+        raise ArtifactError(
+            f"{vdir} does not match this product's features "
+            f"(model only: {extra or 'none'}; product only: {lacking or 'none'}"
+            f"{'; same names, other order' if not extra and not lacking else ''}): retrain the model")
+    return Artifact(model=model, metadata=metadata, path=vdir)
