@@ -1,0 +1,124 @@
+"""Why a client got its score: SHAP contributions, mapped onto the probability shown.
+
+CatBoost's exact TreeSHAP gives contributions in log-odds that add up to the model's
+raw score: ``base + Σ φᵢ = f(x)`` and ``p = σ(f(x))``. People read probabilities, so
+each contribution is rescaled by the same factor ``(σ(f) − σ(base)) / (f − base)``:
+the bars keep their sign and relative size and add up *exactly* to
+``p − σ(base)``, so the waterfall ends at the probability displayed. (When
+``f = base`` the factor is the slope of σ at that point.)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, EFstrType
+
+from model.estimator import make_pool
+
+#: Name of the bar that groups the factors left out of the top N.
+OTHER = "__other__"
+
+
+def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class Contribution:
+    feature: str
+    value: Any              # the client's feature value (NaN when missing)
+    log_odds: float
+    probability: float      # share of (p − base probability), in probability points
+
+
+@dataclass(frozen=True)
+class Explanation:
+    base_log_odds: float
+    raw_score: float
+    contributions: tuple[Contribution, ...]    # every feature, largest |effect| first
+
+    @property
+    def base_probability(self) -> float:
+        return float(sigmoid(self.base_log_odds))
+
+    @property
+    def probability(self) -> float:
+        return float(sigmoid(self.raw_score))
+
+    def top(self, n: int = 10) -> list[Contribution]:
+        """The n largest contributions plus one bar for all others (omitted when empty)."""
+        head = list(self.contributions[:n])
+        rest = self.contributions[n:]
+        if rest:
+            head.append(Contribution(OTHER, None, float(sum(c.log_odds for c in rest)),
+                                     float(sum(c.probability for c in rest))))
+        return head
+
+    def raising(self, n: int = 3) -> list[Contribution]:
+        return [c for c in self.contributions if c.log_odds > 0][:n]
+
+    def lowering(self, n: int = 3) -> list[Contribution]:
+        return [c for c in self.contributions if c.log_odds < 0][:n]
+
+
+def probability_scale(base: float, raw: float) -> float:
+    """Factor turning log-odds contributions into probability points (see module doc)."""
+    if abs(raw - base) < 1e-12:
+        s = float(sigmoid(base))
+        return s * (1 - s)
+    return float((sigmoid(raw) - sigmoid(base)) / (raw - base))
+
+
+def shap_matrix(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str]) -> np.ndarray:
+    """Exact TreeSHAP in log-odds: one row per client, last column the base value."""
+    return np.asarray(model.get_feature_importance(make_pool(X, cat_features), type=EFstrType.ShapValues,
+                                                   thread_count=1))
+
+
+def explanation_from_shap(row: np.ndarray, features: Sequence[str], values: Sequence[Any]) -> Explanation:
+    """Build an Explanation from one row of :func:`shap_matrix`."""
+    phi, base = row[:-1].astype(np.float64), float(row[-1])
+    raw = base + float(phi.sum())
+    scale = probability_scale(base, raw)
+    order = np.argsort(-np.abs(phi), kind="mergesort")
+    contributions = tuple(Contribution(features[i], values[i], float(phi[i]), float(phi[i] * scale))
+                          for i in order)
+    return Explanation(base, raw, contributions)
+
+
+def explain(model: CatBoostClassifier, x: pd.DataFrame, cat_features: list[str]) -> Explanation:
+    """Explanation of a one-row feature frame."""
+    if len(x) != 1:
+        raise ValueError(f"explain takes one client, got {len(x)} rows")
+    row = shap_matrix(model, x, cat_features)[0]
+    return explanation_from_shap(row, list(x.columns), list(x.iloc[0].to_numpy()))
+
+
+def global_importance(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str],
+                      top_dependence: int = 15, max_points: int = 500, seed: int = 0) -> dict[str, Any]:
+    """Mean |SHAP| per feature over a reference sample, and dependence data for the top features.
+
+    Computed once at training time and stored with the artifact, so the dashboard never
+    recomputes it.
+    """
+    shap = shap_matrix(model, X, cat_features)
+    phi = shap[:, :-1]
+    mean_abs = np.abs(phi).mean(axis=0)
+    order = np.argsort(-mean_abs, kind="mergesort")
+    rng = np.random.default_rng(seed)
+    points = rng.choice(len(X), size=min(max_points, len(X)), replace=False)
+    dependence = {}
+    for i in order[:top_dependence]:
+        name = X.columns[i]
+        col = X[name].iloc[points]
+        values = [None if pd.isna(v) else (v if isinstance(v, str) else float(v)) for v in col.astype(object)]
+        dependence[name] = {"value": values, "contribution": [float(v) for v in phi[points, i]]}
+    return {
+        "n_reference": int(len(X)),
+        "base_log_odds": float(shap[0, -1]),
+        "importance": [{"feature": X.columns[i], "mean_abs_shap": float(mean_abs[i])} for i in order],
+        "dependence": dependence,
+    }
