@@ -332,7 +332,7 @@ def _to_int(values: np.ndarray, column: str, file: str) -> np.ndarray:
         finite = np.isfinite(values)
         fractional = ~finite | (values != np.floor(np.where(finite, values, 0)))
         if fractional.any():
-            raise DataError(file, f"non-integral value {values[np.argmax(fractional)]!r}", column, _rows(fractional))
+            raise DataError(file, f"non-integral value {float(values[np.argmax(fractional)])!r}", column, _rows(fractional))
         if len(values) and np.abs(values).max() >= _INT64_LIMIT:
             too_big = np.abs(values) >= _INT64_LIMIT
             raise DataError(file, "value too large for an integer column", column, _rows(too_big))
