@@ -1,0 +1,703 @@
+"""Generate realistic demo Home Credit tables (all eight Kaggle files) from aggregate statistics.
+
+    python -m data.generate --clients 20000 --test-clients 3000 --seed 42 --out data/demo [--format csv|parquet]
+
+How it works (details and tolerances in ``docs/demo-data.md``):
+
+* Columns, order and kinds come from ``data.schema``; marginals (201 quantiles or discrete
+  value frequencies, category frequencies, missing rates, sentinel rates) and the Gaussian
+  copula's correlation matrix come from ``data/reference_stats.json``, which
+  ``tools/derive_reference.py`` computes from the real sample (aggregates only, no rows).
+* Each table's numeric columns are drawn as correlated normals (the copula), mapped through
+  the real inverse CDF, so each marginal matches the real one and the rank correlations too.
+* Every client has two hidden risk factors: ``r_app`` shapes application columns (EXT_SOURCE_*,
+  age, employment), ``r_child`` only the child tables (bureau overdue amounts, bureau_balance
+  STATUS 1-5, late and short instalments, refused applications, card utilisation, DPD).
+  TARGET is drawn from a logistic model of both, calibrated to Kaggle's 8.07 % default rate.
+* Child rows are fully vectorised: per-parent counts (negative binomial, Kaggle's means and
+  share of clients without rows), ``np.repeat`` for parent keys, a cumsum trick for the
+  position inside each parent (months, instalment numbers).
+* Every table gets its own random stream (``SeedSequence.spawn``), so output is deterministic.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from scipy.optimize import brentq
+from scipy.special import expit, ndtr, ndtri
+
+from data.schema import DAYS_SENTINEL, KAGGLE_DEFAULT_RATE, KAGGLE_ROWS, TABLES
+
+REFERENCE_PATH = Path(__file__).with_name("reference_stats.json")
+FORMATS = ("csv", "parquet")
+TABLE_ORDER = tuple(TABLES)
+MONTH = 30.4375
+
+# ---- the hidden risk ---------------------------------------------------------------------
+#: logit(P(default)) = alpha + BETA_APP * r_app + BETA_CHILD * r_child (alpha calibrated)
+BETA_APP = 1.05
+BETA_CHILD = 0.85
+#: Child tables see s = CHILD_MIX_CHILD * r_child + CHILD_MIX_APP * r_app (normalised).
+CHILD_MIX_CHILD, CHILD_MIX_APP = 0.9, 0.35
+#: How strongly application columns load on r_app (signed weight in the copula's normal space).
+APP_LOADINGS = {"EXT_SOURCE_1": -0.55, "EXT_SOURCE_2": -0.55, "EXT_SOURCE_3": -0.6,
+                "DAYS_BIRTH": 0.2, "DAYS_EMPLOYED": 0.15, "REGION_RATING_CLIENT": 0.1,
+                "REGION_RATING_CLIENT_W_CITY": 0.1, "DEF_30_CNT_SOCIAL_CIRCLE": 0.1}
+BUREAU_LOADINGS = {"CREDIT_DAY_OVERDUE": 0.7, "AMT_CREDIT_SUM_OVERDUE": 0.7, "AMT_CREDIT_MAX_OVERDUE": 0.55,
+                   "AMT_CREDIT_SUM_DEBT": 0.3, "CNT_CREDIT_PROLONG": 0.3}
+POS_LOADINGS = {"SK_DPD": 0.65, "SK_DPD_DEF": 0.7}
+CC_LOADINGS = {"AMT_BALANCE": 0.55, "AMT_RECEIVABLE_PRINCIPAL": 0.55, "AMT_RECIVABLE": 0.55,
+               "AMT_TOTAL_RECEIVABLE": 0.55, "AMT_INST_MIN_REGULARITY": 0.4, "SK_DPD": 0.6, "SK_DPD_DEF": 0.6}
+#: Logistic slopes on s for per-row child events (late instalment, underpayment, late bureau month).
+LATE_SLOPE, UNDERPAID_SLOPE, BB_LATE_SLOPE, REFUSED_WEIGHT = 1.3, 1.2, 1.4, 0.5
+#: Recent applications are more often refused or cancelled (approved ones are older, as in Kaggle).
+RECENCY_WEIGHT = 0.5
+
+_REF: dict | None = None
+
+
+def reference() -> dict:
+    """The aggregate statistics of the real sample (``data/reference_stats.json``)."""
+    global _REF
+    if _REF is None:
+        _REF = json.loads(REFERENCE_PATH.read_text())
+    return _REF
+
+
+# ---- small vectorised helpers ------------------------------------------------------------
+def _inverse_cdf(spec: dict, u: np.ndarray) -> np.ndarray:
+    """Map uniforms through the stored real marginal (quantiles, or discrete frequencies)."""
+    if "quantiles" in spec:
+        q = np.asarray(spec["quantiles"])
+        x = np.interp(u, np.linspace(0.0, 1.0, q.size), q)
+        return np.round(x, 0 if spec["kind"] == "int" else spec.get("decimals", 6))
+    cum = np.cumsum(spec["probs"])
+    idx = np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), len(cum) - 1)
+    return np.asarray(spec["values"], dtype=float)[idx]
+
+
+def _categorical(spec: dict, n: int, rng: np.random.Generator, u: np.ndarray | None = None,
+                 exclude: tuple[str, ...] = ()) -> np.ndarray:
+    """Codes (int16) into spec['levels'] drawn with the real frequencies (minus ``exclude``)."""
+    probs = np.array([0.0 if lv in exclude else p for lv, p in zip(spec["levels"], spec["probs"])])
+    cum = np.cumsum(probs)
+    u = rng.random(n) if u is None else u
+    return np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), len(cum) - 1).astype(np.int16)
+
+
+def _nb_counts(n: int, mean: float, zero_share: float | None, rng: np.random.Generator,
+               scale: np.ndarray | None = None) -> np.ndarray:
+    """Negative-binomial counts with the given mean and share of zeros (heavy right tail)."""
+    if zero_share is None:
+        r = 1.5
+    else:
+        r = brentq(lambda r: (r / (r + mean)) ** r - zero_share, 1e-3, 1e3)
+    mu = mean if scale is None else mean * scale
+    return rng.negative_binomial(r, r / (r + mu), size=n).astype(np.int64)
+
+
+def _positions(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows repeated ``counts`` times: the parent index of each row and its position in the parent."""
+    parent = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    start = np.repeat(np.cumsum(counts) - counts, counts)
+    return parent, np.arange(parent.size, dtype=np.int64) - start
+
+
+def _rerank(u: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """Uniforms of the rows in ``sel`` re-ranked among themselves (their marginal becomes exact again)."""
+    out = u.copy()
+    idx = np.flatnonzero(sel)
+    if idx.size:
+        order = np.argsort(u[idx], kind="stable")
+        ranks = np.empty(idx.size, dtype=np.float64)
+        ranks[order] = (np.arange(idx.size) + 0.5) / idx.size
+        out[idx] = ranks
+    return out
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """Zero mean, unit variance over the rows (so a latent loading keeps the marginal exact)."""
+    if x.size < 2:
+        return x.astype(np.float32)
+    return ((x - x.mean()) / (x.std() + 1e-9)).astype(np.float32)
+
+
+def _bisect(f, lo: float, hi: float, target: float, iters: int = 50) -> float:
+    """Solve f(x) = target for increasing f."""
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _copula(stats: dict, n: int, rng: np.random.Generator, loadings: dict[str, tuple[float, np.ndarray]] | None = None,
+            chunk: int = 2_000_000) -> dict[str, np.ndarray]:
+    """Uniforms (float64) for every copula column: correlated normals, optionally loaded on a latent."""
+    cols = stats["copula"]["columns"]
+    corr = np.asarray(stats["copula"]["corr"])
+    chol = np.linalg.cholesky(corr + 1e-9 * np.eye(len(cols))).astype(np.float32)
+    loadings = loadings or {}
+    out = {c: np.empty(n, dtype=np.float64) for c in cols}
+    for a in range(0, max(n, 1), chunk):
+        b = min(n, a + chunk)
+        z = rng.standard_normal((b - a, len(cols)), dtype=np.float32) @ chol.T
+        for j, c in enumerate(cols):
+            zj = z[:, j]
+            if c in loadings:
+                w, latent = loadings[c]
+                zj = np.sqrt(1 - w * w) * zj + w * latent[a:b]
+            out[c][a:b] = ndtr(zj)
+    return out
+
+
+def _missing_masks(stats: dict, n: int, rng: np.random.Generator, group_u: dict[int, np.ndarray] | None = None,
+                   skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Missing masks at the real rates; columns of a missing group share one uniform (nested blocks)."""
+    cols = stats["columns"]
+    masks: dict[str, np.ndarray] = {}
+    for g, group in enumerate(stats["missing_groups"]):
+        u = (group_u or {}).get(g)
+        u = rng.random(n) if u is None else u
+        for c in group:
+            if c not in skip:
+                masks[c] = u < cols[c]["missing"]
+    for c, spec in cols.items():
+        if c not in masks and c not in skip and spec["missing"] > 0:
+            masks[c] = rng.random(n) < spec["missing"]
+    return masks
+
+
+def _cat_frame_column(codes: np.ndarray, levels: list[str], missing: np.ndarray | None = None) -> pd.Categorical:
+    codes = codes.astype(np.int16, copy=True)
+    if missing is not None:
+        codes[missing] = -1
+    return pd.Categorical.from_codes(codes, categories=list(levels))
+
+
+def _numeric_column(values: np.ndarray, kind: str, missing: np.ndarray | None = None) -> np.ndarray:
+    if kind == "int":
+        return values.astype(np.int64)
+    out = values.astype(np.float64)
+    if missing is not None:
+        out[missing] = np.nan
+    return out
+
+
+def _finish(table: str, cols: dict[str, object]) -> pd.DataFrame:
+    """Frame with the schema's columns in Kaggle order."""
+    return pd.DataFrame({c: cols[c] for c in TABLES[table].column_names}, copy=False)
+
+
+def _month_of(days: np.ndarray) -> np.ndarray:
+    return np.floor(days / MONTH).astype(np.int64)
+
+
+# ---- the generator -----------------------------------------------------------------------
+class _Generator:
+    def __init__(self, n_train: int, n_test: int, seed: int) -> None:
+        if n_train < 1 or n_test < 0:
+            raise ValueError("need n_train >= 1 and n_test >= 0")
+        self.n_train, self.n_test, self.n = n_train, n_test, n_train + n_test
+        self.ref = reference()
+        streams = np.random.SeedSequence(seed).spawn(16)
+        self.rngs = {name: np.random.default_rng(s) for name, s in zip(
+            ("clients", "application", "bureau", "bureau_balance", "previous_application",
+             "POS_CASH_balance", "installments_payments", "credit_card_balance"), streams)}
+        rng = self.rngs["clients"]
+        self.r_app = rng.standard_normal(self.n)
+        self.r_child = rng.standard_normal(self.n)
+        s = CHILD_MIX_CHILD * self.r_child + CHILD_MIX_APP * self.r_app
+        self.s = (s / np.hypot(CHILD_MIX_CHILD, CHILD_MIX_APP)).astype(np.float32)
+        ids = 100002 + rng.permutation(self.n).astype(np.int64)
+        self.ids = np.concatenate([np.sort(ids[:n_train]), np.sort(ids[n_train:])])
+        logit = BETA_APP * self.r_app + BETA_CHILD * self.r_child
+        alpha = _bisect(lambda a: expit(a + logit).mean(), -15, 5, KAGGLE_DEFAULT_RATE)
+        self.target = (rng.random(n_train) < expit(alpha + logit[:n_train])).astype(np.int64)
+        self.prev_info: dict[str, np.ndarray] | None = None
+
+    def stats(self, table: str) -> dict:
+        return self.ref["tables"]["application_train" if table == "application_test" else table]
+
+    # -- application --------------------------------------------------------------------
+    def application(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        rng, st, n = self.rngs["application"], self.stats("application_train"), self.n
+        spec = st["columns"]
+        loadings = {c: (w, self.r_app) for c, w in APP_LOADINGS.items()}
+        u = _copula(st, n, rng, loadings)
+        # pensioners / unemployed: DAYS_EMPLOYED sentinel, more likely when old
+        z_birth = ndtri(np.clip(u["DAYS_BIRTH"], 1e-12, 1 - 1e-12))
+        rate = spec["DAYS_EMPLOYED"]["sentinel_rate"]
+        c0 = _bisect(lambda c: expit(c - 2.5 * z_birth).mean(), -30, 30, rate)
+        retired = rng.random(n) < expit(c0 - 2.5 * z_birth)
+        u["DAYS_EMPLOYED"] = _rerank(u["DAYS_EMPLOYED"], ~retired)
+        out: dict[str, object] = {}
+        for c in st["copula"]["columns"]:
+            out[c] = _inverse_cdf(spec[c], u[c])
+        birth = out["DAYS_BIRTH"]
+        out["DAYS_EMPLOYED"] = np.where(retired, DAYS_SENTINEL, np.maximum(out["DAYS_EMPLOYED"], birth + 18 * 365))
+        out["DAYS_REGISTRATION"] = np.maximum(out["DAYS_REGISTRATION"], birth)
+        out["DAYS_ID_PUBLISH"] = np.maximum(out["DAYS_ID_PUBLISH"], birth + 14 * 365)
+        out["FLAG_EMP_PHONE"] = (~retired).astype(np.int64)
+        cats: dict[str, np.ndarray] = {}
+        for c, cs in spec.items():
+            if cs["kind"] == "category":
+                cats[c] = _categorical(cs, n, rng)
+        inc = spec["NAME_INCOME_TYPE"]["levels"]
+        retired_levels = tuple(lv for lv in ("Pensioner", "Unemployed") if lv in inc)
+        working = _categorical(spec["NAME_INCOME_TYPE"], n, rng, exclude=retired_levels)
+        pension = _categorical(spec["NAME_INCOME_TYPE"], n, rng, exclude=tuple(lv for lv in inc if lv not in retired_levels))
+        cats["NAME_INCOME_TYPE"] = np.where(retired, pension, working)
+        org = spec["ORGANIZATION_TYPE"]["levels"]
+        if "XNA" in org:
+            cats["ORGANIZATION_TYPE"] = np.where(retired, org.index("XNA"),
+                                                 _categorical(spec["ORGANIZATION_TYPE"], n, rng, exclude=("XNA",)))
+        fam = np.asarray(spec["NAME_FAMILY_STATUS"]["levels"])[cats["NAME_FAMILY_STATUS"]]
+        couple = np.isin(fam, ["Married", "Civil marriage"])
+        out["CNT_FAM_MEMBERS"] = out["CNT_CHILDREN"] + 1 + couple
+        masks = _missing_masks(st, n, rng, skip=("OWN_CAR_AGE", "OCCUPATION_TYPE"))
+        car = spec["FLAG_OWN_CAR"]["levels"]
+        masks["OWN_CAR_AGE"] = cats["FLAG_OWN_CAR"] != car.index("Y")
+        occ_rate = max(0.0, (spec["OCCUPATION_TYPE"]["missing"] - retired.mean()) / max(1e-9, 1 - retired.mean()))
+        masks["OCCUPATION_TYPE"] = retired | (rng.random(n) < occ_rate)
+        cols: dict[str, object] = {"SK_ID_CURR": self.ids}
+        for c, cs in spec.items():
+            m = masks.get(c)
+            if cs["kind"] == "category":
+                cols[c] = _cat_frame_column(cats[c], cs["levels"], m)
+            else:
+                cols[c] = _numeric_column(out[c], cs["kind"], m)
+        train = {c: v[: self.n_train] if not isinstance(v, pd.Categorical) else v[: self.n_train]
+                 for c, v in cols.items()}
+        train["TARGET"] = self.target
+        test = {c: v[self.n_train:] for c, v in cols.items()}
+        return _finish("application_train", train), _finish("application_test", test)
+
+    # -- bureau + bureau_balance ----------------------------------------------------------
+    def bureau(self) -> pd.DataFrame:
+        rng, st = self.rngs["bureau"], self.stats("bureau")
+        spec, rc = st["columns"], self.ref["row_counts"]
+        counts = _nb_counts(self.n, rc["per_client_mean"]["bureau"], rc["zero_share"]["bureau"], rng)
+        client, _ = _positions(counts)
+        m = client.size
+        s = _standardise(self.s[client])
+        u = _copula(st, m, rng, {c: (w, s) for c, w in BUREAU_LOADINGS.items()})
+        cats = {c: _categorical(cs, m, rng) for c, cs in spec.items() if cs["kind"] == "category"}
+        # older credits are more often closed; the closing dates are re-ranked among closed credits
+        act = spec["CREDIT_ACTIVE"]
+        z_age = ndtri(np.clip(u["DAYS_CREDIT"], 1e-12, 1 - 1e-12))
+        p_closed = act["probs"][act["levels"].index("Closed")]
+        c0 = _bisect(lambda c: expit(c - 1.5 * z_age).mean(), -30, 30, p_closed)
+        closed = rng.random(m) < expit(c0 - 1.5 * z_age)
+        cats["CREDIT_ACTIVE"] = np.where(closed, act["levels"].index("Closed"),
+                                         _categorical(act, m, rng, exclude=("Closed",)))
+        u["DAYS_ENDDATE_FACT"] = _rerank(u["DAYS_ENDDATE_FACT"], closed)
+        vals = {c: _inverse_cdf(spec[c], u[c]) for c in st["copula"]["columns"]}
+        masks = _missing_masks(st, m, rng, skip=("DAYS_ENDDATE_FACT",))
+        masks["DAYS_ENDDATE_FACT"] = ~closed
+        dc = vals["DAYS_CREDIT"]
+        vals["DAYS_ENDDATE_FACT"] = np.clip(vals["DAYS_ENDDATE_FACT"], dc, 0)
+        vals["DAYS_CREDIT_UPDATE"] = np.minimum(vals["DAYS_CREDIT_UPDATE"], 0)
+        cols: dict[str, object] = {"SK_ID_CURR": self.ids[client],
+                                   "SK_ID_BUREAU": 5_000_000 + np.arange(m, dtype=np.int64)}
+        for c, cs in spec.items():
+            cols[c] = (_cat_frame_column(cats[c], cs["levels"], masks.get(c)) if cs["kind"] == "category"
+                       else _numeric_column(vals[c], cs["kind"], masks.get(c)))
+        self.bureau_info = {"client": client, "days_credit": dc.astype(np.int64),
+                            "end_fact": np.where(closed, vals["DAYS_ENDDATE_FACT"], 0).astype(np.int64),
+                            "closed": closed}
+        return _finish("bureau", cols)
+
+    def bureau_balance(self) -> pd.DataFrame:
+        rng, st, info = self.rngs["bureau_balance"], self.stats("bureau_balance"), self.bureau_info
+        rc = self.ref["row_counts"]
+        start = np.clip(_month_of(info["days_credit"]), -96, -1)      # first month of the history
+        length = -start                                                 # months start .. -1
+        target_rows = rc["per_bureau_mean"]["bureau_balance"] * start.size
+        p = min(1.0, target_rows / max(1, length.sum()))
+        keep = rng.random(start.size) < p
+        counts = np.where(keep, length, 0)
+        parent, pos = _positions(counts)
+        months = start[parent] + pos
+        sid = 5_000_000 + parent
+        status_spec = st["columns"]["STATUS"]
+        levels = status_spec["levels"]
+        freq = dict(zip(levels, status_spec["probs"]))
+        close_month = np.where(info["closed"], _month_of(info["end_fact"]), 10**6)
+        is_c = months > close_month[parent]
+        frac_c = is_c.mean() if is_c.size else 0.0
+        p_x = min(0.9, freq.get("X", 0) / max(1e-9, 1 - frac_c))
+        late_levels = [lv for lv in "12345" if lv in freq]
+        late_total = sum(freq[lv] for lv in late_levels)
+        p_late_open = late_total / max(1e-9, 1 - frac_c) / max(1e-9, 1 - p_x)
+        s_credit = self.s[info["client"]]
+        w = counts.astype(np.float64)
+        a = _bisect(lambda a: np.average(expit(a + BB_LATE_SLOPE * s_credit), weights=w) if w.sum() else 0,
+                    -20, 10, p_late_open)
+        # the per-credit late probability also depends on a credit-level noise
+        credit_late = expit(a + BB_LATE_SLOPE * s_credit).astype(np.float32)
+        r = rng.random(parent.size, dtype=np.float32)
+        code = np.full(parent.size, levels.index("0"), dtype=np.int16)
+        x = r < p_x
+        code[x] = levels.index("X")
+        late = (~x) & (rng.random(parent.size, dtype=np.float32) < credit_late[parent])
+        if late_levels:
+            lp = np.array([freq[lv] for lv in late_levels])
+            which = np.searchsorted(np.cumsum(lp / lp.sum()), rng.random(int(late.sum())), side="right")
+            code[late] = np.array([levels.index(lv) for lv in late_levels], dtype=np.int16)[np.minimum(which, len(lp) - 1)]
+        if "C" in levels:
+            code[is_c] = levels.index("C")
+        del r, x, late, is_c
+        return _finish("bureau_balance", {"SK_ID_BUREAU": sid, "MONTHS_BALANCE": months,
+                                          "STATUS": _cat_frame_column(code, levels)})
+
+    # -- previous_application -------------------------------------------------------------
+    def previous_application(self) -> pd.DataFrame:
+        rng, st = self.rngs["previous_application"], self.stats("previous_application")
+        spec, rc = st["columns"], self.ref["row_counts"]
+        counts = _nb_counts(self.n, rc["per_client_mean"]["previous_application"],
+                            rc["zero_share"]["previous_application"], rng)
+        client, _ = _positions(counts)
+        m = client.size
+        s = self.s[client]
+        u = _copula(st, m, rng)
+        vals = {c: _inverse_cdf(spec[c], u[c]) for c in st["copula"]["columns"]}
+        cats = {c: _categorical(cs, m, rng) for c, cs in spec.items() if cs["kind"] == "category"}
+        # status: contract type first, then status given type, refusals driven by the risk
+        types = np.asarray(spec["NAME_CONTRACT_TYPE"]["levels"])[cats["NAME_CONTRACT_TYPE"]]
+        st_levels = spec["NAME_CONTRACT_STATUS"]["levels"]
+        by_type = self.ref["relations"]["prev_status_by_contract_type"]
+        # refusals: risky clients and recent decisions; approvals: older decisions
+        z_recent = ndtri(np.clip(u["DAYS_DECISION"], 1e-12, 1 - 1e-12)).astype(np.float32)
+        s = _standardise(s)
+        noise = np.sqrt(max(0.0, 1 - REFUSED_WEIGHT ** 2 - RECENCY_WEIGHT ** 2))
+        z = REFUSED_WEIGHT * s + RECENCY_WEIGHT * z_recent + noise * rng.standard_normal(m).astype(np.float32)
+        uz = ndtr(z)
+        z_ok = -RECENCY_WEIGHT * z_recent + np.sqrt(1 - RECENCY_WEIGHT ** 2) * rng.standard_normal(m).astype(np.float32)
+        status = np.zeros(m, dtype=np.int16)
+        for t, dist in by_type.items():
+            sel = types == t
+            k = int(sel.sum())
+            if not k:
+                continue
+            p_ref = dist.get("Refused", 0.0)
+            refused = uz[sel] > 1 - p_ref
+            others = {lv: p for lv, p in dist.items() if lv != "Refused"}
+            tot = sum(others.values()) or 1.0
+            sub = {"levels": st_levels, "probs": [others.get(lv, 0.0) / tot for lv in st_levels]}
+            code = _categorical(sub, k, rng, exclude=("Approved",)) if tot > others.get("Approved", 0) else \
+                np.zeros(k, dtype=np.int16)
+            if "Approved" in st_levels:
+                p_ok = others.get("Approved", 0.0) / tot
+                zk = z_ok[sel]
+                code[zk > np.quantile(zk, 1 - p_ok) if p_ok < 1 else np.ones(k, bool)] = st_levels.index("Approved")
+            if "Refused" in st_levels:
+                code[refused] = st_levels.index("Refused")
+            status[sel] = code
+        cats["NAME_CONTRACT_STATUS"] = status
+        lvl = np.asarray(st_levels)[status]
+        approved = lvl == "Approved"
+        rr = spec["CODE_REJECT_REASON"]["levels"]
+        reason = np.full(m, rr.index("XAP") if "XAP" in rr else 0, dtype=np.int16)
+        ref_mask = lvl == "Refused"
+        reason[ref_mask] = _categorical(spec["CODE_REJECT_REASON"], int(ref_mask.sum()), rng,
+                                        exclude=("XAP", "CLIENT"))
+        if "CLIENT" in rr:
+            reason[lvl == "Unused offer"] = rr.index("CLIENT")
+        cats["CODE_REJECT_REASON"] = reason
+        # the big missing group (annuity, down payment, due dates, ...) hits non-approved first
+        p_na = 1 - approved.mean() if m else 0.0
+        v = rng.random(m)
+        group_u = {}
+        for g, group in enumerate(st["missing_groups"]):
+            if "DAYS_FIRST_DUE" in group:
+                group_u[g] = np.where(approved, p_na + (1 - p_na) * v, p_na * v)
+        masks = _missing_masks(st, m, rng, group_u)
+        # sentinels in the DAYS_* columns, then dates in order: decision <= first due <= last due
+        dd = vals["DAYS_DECISION"]
+        for c in ("DAYS_FIRST_DRAWING", "DAYS_FIRST_DUE", "DAYS_LAST_DUE_1ST_VERSION", "DAYS_LAST_DUE", "DAYS_TERMINATION"):
+            sentinel = rng.random(m) < spec[c].get("sentinel_rate", 0.0)
+            dated = ~masks[c] & ~sentinel if c in masks else ~sentinel
+            # dates follow the decision: DAYS_DECISION + a real offset, within the real range
+            off = np.asarray(self.ref["relations"]["prev_days_offset"][c])
+            q = spec[c]["quantiles"]
+            x = np.clip(np.round(dd + np.interp(u[c], np.linspace(0, 1, off.size), off)), q[0], q[-1])
+            vals[c] = np.where(sentinel, DAYS_SENTINEL, x)
+        ids = 1_000_001 + rng.permutation(m).astype(np.int64)
+        cols: dict[str, object] = {"SK_ID_PREV": ids, "SK_ID_CURR": self.ids[client]}
+        for c, cs in spec.items():
+            cols[c] = (_cat_frame_column(cats[c], cs["levels"], masks.get(c)) if cs["kind"] == "category"
+                       else _numeric_column(vals[c], cs["kind"], masks.get(c)))
+        first_due = np.asarray(cols["DAYS_FIRST_DUE"])
+        valid_due = approved & np.isfinite(first_due) & (first_due < 0)
+        cnt = np.asarray(cols["CNT_PAYMENT"])
+        self.prev_info = {
+            "client": client, "ids": ids, "approved": approved,
+            "revolving": types == "Revolving loans", "decision": dd.astype(np.int64),
+            "first_due": np.where(valid_due, first_due, dd + 30).astype(np.int64),
+            "cnt_payment": np.where(np.isfinite(cnt) & (cnt > 0), cnt, 0).astype(np.int64),
+        }
+        return _finish("previous_application", cols)
+
+    def _prev_rows(self, table: str, eligible: np.ndarray, available: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        """Rows per previous application: heavy-tailed, capped by the months available, scaled to Kaggle's total."""
+        info = self.prev_info
+        target = self.ref["row_counts"]["per_previous_mean"][table] * info["ids"].size
+        k = int(eligible.sum())
+        mean = target / max(1, k)
+        counts = np.zeros(eligible.size, dtype=np.int64)
+        cap = np.maximum(available[eligible], 1)
+        for _ in range(2):  # second pass corrects for the cap
+            draw = np.minimum(_nb_counts(k, mean, None, rng) + 1, cap)
+            mean *= target / max(1, draw.sum())
+        counts[eligible] = np.minimum(_nb_counts(k, mean, None, rng) + 1, cap)
+        return counts
+
+    # -- POS_CASH_balance -----------------------------------------------------------------
+    def pos_cash(self) -> pd.DataFrame:
+        rng, st, info = self.rngs["POS_CASH_balance"], self.stats("POS_CASH_balance"), self.prev_info
+        spec = st["columns"]
+        start = np.clip(_month_of(info["decision"]) + 1, -96, -1)
+        eligible = info["approved"] & ~info["revolving"]
+        cnt_known = info["cnt_payment"]
+        available = np.where(cnt_known > 0, np.minimum(-start, cnt_known + 1), -start)
+        counts = self._prev_rows("POS_CASH_balance", eligible, available, rng)
+        parent, pos = _positions(counts)
+        m = parent.size
+        client = info["client"][parent]
+        s = _standardise(self.s[client])
+        u = _copula(st, m, rng, {c: (w, s) for c, w in POS_LOADINGS.items()})
+        vals = {c: _inverse_cdf(spec[c], u[c]) for c in st["copula"]["columns"]}
+        # instalment count of the loan: the previous application's CNT_PAYMENT where known
+        cnt_prev = info["cnt_payment"][parent]
+        cnt = np.where(cnt_prev > 0, cnt_prev, vals["CNT_INSTALMENT"]).astype(np.float64)
+        future = np.maximum(cnt - pos - 1, 0).astype(np.float64)
+        months = start[parent] + pos
+        levels = spec["NAME_CONTRACT_STATUS"]["levels"]
+        code = _categorical(spec["NAME_CONTRACT_STATUS"], m, rng, exclude=("Completed",))
+        last = np.zeros(m, dtype=bool)
+        ends = np.cumsum(counts)[counts > 0] - 1
+        last[ends] = True
+        if "Completed" in levels:
+            code[last & (future == 0)] = levels.index("Completed")
+        masks = _missing_masks(st, m, rng)
+        cols = {"SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client],
+                "MONTHS_BALANCE": months.astype(np.int64),
+                "CNT_INSTALMENT": _numeric_column(cnt, "float", masks.get("CNT_INSTALMENT")),
+                "CNT_INSTALMENT_FUTURE": _numeric_column(future, "float", masks.get("CNT_INSTALMENT")),
+                "NAME_CONTRACT_STATUS": _cat_frame_column(code, levels),
+                "SK_DPD": vals["SK_DPD"].astype(np.int64),
+                "SK_DPD_DEF": np.minimum(vals["SK_DPD_DEF"], vals["SK_DPD"]).astype(np.int64)}
+        return _finish("POS_CASH_balance", cols)
+
+    # -- installments_payments ------------------------------------------------------------
+    def installments(self) -> pd.DataFrame:
+        rng, st, info = self.rngs["installments_payments"], self.stats("installments_payments"), self.prev_info
+        spec, rel = st["columns"], self.ref["relations"]
+        first_due = info["first_due"]
+        eligible = info["approved"] & (first_due < 0)
+        available = (-1 - first_due) // 30 + 1
+        counts = self._prev_rows("installments_payments", eligible, available, rng)
+        parent, pos = _positions(counts)
+        m = parent.size
+        client = info["client"][parent]
+        s = _standardise(self.s[client])
+        # one instalment amount and version per previous loan (shared normal score), real marginals
+        n_prev = counts.size
+        u_amt = ndtr(rng.standard_normal(n_prev, dtype=np.float32))
+        amount = _inverse_cdf(spec["AMT_INSTALMENT"], u_amt)[parent]
+        version = _inverse_cdf(spec["NUM_INSTALMENT_VERSION"], rng.random(n_prev))[parent]
+        days = (first_due[parent] + 30 * pos).astype(np.float64)
+        # lateness and under-payment driven by the risk
+        a_late = _bisect(lambda a: expit(a + LATE_SLOPE * s).mean() if m else 0, -20, 10, rel["instalment_late_rate"])
+        late = rng.random(m, dtype=np.float32) < expit(a_late + LATE_SLOPE * s)
+        q_late, q_early = np.asarray(rel["instalment_delay_late"]), np.asarray(rel["instalment_delay_early"])
+        grid = np.linspace(0, 1, q_late.size)
+        delay = np.where(late, np.interp(rng.random(m), grid, q_late), np.interp(rng.random(m), grid, q_early))
+        entry = np.minimum(np.round(days + delay), -1)
+        a_und = _bisect(lambda a: expit(a + UNDERPAID_SLOPE * s).mean() if m else 0, -20, 10,
+                        rel["instalment_underpaid_rate"])
+        under = rng.random(m, dtype=np.float32) < expit(a_und + UNDERPAID_SLOPE * s)
+        q_ratio = np.asarray(rel["instalment_underpaid_ratio"])
+        ratio = np.where(under, np.interp(rng.random(m), np.linspace(0, 1, q_ratio.size), q_ratio), 1.0)
+        payment = np.round(amount * ratio, 3)
+        miss = rng.random(m) < spec["AMT_PAYMENT"]["missing"]
+        cols = {"SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client],
+                "NUM_INSTALMENT_VERSION": version, "NUM_INSTALMENT_NUMBER": (pos + 1).astype(np.int64),
+                "DAYS_INSTALMENT": days, "DAYS_ENTRY_PAYMENT": _numeric_column(entry, "float", miss),
+                "AMT_INSTALMENT": amount, "AMT_PAYMENT": _numeric_column(payment, "float", miss)}
+        return _finish("installments_payments", cols)
+
+    # -- credit_card_balance --------------------------------------------------------------
+    def credit_card(self) -> pd.DataFrame:
+        rng, st, info = self.rngs["credit_card_balance"], self.stats("credit_card_balance"), self.prev_info
+        spec = st["columns"]
+        eligible = info["approved"] & info["revolving"]
+        # cards stay open: each history runs up to the application (month -1), at most 96 months
+        counts = self._prev_rows("credit_card_balance", eligible, np.full(eligible.size, 96), rng)
+        start = -counts
+        parent, pos = _positions(counts)
+        m = parent.size
+        client = info["client"][parent]
+        s = _standardise(self.s[client])
+        u = _copula(st, m, rng, {c: (w, s) for c, w in CC_LOADINGS.items()})
+        # the limit changes little within a card: mostly a per-card normal score
+        z_card = rng.standard_normal(counts.size, dtype=np.float32)[parent]
+        z_lim = ndtri(np.clip(u["AMT_CREDIT_LIMIT_ACTUAL"], 1e-12, 1 - 1e-12))
+        u["AMT_CREDIT_LIMIT_ACTUAL"] = ndtr(0.3 * z_lim + np.sqrt(1 - 0.09) * z_card)
+        vals = {c: _inverse_cdf(spec[c], u[c]) for c in st["copula"]["columns"]}
+        masks = _missing_masks(st, m, rng)
+        levels = spec["NAME_CONTRACT_STATUS"]["levels"]
+        code = _categorical(spec["NAME_CONTRACT_STATUS"], m, rng)
+        cols: dict[str, object] = {"SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client]}
+        for c, cs in spec.items():
+            if cs["kind"] == "category":
+                cols[c] = _cat_frame_column(code, levels, masks.get(c))
+            elif c == "MONTHS_BALANCE":
+                cols[c] = (start[parent] + pos).astype(np.int64)
+            else:
+                cols[c] = _numeric_column(vals[c], cs["kind"], masks.get(c))
+        return _finish("credit_card_balance", cols)
+
+    def tables(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        train, test = self.application()
+        yield "application_train", train
+        del train
+        yield "application_test", test
+        del test
+        yield "bureau", self.bureau()
+        yield "bureau_balance", self.bureau_balance()
+        self.bureau_info = None
+        yield "previous_application", self.previous_application()
+        yield "POS_CASH_balance", self.pos_cash()
+        yield "installments_payments", self.installments()
+        yield "credit_card_balance", self.credit_card()
+
+
+def iter_tables(n_train: int, n_test: int, seed: int, *, categorical: bool = True) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield (Kaggle file name, frame) one table at a time (categories as pandas Categorical unless told)."""
+    for name, df in _Generator(n_train, n_test, seed).tables():
+        yield name, (df if categorical else _to_kaggle_dtypes(df))
+
+
+def _to_kaggle_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.CategoricalDtype):
+            df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
+    return df
+
+
+def generate_tables(n_train: int, n_test: int, seed: int) -> dict[str, pd.DataFrame]:
+    """All eight tables as frames with the Kaggle dtypes (int64 / float64 / object)."""
+    return dict(iter_tables(n_train, n_test, seed, categorical=False))
+
+
+# ---- writing ---------------------------------------------------------------------------
+_INTEGRAL = r"^(-?\d+)$"
+
+
+def _arrow_column(s: pd.Series, kind: str, for_csv: bool) -> pa.Array:
+    if kind == "category":
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy()
+            cats = pa.array([str(x) for x in s.cat.categories], type=pa.string())
+            return pc.take(cats, pa.array(codes, mask=codes < 0))
+        return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    if kind == "int":
+        return pa.array(s.to_numpy(dtype=np.int64))
+    arr = pa.array(s.to_numpy(dtype=np.float64), from_pandas=True)  # NaN -> null
+    if for_csv:  # "1.0", never "1", so pandas reads the column back as float64
+        arr = pc.replace_substring_regex(pc.cast(arr, pa.string()), pattern=_INTEGRAL, replacement=r"\1.0")
+    return arr
+
+
+def write_table(df: pd.DataFrame, name: str, out: Path, fmt: str = "csv") -> Path:
+    """Write one table as ``out/<name>.<fmt>`` with the Kaggle columns and types."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    spec = TABLES[name]
+    for_csv = fmt == "csv"
+    table = pa.table({c.name: _arrow_column(df[c.name], c.kind, for_csv) for c in spec.columns})
+    path = Path(out) / f"{name}.{fmt}"
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    if for_csv:
+        pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed", batch_size=65536))
+    else:
+        pq.write_table(table, tmp, compression="snappy")
+    tmp.replace(path)
+    return path
+
+
+def write_tables(frames: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") -> dict[str, Path]:
+    """Write every frame of ``frames`` (keyed by Kaggle file name) into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return {name: write_table(df, name, out, fmt) for name, df in frames.items()}
+
+
+def generate_to(out: Path, n_train: int, n_test: int, seed: int, fmt: str = "csv",
+                on_table=None) -> dict[str, Path]:
+    """Generate and write table by table (memory stays at one table); ``on_table(name, rows, seconds)``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    t0 = time.perf_counter()
+    for name, df in iter_tables(n_train, n_test, seed):
+        paths[name] = write_table(df, name, out, fmt)
+        t1 = time.perf_counter()
+        if on_table:
+            on_table(name, len(df), t1 - t0)
+        t0 = t1
+        del df
+    return paths
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m data.generate", description=__doc__.split("\n\n")[0])
+    p.add_argument("--clients", type=_positive, default=20_000, help="application_train clients (default 20000)")
+    p.add_argument("--test-clients", type=_count, default=3_000, help="application_test clients (default 3000)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--format", choices=FORMATS, default="csv")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    t0 = time.perf_counter()
+
+    def report(name: str, rows: int, seconds: float) -> None:
+        print(f"{name:<24} {rows:>11,} rows  {seconds:6.1f} s", flush=True)
+
+    generate_to(args.out, args.clients, args.test_clients, args.seed, args.format, report)
+    print(f"done in {time.perf_counter() - t0:.1f} s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
