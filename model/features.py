@@ -171,7 +171,7 @@ class _Group:
         results = []
         for how in hows:
             if how in ("sum", "mean", "std") and s is None:
-                s = np.bincount(cv, weights=xv, minlength=self.n)
+                s = np.bincount(cv, weights=xv, minlength=self.n).astype(_F64, copy=False)
             if how == "sum":
                 out = s.copy()
             elif how == "mean":
@@ -184,7 +184,7 @@ class _Group:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     mean = s / cnt
                     d = xv - mean[cv]
-                    out = np.sqrt(np.bincount(cv, weights=d * d, minlength=self.n) / (cnt - 1))
+                    out = np.sqrt(np.bincount(cv, weights=d * d, minlength=self.n).astype(_F64, copy=False) / (cnt - 1))
                 del d
                 out[cnt < 2] = np.nan
             else:
