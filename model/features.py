@@ -106,12 +106,13 @@ def _schema_codes(s: pd.Series, levels: tuple[str, ...]) -> np.ndarray:
     """Codes of ``s`` in the schema levels (-1 for missing or unknown values)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = s.cat.categories
+        codes = np.asarray(s.array.codes)
         if len(cats) == len(levels) and list(cats) == list(levels):
-            return s.cat.codes.to_numpy()
+            return codes
         # map the frame's categories to schema positions, then take through the codes
         pos = pd.Index(levels).get_indexer(cats.astype(str))
         lut = np.append(pos, -1).astype(np.int16 if len(levels) < 30000 else np.int32)
-        return lut[s.cat.codes.to_numpy()]
+        return lut[codes]
     return pd.Categorical(s.astype(object).where(s.notna(), None), categories=list(levels)).codes
 
 
@@ -605,12 +606,12 @@ class _Rows:
             s = self.df[col]
             if isinstance(s.dtype, pd.CategoricalDtype):
                 raise TypeError(f"{col} is categorical")
-            a = s.to_numpy(dtype=_F64, na_value=np.nan)
+            a = _f64(s)  # a copy
             if self.keep is not None:
-                a = a[self.keep]  # a copy
+                a = a[self.keep]
             c = self.spec.column(col) if col in self.spec else None
             if c is not None and c.sentinel is not None:
-                a = np.where(a == c.sentinel, np.nan, a)  # never write into the caller's frame
+                a[a == c.sentinel] = np.nan
             hit = self.cache[col] = a
         return hit
 
@@ -798,6 +799,11 @@ def _masks(spec: _ChildSpec, r: _Rows) -> dict[str, np.ndarray]:
     return m
 
 
+_CHILD_NAMES: dict[str, list[str]] = {
+    spec.table: [nm for nm, s in _REGISTRY.items() if s.children and s.agg != "ratio"
+                 and nm.startswith(spec.prefix + "_") and s.table in (spec.table, "bureau_balance")]
+    for spec in _CHILDREN}
+
 _PREPARE = {"bureau": None, "previous_application": _prev_rows, "POS_CASH_balance": _pos_rows,
             "installments_payments": _instal_rows, "credit_card_balance": _cc_rows}
 
@@ -806,11 +812,10 @@ def _child_features(spec: _ChildSpec, tables: Mapping[str, pd.DataFrame], ids: n
                     out: dict[str, np.ndarray]) -> None:
     n = len(ids)
     df = tables.get(spec.table)
-    names = [nm for nm, s in _REGISTRY.items() if s.children and s.agg != "ratio"
-             and nm.startswith(spec.prefix + "_") and s.table in (spec.table, "bureau_balance")]
+    names = _CHILD_NAMES[spec.table]
     if df is None or len(df) == 0 or n == 0:
         for nm in names:
-            out[nm] = np.full(n, np.nan, dtype=np.float32)
+            out[nm] = np.full(n, np.nan)
         return
     codes, keep = _client_codes(df, ids)
     r = _Rows(df, spec.table, keep)
@@ -850,7 +855,7 @@ def _child_features(spec: _ChildSpec, tables: Mapping[str, pd.DataFrame], ids: n
     for nm in names:
         v = res.pop(nm)
         v[~present] = np.nan
-        out[nm] = v.astype(np.float32)
+        out[nm] = v
     assert not res, f"computed but not registered: {sorted(res)[:5]}"
 
 
@@ -858,6 +863,26 @@ def _application(tables: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, list[p
     frames = [tables[t] for t in APPLICATION_TABLES if t in tables and tables[t] is not None]
     ids = np.concatenate([f[ID].to_numpy(dtype=np.int64) for f in frames]) if frames else np.zeros(0, np.int64)
     return ids, frames
+
+
+def _f64(s: pd.Series) -> np.ndarray:
+    """A float64 copy of a numeric column (NaN for missing values)."""
+    v = s.to_numpy()
+    if v.dtype.kind in "fiub":
+        return v.astype(_F64)
+    return s.to_numpy(dtype=_F64, na_value=np.nan)
+
+
+def _numeric_block(f: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """(len(cols), len(f)) float64 array of the numeric columns of one frame."""
+    try:
+        return np.ascontiguousarray(f[cols].to_numpy(dtype=_F64).T)
+    except (TypeError, ValueError):
+        return np.vstack([_f64(f[c]) for c in cols]) if len(f) else np.zeros((len(cols), 0))
+
+
+_APP_NUMERIC = [c for c in _APP_ALL if _APP.column(c).kind != "category"]
+_CAT_DTYPE = {name: pd.CategoricalDtype(list(_REGISTRY[name].levels)) for name in CATEGORICAL_FEATURES}
 
 
 def build_features(tables: Mapping[str, pd.DataFrame], *, include_children: bool = True) -> pd.DataFrame:
@@ -875,53 +900,55 @@ def build_features(tables: Mapping[str, pd.DataFrame], *, include_children: bool
         ids = ids[first]
     n = len(ids)
 
-    def column(name: str) -> np.ndarray:
-        parts = [f[name].to_numpy(dtype=_F64, na_value=np.nan) for f in frames]
-        a = np.concatenate(parts) if parts else np.zeros(0)
-        return a if first is None else a[first]
+    # application: one float64 block (a copy) of every numeric column, one row per column
+    blocks = [_numeric_block(f, _APP_NUMERIC) for f in frames]
+    block = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(_APP_NUMERIC), 0))
+    del blocks
+    if first is not None:
+        block = block[:, first]
+    c: dict[str, np.ndarray] = {name: block[j] for j, name in enumerate(_APP_NUMERIC)}
+    c["_DAYS_EMPLOYED_RAW"] = c["DAYS_EMPLOYED"].copy()
+    for name in _APP_SENTINEL:
+        a = c[name]
+        a[a == _APP.column(name).sentinel] = np.nan  # our own copy
 
-    class _Cols(dict):  # cleaned float64 application columns, loaded on first use
-        def __missing__(self, key: str) -> np.ndarray:
-            v = self[key] = column(key)
-            return v
-
-    out: dict[str, object] = {}
-    c = _Cols()
-    for name in APP_RAW:
-        col = _APP.column(name)
-        if col.kind == "category":
-            parts = [_schema_codes(f[name], col.levels).astype(np.int32) for f in frames]
-            codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
-            if first is not None:
-                codes = codes[first]
-            out[name] = pd.Categorical.from_codes(codes, categories=list(col.levels))
-            continue
-        a = column(name)
-        if name == "DAYS_EMPLOYED":
-            c["_DAYS_EMPLOYED_RAW"] = a.copy()
-        if col.sentinel is not None:
-            a[a == col.sentinel] = np.nan
-        c[name] = a
-        out[name] = a.astype(np.float32)
+    values: dict[str, np.ndarray] = {name: c[name] for name in APP_RAW if name in c}
     for name, _, fn in _APP_DERIVED:
-        out[name] = np.asarray(fn(c), dtype=_F64).astype(np.float32)
+        values[name] = np.asarray(fn(c), dtype=_F64)
+    cats: dict[str, pd.Categorical] = {}
+    for name in APP_CATEGORICAL:
+        levels = _APP.column(name).levels
+        parts = [_schema_codes(f[name], levels) for f in frames]
+        codes = np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, np.int32)
+        if first is not None:
+            codes = codes[first]
+        cats[name] = pd.Categorical.from_codes(codes, dtype=_CAT_DTYPE[name])
 
     if include_children:
         child: dict[str, np.ndarray] = {}
         for spec in _CHILDREN:
             _child_features(spec, tables, ids, child)
         for name, num, den in _COMBINED:
-            child[name] = _div(child[num], c[den]).astype(np.float32)
+            child[name] = _div(child[num], c[den])
         for name in CATEGORICAL_FEATURES:
             if name in child:
-                v = child[name]
+                v = child.pop(name)
                 codes = np.where(np.isnan(v), -1, v).astype(np.int32)
-                child[name] = pd.Categorical.from_codes(codes, categories=list(_REGISTRY[name].levels))
-        out.update(child)
+                cats[name] = pd.Categorical.from_codes(codes, dtype=_CAT_DTYPE[name])
+        values.update(child)
+        del child
 
     cols = feature_columns(include_children)
+    numeric = [k for k in cols if k not in cats]
+    out = np.empty((len(numeric), n), dtype=np.float32)  # pandas keeps this (transposed) as one block
+    for j, k in enumerate(numeric):
+        out[j] = values.pop(k)
+    del values, block, c
     index = pd.Index(ids, name=ID, dtype=np.int64)
-    frame = pd.DataFrame({k: out[k] for k in cols}, index=index, copy=False)
+    frame = pd.DataFrame(out.T, index=index, columns=numeric, copy=False)
+    for i, k in enumerate(cols):
+        if k in cats:
+            frame.insert(i, k, cats[k])
     return frame
 
 
