@@ -1,0 +1,388 @@
+"""The feature dictionary (model.vocabulary) and the UI strings (model.i18n)."""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import numpy as np
+import pytest
+
+from data.schema import APPLICATION_TABLES, DAYS_SENTINEL, TABLES
+from model import i18n, vocabulary as voc
+from model.vocabulary import (GROUPS, NBSP, NNBSP, UNITS, UnknownFeatureError, axis_label, column_info,
+                              display_value, feature_info, format_date, format_number, format_percent, format_value,
+                              info_from_provenance)
+
+ALL_COLUMNS = [(t, c.name) for t, table in TABLES.items() for c in table.columns]
+
+
+# --------------------------------------------------------------------------------------
+# Raw columns
+# --------------------------------------------------------------------------------------
+def test_schema_has_all_columns_expected():
+    assert len({(("application" if t in APPLICATION_TABLES else t), c) for t, c in ALL_COLUMNS}) >= 218
+
+
+@pytest.mark.parametrize("table,column", ALL_COLUMNS)
+def test_every_schema_column_is_described(table, column):
+    info = column_info(table, column)
+    for label in (info.label_fr, info.label_en):
+        assert label and label.strip() == label
+        assert label != column and column not in label
+        assert "_" not in label, label
+        assert label[0].isupper(), label
+    assert info.unit in UNITS
+    assert info.group in GROUPS
+    assert info.kind in voc.KINDS
+    schema_col = TABLES[table].column(column)
+    if schema_col.kind == "category":
+        assert info.kind in ("category", "flag"), (table, column)
+    if info.kind == "flag":
+        assert info.unit == "flag"
+
+
+def test_application_labels_are_distinct_within_each_language():
+    names = TABLES["application_train"].column_names
+    for lang in ("fr", "en"):
+        labels = [feature_info(n).label(lang) for n in names]
+        dupes = {x for x in labels if labels.count(x) > 1}
+        assert not dupes, dupes
+
+
+def test_french_labels_have_accents_and_no_break_space_before_colon():
+    assert feature_info("DAYS_BIRTH").label_fr == "Âge"
+    assert feature_info("NAME_EDUCATION_TYPE").label_fr == "Niveau d'études"
+    label = feature_info("APARTMENTS_MEDI").label_fr
+    assert label == f"Immeuble{NBSP}: taille des appartements (médiane, indice)"
+    assert feature_info("APARTMENTS_MEDI").label_en == "Building: apartment size (median, index)"
+
+
+def test_generated_families():
+    assert feature_info("FLAG_DOCUMENT_7").label_fr == "Pièce justificative n° 7 fournie"
+    assert feature_info("FLAG_DOCUMENT_7").group == "documents"
+    assert feature_info("YEARS_BUILD_MODE").label_en == "Building: age of the building (most common value, index)"
+    assert feature_info("LIVINGAREA_AVG").unit == "area"
+
+
+def test_same_column_name_in_two_tables_means_two_things():
+    assert column_info("application_train", "AMT_CREDIT").label_fr == "Montant du crédit"
+    assert column_info("previous_application", "AMT_CREDIT").label_fr == "Montant accordé des demandes précédentes"
+    assert column_info("bureau", "AMT_ANNUITY").group == "history_bureau"
+    assert column_info("application_test", "AMT_ANNUITY").group == "loan"
+
+
+def test_unknown_names_raise_a_clear_key_error():
+    with pytest.raises(KeyError, match="NOT_A_FEATURE"):
+        feature_info("NOT_A_FEATURE")
+    with pytest.raises(UnknownFeatureError, match="bureau"):
+        column_info("bureau", "NOT_A_COLUMN")
+
+
+def test_transforms_and_units_of_key_columns():
+    assert feature_info("DAYS_BIRTH").transform == "days_to_years"
+    assert feature_info("DAYS_EMPLOYED").transform == "days_to_years"
+    assert feature_info("DAYS_EMPLOYED").sentinel == DAYS_SENTINEL
+    assert feature_info("AMT_INCOME_TOTAL").unit == "currency"
+    assert feature_info("EXT_SOURCE_2").group == "external_scores"
+    assert feature_info("FLAG_OWN_CAR").kind == "flag"
+    assert feature_info("CODE_GENDER").kind == "category"
+
+
+# --------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------
+def test_age_in_completed_years():
+    assert format_value("DAYS_BIRTH", -12005) == f"32{NBSP}ans"
+    assert format_value("DAYS_BIRTH", -12005, "en") == f"32{NBSP}years"
+    assert display_value("DAYS_BIRTH", -12005) == pytest.approx(12005 / 365.25)
+
+
+def test_employment_duration_and_sentinel():
+    assert format_value("DAYS_EMPLOYED", -2000) == f"5,5{NBSP}ans"
+    assert format_value("DAYS_EMPLOYED", -2000, "en") == f"5.5{NBSP}years"
+    assert format_value("DAYS_EMPLOYED", DAYS_SENTINEL) == "sans emploi / retraité"
+    assert format_value("DAYS_EMPLOYED", float(DAYS_SENTINEL), "en") == "not employed / retired"
+    assert display_value("DAYS_EMPLOYED", DAYS_SENTINEL) is None
+    assert format_value("DAYS_EMPLOYED", -300) == f"0,8{NBSP}an"
+
+
+def test_amounts_french_and_english():
+    assert format_number(202500, "fr") == f"202{NNBSP}500"
+    assert format_number(202500, "en") == "202,500"
+    assert format_value("AMT_CREDIT", 202500) == f"202{NNBSP}500{NBSP}€"
+    assert format_value("AMT_CREDIT", 202500.4, "en") == "€202,500"
+    assert format_value("AMT_INCOME_TOTAL", np.float32(1234567.0)) == f"1{NNBSP}234{NNBSP}567{NBSP}€"
+    assert format_number(1234.5, "fr", 2) == f"1{NNBSP}234,50"
+
+
+def test_percent_and_ratios():
+    assert format_percent(0.38, "fr") == f"38{NNBSP}%"
+    assert format_percent(0.38, "en") == "38%"
+    assert format_percent(0.1234, "fr", 1) == f"12,3{NNBSP}%"
+    assert format_value("CREDIT_INCOME_RATIO", 3.5) == f"350{NNBSP}%"
+    assert format_value("DAYS_EMPLOYED_PERC", 0.17, "en") == "17%"
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, np.float32("nan")])
+def test_missing_values(missing):
+    assert format_value("AMT_CREDIT", missing) == "non renseigné"
+    assert format_value("NAME_FAMILY_STATUS", missing, "en") == "not provided"
+    assert format_value("FLAG_OWN_CAR", missing) == "non renseigné"
+    assert display_value("AMT_CREDIT", missing) is None
+
+
+def test_flags():
+    assert format_value("FLAG_MOBIL", 1) == "oui"
+    assert format_value("FLAG_MOBIL", 0) == "non"
+    assert format_value("FLAG_OWN_CAR", "Y") == "oui"
+    assert format_value("FLAG_OWN_REALTY", "N", "en") == "no"
+    assert format_value("DAYS_EMPLOYED_ANOM", 1.0) == "oui"
+    assert format_value("EMERGENCYSTATE_MODE", "Yes") == "oui"
+    assert display_value("FLAG_OWN_CAR", "Y") == 1.0
+
+
+def test_categories_translated_else_raw():
+    assert format_value("NAME_CONTRACT_TYPE", "Cash loans") == "Prêt personnel"
+    assert format_value("CODE_GENDER", "F") == "Femme"
+    assert format_value("CODE_GENDER", "M", "en") == "Male"
+    assert format_value("NAME_FAMILY_STATUS", "Single / not married") == "Célibataire"
+    assert format_value("NAME_EDUCATION_TYPE", "Higher education") == "Études supérieures"
+    assert format_value("NAME_INCOME_TYPE", "Pensioner") == "Retraité(e)"
+    assert format_value("NAME_HOUSING_TYPE", "With parents") == "Chez ses parents"
+    assert format_value("OCCUPATION_TYPE", "Laborers") == "Ouvrier / ouvrière"
+    assert format_value("ORGANIZATION_TYPE", "Business Entity Type 3") == "Business Entity Type 3"
+    assert format_value("ORGANIZATION_TYPE", "XNA") == "Non précisé"
+    assert format_value("NAME_CONTRACT_TYPE", "NA", "en") == "Not provided"
+    assert display_value("CODE_GENDER", "F") is None
+
+
+def test_every_common_level_is_translated():
+    for column in ("NAME_CONTRACT_TYPE", "NAME_FAMILY_STATUS", "NAME_EDUCATION_TYPE", "NAME_INCOME_TYPE",
+                   "NAME_HOUSING_TYPE", "OCCUPATION_TYPE", "WEEKDAY_APPR_PROCESS_START"):
+        for level in TABLES["application_train"].column(column).levels:
+            if level in ("Unknown", "XNA"):
+                continue
+            fr = format_value(column, level, "fr")
+            assert fr != level or level in ("Managers",), (column, level)
+
+
+def test_other_units():
+    assert format_value("HOUR_APPR_PROCESS_START", 9) == f"9{NBSP}h"
+    assert format_value("HOUR_APPR_PROCESS_START", 9, "en") == "09:00"
+    assert format_value("EXT_SOURCE_2", 0.51234) == "0,51"
+    assert format_value("CNT_CHILDREN", 2.0) == "2"
+    assert format_value("AGE_YEARS", 40.9) == f"40{NBSP}ans"
+    assert format_value("EXT_SOURCE_NAN_COUNT", 1.0, "en") == "1"
+
+
+def test_dates():
+    assert format_date(date(2026, 11, 23), "fr") == "23/11/2026"
+    assert format_date(datetime(2026, 11, 23, 9, 0), "fr") == "23/11/2026 09:00"
+    assert format_date(date(2026, 11, 23), "en") == "23/11/2026"
+    assert format_date(datetime(2026, 1, 5, 17, 30), "en") == "05/01/2026 17:30"
+
+
+def test_axis_label_carries_the_unit():
+    assert axis_label("DAYS_BIRTH") == "Âge (ans)"
+    assert axis_label("AMT_CREDIT", "en") == "Loan amount (€)"
+    assert axis_label("CODE_GENDER") == "Sexe"
+
+
+def test_unsupported_language():
+    with pytest.raises(ValueError):
+        format_value("AMT_CREDIT", 1, "de")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# Engineered features from provenance
+# --------------------------------------------------------------------------------------
+def _prov(table, source, agg, subset=None, window=None, **extra):
+    return {"table": table, "source": source, "agg": agg, "subset": subset, "window": window, **extra}
+
+
+def test_generation_from_provenance_examples():
+    info = info_from_provenance("X", _prov("installments_payments", "DPD", "mean"))
+    assert info.label_fr == "Retard moyen de paiement des échéances"
+    assert info.label_en == "Average lateness of instalment payments"
+    assert info.unit == "days" and info.group == "history_payments"
+
+    info = info_from_provenance("X", _prov("bureau", "AMT_CREDIT_SUM", "sum", "ACTIVE"))
+    assert info.label_fr == "Montant total des crédits déclarés au bureau de crédit, crédits en cours"
+    assert info.unit == "currency"
+
+    info = info_from_provenance("X", _prov("bureau", None, "count", "ACTIVE"))
+    assert info.label_fr == "Nombre de crédits en cours déclarés au bureau de crédit"
+    assert info.unit == "count"
+
+    info = info_from_provenance("X", _prov("installments_payments", None, "count", None, "L365D"))
+    assert info.label_fr == "Nombre d'échéances des crédits antérieurs, sur les 12 derniers mois"
+    assert info.label_en == "Number of instalments of previous loans, over the last 12 months"
+
+    info = info_from_provenance("X", _prov("installments_payments", "DPD", "max", None, "L90D"))
+    assert info.label_fr == "Retard maximal de paiement des échéances, sur les 90 derniers jours"
+
+
+def test_generation_agrees_in_gender_and_number():
+    assert info_from_provenance("X", _prov("bureau", "AMT_ANNUITY", "mean")).label_fr.startswith("Annuité moyenne")
+    assert info_from_provenance("X", _prov("previous_application", "AMT_ANNUITY", "sum", "APPROVED")
+                                ).label_fr.startswith("Annuité totale")
+    assert info_from_provenance("X", _prov("installments_payments", "DBD", "max")
+                                ).label_fr.startswith("Avance maximale")
+
+
+def test_negated_time_columns_swap_min_and_max():
+    # DAYS_CREDIT is negative (days before the application): its minimum is the OLDEST credit
+    oldest = info_from_provenance("X", _prov("bureau", "DAYS_CREDIT", "min"))
+    assert oldest.label_fr == "Ancienneté maximale des crédits déclarés au bureau de crédit"
+    assert oldest.label_en == "Maximum age of loans reported to the credit bureau"
+    assert oldest.transform == "days_to_years"
+    # a column that keeps its sign does not swap
+    assert info_from_provenance("X", _prov("bureau", "DAYS_CREDIT_ENDDATE", "min")).label_fr.startswith(
+        "Durée restante minimale")
+
+
+def test_generation_of_yes_no_sources_is_a_share_or_a_count():
+    share = info_from_provenance("X", _prov("previous_application", "IS_REFUSED", "mean"))
+    assert share.label_fr == "Part des demandes refusées parmi les demandes précédentes"
+    assert share.unit == "percent"
+    count = info_from_provenance("X", _prov("installments_payments", "IS_LATE", "sum"))
+    assert count.label_fr == "Nombre d'échéances payées en retard des crédits antérieurs"
+    assert count.unit == "count"
+    with pytest.raises(UnknownFeatureError):
+        info_from_provenance("X", _prov("installments_payments", "IS_LATE", "max"))
+
+
+def test_generation_of_last_values():
+    info = info_from_provenance("X", _prov("previous_application", "AMT_CREDIT", "last"))
+    assert info.label_fr == "Montant accordé de la dernière demande précédente"
+    cat = info_from_provenance("X", _prov("previous_application", "NAME_CONTRACT_STATUS", "last"))
+    assert cat.kind == "category" and cat.source == "NAME_CONTRACT_STATUS"
+    assert voc.format_info_value(cat, "Refused") == "Refusée"
+
+
+def test_generation_of_a_ratio_from_its_formula():
+    info = info_from_provenance("X", {"table": "bureau", "source": "BURO_COUNT", "agg": "ratio",
+                                      "formula": "AMT_CREDIT / AMT_INCOME_TOTAL"})
+    assert info.label_fr == "Montant du crédit / revenu annuel"
+    assert info.unit == "ratio"
+
+
+@pytest.mark.parametrize("prov", [
+    {"source": "DPD", "agg": "mean"},                                          # no table
+    _prov("installments_payments", "NOT_A_SOURCE", "mean"),                    # unknown source
+    _prov("installments_payments", "DPD", "kurtosis"),                         # unknown aggregation
+    _prov("bureau", "AMT_CREDIT_SUM", "mean", "SOLD_TO_A_FRIEND"),             # unknown subset
+    _prov("bureau", "AMT_CREDIT_SUM", "mean", None, "sometime"),               # unknown window
+    _prov("application", None, "derived"),                                     # derived without override
+    _prov("bureau", "CREDIT_TYPE", "mean"),                                    # mean of a category
+    _prov("nowhere", "X", "mean"),                                             # unknown table
+    {"table": "bureau", "source": "X", "agg": "ratio", "formula": "X * 2"},    # unphrasable ratio
+])
+def test_generation_refuses_what_it_cannot_phrase(prov):
+    with pytest.raises(UnknownFeatureError):
+        info_from_provenance("NEW_FEATURE", prov)
+
+
+def test_overrides_of_hand_made_ratios():
+    assert feature_info("CREDIT_INCOME_RATIO").label_fr == "Montant du crédit / revenu"
+    assert feature_info("ANNUITY_INCOME_RATIO").label_fr == "Annuité / revenu"
+    assert feature_info("EXT_SOURCE_MEAN").label_fr == "Score externe moyen"
+    assert feature_info("DAYS_EMPLOYED_PERC").label_fr.startswith("Part de la vie passée")
+    assert feature_info("PAYMENT_RATE").unit == "ratio"
+
+
+# --------------------------------------------------------------------------------------
+# Every model feature is labelled (fails when model/features.py adds an unlabelled one)
+# --------------------------------------------------------------------------------------
+features = pytest.importorskip("model.features")
+
+
+def test_every_model_feature_has_a_label_unit_and_group():
+    names = features.feature_columns(include_children=True)
+    assert len(names) > 100
+    problems = []
+    labels: dict[tuple[str, str], str] = {}
+    for name in names:
+        try:
+            info = feature_info(name)
+        except KeyError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        for lang in ("fr", "en"):
+            label = info.label(lang)
+            if not label or label == name or "_" in label:
+                problems.append(f"{name}: bad {lang} label {label!r}")
+            other = labels.setdefault((lang, label), name)
+            if other != name:
+                problems.append(f"{name} and {other} share the {lang} label {label!r}")
+        if info.unit not in UNITS or info.group not in GROUPS:
+            problems.append(f"{name}: unit {info.unit!r}, group {info.group!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_categorical_model_features_are_categories_with_translatable_levels():
+    for name in features.CATEGORICAL_FEATURES:
+        info = feature_info(name)
+        assert info.kind in ("category", "flag"), name
+        prov = features.feature_provenance(name)
+        for level in prov["levels"]:
+            assert format_value(name, level) not in ("", "non renseigné") or level in ("XNA",), (name, level)
+
+
+def test_feature_values_format_without_error(real_sample_dir):
+    from data.load import load_tables  # noqa: PLC0415
+
+    tables = load_tables(real_sample_dir)
+    frame = features.build_features(tables).head(20)
+    for name in frame.columns:
+        for value in frame[name].tolist():
+            text = format_value(name, value, "fr")
+            assert text and "nan" not in text.lower(), (name, value, text)
+            format_value(name, value, "en")
+            dv = display_value(name, value)
+            assert dv is None or math.isfinite(dv)
+
+
+# --------------------------------------------------------------------------------------
+# UI strings
+# --------------------------------------------------------------------------------------
+def test_every_ui_string_has_both_languages_and_the_same_placeholders():
+    for key, entry in i18n.STRINGS.items():
+        assert set(entry) == {"fr", "en"}, key
+        assert entry["fr"].strip() and entry["en"].strip(), key
+        assert i18n.placeholders(entry["fr"]) == i18n.placeholders(entry["en"]), key
+
+
+def test_required_ui_strings():
+    t = i18n.t
+    assert t("decision.granted") == "Crédit accordé"
+    assert t("decision.refused", "en") == "Credit refused"
+    assert t("score.probability") == "Probabilité de défaut"
+    assert t("score.threshold") == "Seuil"
+    assert t("explain.increase") == "Facteurs qui augmentent le risque"
+    assert t("explain.decrease") == "Facteurs qui diminuent le risque"
+    assert t("explain.other") == "Autres facteurs"
+    assert [t(f"nav.{k}") for k in ("search", "score", "explanation", "profile", "compare", "model", "drift")] == [
+        "Rechercher un client", "Score", "Explication", "Profil", "Comparer", "Modèle", "Dérive des données"]
+    assert t("compare.all_clients") == "Tous les clients"
+    assert t("compare.similar_clients") == "Clients similaires"
+    assert t("compare.repaid") == "Remboursé" and t("compare.defaulted") == "En défaut"
+    assert t("auth.sign_in") == "Se connecter" and t("auth.sign_out", "en") == "Sign out"
+
+
+def test_profile_groups_all_have_titles():
+    for group in GROUPS:
+        assert i18n.t(f"profile.group.{group}", "fr")
+        assert i18n.t(f"profile.group.{group}", "en")
+
+
+def test_t_formats_and_applies_french_spacing():
+    assert i18n.t("score.probability_value", "fr", probability="12 %") == f"Probabilité de défaut{NBSP}: 12 %"
+    assert i18n.t("score.probability_value", "en", probability="12%") == "Probability of default: 12%"
+    assert i18n.t("explain.title") == f"Pourquoi cette décision{NNBSP}?"
+    with pytest.raises(KeyError, match="no.such.key"):
+        i18n.t("no.such.key")
+    with pytest.raises(KeyError):
+        i18n.t("error.client_not_found", "fr")  # placeholder not given
+    with pytest.raises(ValueError):
+        i18n.t("decision.granted", "de")  # type: ignore[arg-type]
