@@ -45,11 +45,13 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Callable, Literal, Mapping
 
+import numpy as np
+import pandas as pd
 from babel import Locale
 from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
 
-from data.schema import DAYS_SENTINEL, TABLES
+from data.schema import TABLES
 from model.i18n import french_spacing
 
 Lang = Literal["fr", "en"]
@@ -1148,14 +1150,12 @@ _FALSE = {"0", "0.0", "n", "no", "false", "non"}
 
 
 def is_missing(value: Any) -> bool:
-    if value is None:
+    """None, NaN (Python, NumPy or pandas) or pandas NA/NaT."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return True
-    try:
-        import pandas as pd  # noqa: PLC0415
-        missing = pd.isna(value)
-        return bool(missing) if isinstance(missing, (bool, int)) or hasattr(missing, "__bool__") else False
-    except (TypeError, ValueError):
-        return False
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return False
 
 
 def _pattern(decimals: int) -> str:
@@ -1197,8 +1197,10 @@ def format_date(d: date | datetime, lang: Lang = "fr") -> str:
     return _bd(d, "dd/MM/yyyy", locale=loc)
 
 
-def _plural(n: float, words: tuple[str, str]) -> str:
-    return words[0] if abs(n) < 2 else words[1]
+def _plural(n: float, words: tuple[str, str], lang: str) -> str:
+    """French: singular below 2 ("0 jour", "1,5 an"); English: singular for exactly 1."""
+    singular = abs(n) < 2 if lang == "fr" else abs(n) == 1
+    return words[0] if singular else words[1]
 
 
 _DURATION_WORDS = {
@@ -1288,14 +1290,15 @@ def format_info_value(info: FeatureInfo, value: Any, lang: Lang = "fr") -> str:
             x = math.floor(x + 1e-9) if x >= 0 else math.ceil(x - 1e-9)   # completed years
         else:
             x = round(x, dec)
-        return f"{format_number(x, lang, dec)}{NBSP}{_plural(x, _DURATION_WORDS[unit][lang])}"
+        if float(x).is_integer():
+            dec = 0
+        return f"{format_number(x, lang, dec)}{NBSP}{_plural(x, _DURATION_WORDS[unit][lang], lang)}"
     if unit == "hour":
         h = int(round(x)) % 24
         return f"{h}{NBSP}h" if lang == "fr" else f"{h:02d}:00"
     if unit == "count":
-        if dec is None or dec == 0:
-            dec = 0 if float(x).is_integer() else 1
-        return format_number(x, lang, dec)
+        dec = 1 if dec is None else dec
+        return format_number(x, lang, 0 if float(round(x, dec)).is_integer() else dec)
     if unit == "score":
         return format_number(x, lang, 2 if dec is None else dec)
     if unit == "area":
