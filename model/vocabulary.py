@@ -149,7 +149,7 @@ _APPLICATION: dict[str, _A] = {
     "AMT_CREDIT": ("Montant du crédit", "Loan amount", "currency", "loan", None, 0),
     "AMT_ANNUITY": ("Annuité du crédit", "Loan annuity", "currency", "loan", None, 0),
     "AMT_GOODS_PRICE": ("Prix du bien financé", "Price of the goods financed", "currency", "loan", None, 0),
-    "NAME_TYPE_SUITE": ("Accompagné lors de la demande par", "Came to the application with", "category",
+    "NAME_TYPE_SUITE": ("Accompagnant lors de la demande", "Companion at the application", "category",
                         "identity", None, None),
     "NAME_INCOME_TYPE": ("Source de revenus", "Source of income", "category", "income_employment", None, None),
     "NAME_EDUCATION_TYPE": ("Niveau d'études", "Education level", "category", "identity", None, None),
@@ -694,7 +694,7 @@ _LEVELS: dict[str, dict[str, tuple[str, str]]] = {
         "Other_A": ("Autre (A)", "Other (A)"),
         "Other_B": ("Autre (B)", "Other (B)"),
         "Spouse, partner": ("Conjoint(e)", "Spouse or partner"),
-        "Unaccompanied": ("Seul(e)", "Alone"),
+        "Unaccompanied": ("Personne (venu seul)", "Nobody (came alone)"),
     },
     "WEEKDAY_APPR_PROCESS_START": {
         "MONDAY": ("Lundi", "Monday"), "TUESDAY": ("Mardi", "Tuesday"), "WEDNESDAY": ("Mercredi", "Wednesday"),
