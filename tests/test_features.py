@@ -359,3 +359,15 @@ def test_registry_is_consistent():
     assert set(F.CATEGORICAL_FEATURES) <= set(cols)
     assert F.feature_columns() == F.feature_columns()  # fixed, independent of data
     assert set(F.APPLICATION_FEATURES) | set(F.CHILD_FEATURES) == set(cols)
+
+
+def test_large_batch_assembly_matches_small(sample_tables, sample_features):
+    """Above 10,000 clients the output frame is assembled differently; columns, dtypes, values agree."""
+    train = sample_tables["application_train"]
+    shifted = [train.assign(SK_ID_CURR=train["SK_ID_CURR"] + k * 10_000_000) for k in range(1, 3)]
+    tables = dict(sample_tables)
+    tables["application_train"] = pd.concat([train, *shifted], ignore_index=True)
+    X = F.build_features(tables)
+    assert len(X) > 10_000
+    assert list(X.columns) == F.feature_columns() and (X.dtypes == sample_features.dtypes).all()
+    pd.testing.assert_frame_equal(X.loc[sample_features.index], sample_features)
