@@ -27,6 +27,9 @@ from catboost import CatBoostClassifier
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
 CURRENT_FILE = "CURRENT"
+POPULATION_FILE = "population.parquet"
+SCORES_FILE = "scores.parquet"
+GLOBAL_IMPORTANCE_FILE = "global_importance.json"
 FORMAT_VERSION = 1
 
 

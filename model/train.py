@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import platform
 import sys
@@ -27,9 +28,11 @@ from sklearn.model_selection import StratifiedKFold
 
 from data.load import DataError, load_tables
 from model import features as feats
-from model.artifact import ModelMetadata, save_artifact
+from model.artifact import (GLOBAL_IMPORTANCE_FILE, POPULATION_FILE, SCORES_FILE, ModelMetadata,
+                            save_artifact)
 from model.cost import CostWeights, best_threshold, cost_curve, cost_per_client, decide
 from model.estimator import CatBoostParams, make_classifier, make_pool
+from model.explain import global_importance
 from settings import get_settings
 
 #: F-beta weighs recall beta² times as much as precision; 2 reflects that missed defaulters cost more.
@@ -189,6 +192,34 @@ def training_frame(data_dir: Path, include_children: bool) -> tuple[pd.DataFrame
     return X, y_series.to_numpy().astype(np.int8), X_all
 
 
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=True)
+    return buffer.getvalue()
+
+
+def population_extras(model: Any, X: pd.DataFrame, y: np.ndarray, X_all: pd.DataFrame,
+                      cat_features: list[str], seed: int, reference_size: int = 2000) -> dict[str, bytes]:
+    """What the dashboard needs besides the model, computed once here rather than at start-up.
+
+    ``population.parquet``: every client's features (the dashboard's profiles, medians and
+    neighbours); ``scores.parquet``: every client's probability and known outcome;
+    ``global_importance.json``: mean |SHAP| on a reference sample of training clients.
+    """
+    proba = model.predict_proba(make_pool(X_all, cat_features))[:, 1]
+    target = pd.Series(y, index=X.index).reindex(X_all.index)
+    scores = pd.DataFrame({"TARGET": target.astype("float32"), "PROBABILITY": proba.astype("float32")},
+                          index=X_all.index)
+    rng = np.random.default_rng(seed)
+    reference = X.iloc[np.sort(rng.choice(len(X), size=min(reference_size, len(X)), replace=False))]
+    importance = global_importance(model, reference, cat_features, seed=seed)
+    return {
+        POPULATION_FILE: _parquet_bytes(X_all),
+        SCORES_FILE: _parquet_bytes(scores),
+        GLOBAL_IMPORTANCE_FILE: json.dumps(importance, ensure_ascii=False).encode("utf-8"),
+    }
+
+
 def _log_to_mlflow(config: TrainConfig, result: TrainResult, y: np.ndarray, oof: np.ndarray,
                    params: CatBoostParams) -> None:
     import matplotlib
@@ -232,7 +263,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     """Run the whole pipeline and write a new model version; returns where and how good."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    X, y, _ = training_frame(config.data_dir, config.include_children)
+    X, y, X_all = training_frame(config.data_dir, config.include_children)
     timings["features_s"] = time.perf_counter() - t0
     if len(np.unique(y)) < 2:
         raise DataError("application_train", "TARGET holds a single class: nothing to learn", "TARGET")
@@ -277,6 +308,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     timings["refit_s"] = time.perf_counter() - t
     metrics = {**candidates[f"catboost_{chosen}"], "class_weights": chosen, "refit_iterations": iterations}
 
+    t = time.perf_counter()
+    extras = population_extras(final, X, y, X_all, cat_features, config.seed)
+    timings["population_s"] = time.perf_counter() - t
+
     created = datetime.now(timezone.utc)
     data_fp = fingerprint(X, y)
     metadata = ModelMetadata(
@@ -294,7 +329,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         include_children=config.include_children,
         data_dir=str(config.data_dir),
     )
-    version_dir = save_artifact(final, metadata, config.model_dir)
+    version_dir = save_artifact(final, metadata, config.model_dir, extras=extras)
     timings["total_s"] = time.perf_counter() - t0
     result = TrainResult(version_dir, metrics, candidates, timings)
     if config.tracking_uri:

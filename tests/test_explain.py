@@ -63,3 +63,15 @@ def test_global_importance_ranks_true_drivers(fitted):
     assert set(g["dependence"]) == set(names[:3])
     assert len(g["dependence"]["x0"]["value"]) == 100
     assert len(names) == X.shape[1]
+
+
+def test_small_and_large_frames_reach_catboost_identically(fitted):
+    """One client (object-array route) and a batch (DataFrame route) must score the same."""
+    from model.estimator import SMALL_FRAME_ROWS
+
+    model, X = fitted
+    batch = model.predict_proba(make_pool(X, ["kind"]))[:, 1]
+    assert len(X) > SMALL_FRAME_ROWS
+    for i in (0, 5, 42):
+        one = model.predict_proba(make_pool(X.iloc[[i]], ["kind"]))[0, 1]
+        assert one == batch[i]
