@@ -1,0 +1,165 @@
+"""One Scorer per process: the model, the threshold, and every client's features, in memory.
+
+The JSON routes and the dashboard callbacks both ask this object for a :class:`Score`,
+so a client gets the same probability, decision and explanation wherever it is shown.
+Everything expensive (features of all clients, their probabilities, the global
+explanation) was computed at training time and is only read here.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from data.load import Tables, validate_frame
+from model import features as feats
+from model.artifact import (GLOBAL_IMPORTANCE_FILE, POPULATION_FILE, SCORES_FILE, Artifact, ArtifactError,
+                            load_artifact)
+from model.cost import CostWeights
+from model.estimator import make_pool, to_model_input
+from model.explain import Explanation, explain
+
+GRANTED, REFUSED = "granted", "refused"
+
+
+class UnknownClient(KeyError):
+    """A client number the product does not know."""
+
+
+@dataclass(frozen=True)
+class Score:
+    client_id: int | None
+    probability: float
+    threshold: float
+    model_version: str
+    explanation: Explanation
+
+    @property
+    def decision(self) -> str:
+        return REFUSED if self.probability >= self.threshold else GRANTED
+
+    @property
+    def margin(self) -> float:
+        """Distance to the threshold in probability points (positive = on the refused side)."""
+        return self.probability - self.threshold
+
+    def to_dict(self, top_n: int = 10) -> dict[str, Any]:
+        """Plain JSON-ready value (for the API and for the cache)."""
+        def plain(v: Any) -> Any:
+            if v is None or (isinstance(v, float) and np.isnan(v)):
+                return None
+            if isinstance(v, (np.floating, float)):
+                return float(v)
+            if isinstance(v, (np.integer, int)):
+                return int(v)
+            return str(v)
+
+        return {
+            "client_id": self.client_id,
+            "probability": self.probability,
+            "threshold": self.threshold,
+            "decision": self.decision,
+            "margin": self.margin,
+            "model_version": self.model_version,
+            "base_probability": self.explanation.base_probability,
+            "top_factors": [
+                {"feature": c.feature, "value": plain(c.value), "contribution": c.probability,
+                 "contribution_log_odds": c.log_odds}
+                for c in self.explanation.top(top_n)
+            ],
+        }
+
+
+class Scorer:
+    """Scores known clients by number and new applicants from their raw rows."""
+
+    def __init__(self, artifact: Artifact, population: pd.DataFrame, scores: pd.DataFrame,
+                 global_importance: Mapping[str, Any] | None = None) -> None:
+        meta = artifact.metadata
+        if list(population.columns) != list(meta.features):
+            raise ArtifactError(f"{artifact.path / POPULATION_FILE} does not hold the model's features")
+        self.artifact = artifact
+        self.model = artifact.model
+        self.population = population
+        self.scores = scores
+        self.global_importance = dict(global_importance or {})
+        self.features: list[str] = list(meta.features)
+        self.cat_features: list[str] = list(meta.categorical_features)
+        self.threshold: float = float(meta.threshold)
+        self.version: str = meta.version
+        self.cost_weights = CostWeights(**meta.cost_weights)
+        self.include_children: bool = meta.include_children
+        self._positions = pd.Index(population.index)
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> "Scorer":
+        """Load the current model version and what training stored beside it."""
+        artifact = load_artifact(model_dir, expected_features=None)
+        expected = feats.feature_columns(artifact.metadata.include_children)
+        if expected != artifact.metadata.features:
+            raise ArtifactError(f"{artifact.path} was trained on other features than this product builds: "
+                                "retrain the model")
+        for name in (POPULATION_FILE, SCORES_FILE):
+            if not artifact.extra(name).exists():
+                raise ArtifactError(f"incomplete model at {artifact.path}: {name} is missing")
+        population = pd.read_parquet(artifact.extra(POPULATION_FILE))
+        scores = pd.read_parquet(artifact.extra(SCORES_FILE))
+        path = artifact.extra(GLOBAL_IMPORTANCE_FILE)
+        importance = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return cls(artifact, population, scores, importance)
+
+    # -- clients known to the product -------------------------------------------------
+    def knows(self, client_id: int) -> bool:
+        return client_id in self._positions
+
+    def features_of(self, client_id: int) -> pd.DataFrame:
+        try:
+            i = self._positions.get_loc(client_id)
+        except KeyError:
+            raise UnknownClient(client_id) from None
+        return self.population.iloc[[i]]
+
+    def score_client(self, client_id: int) -> Score:
+        return self.score_features(self.features_of(client_id), client_id)
+
+    # -- any feature row ----------------------------------------------------------------
+    def probability(self, X: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_proba(make_pool(X[self.features], self.cat_features))[:, 1]
+
+    def score_features(self, x: pd.DataFrame, client_id: int | None = None) -> Score:
+        """Score and explain one feature row; the probability is the explanation's end point."""
+        e = explain(self.model, x[self.features], self.cat_features)
+        return Score(client_id, e.probability, self.threshold, self.version, e)
+
+    # -- new applicants ------------------------------------------------------------------
+    def score_application(self, frames: Mapping[str, pd.DataFrame]) -> Score:
+        """Score a new applicant from raw Kaggle-shaped rows (application + optional children).
+
+        The rows are validated with the loader's rules and go through the same feature
+        code as training, so a known client sent this way gets the same probability.
+        """
+        checked = {name: validate_frame(frame, name, file=f"request.{name}") for name, frame in frames.items()}
+        x = feats.build_features(Tables(checked), include_children=self.include_children)
+        if len(x) != 1:
+            raise ValueError(f"expected one applicant, got {len(x)}")
+        client = x.index[0]
+        return self.score_features(x, int(client) if pd.notna(client) else None)
+
+    # -- population views ----------------------------------------------------------------
+    @cached_property
+    def typical(self) -> dict[str, Any]:
+        """The typical client: median of each numeric feature, most common level of each category."""
+        numeric = [c for c in self.features if c not in self.cat_features]
+        typical: dict[str, Any] = self.population[numeric].median().to_dict()
+        for name in self.cat_features:
+            counts = self.population[name].value_counts()
+            typical[name] = counts.index[0] if len(counts) else None
+        return typical
+
+    def model_input(self, X: pd.DataFrame) -> pd.DataFrame:
+        return to_model_input(X[self.features], self.cat_features)
