@@ -33,6 +33,25 @@ class Settings:
     #: Business cost of a missed defaulter (false negative) and of a refused good client (false positive).
     cost_fn: float = 10.0
     cost_fp: float = 1.0
+    #: Private files of a running server (secret key, users, API keys, scoring log): never in git.
+    instance_dir: Path = ROOT / "instance"
+    #: JSON file {username: werkzeug password hash} of the relationship managers (``USERS_FILE``).
+    users_file: Path = ROOT / "instance" / "users.json"
+    #: Comma-separated API keys for the JSON routes (``API_KEYS``); else ``instance/api_keys.txt``.
+    api_keys: tuple[str, ...] = ()
+    #: Flask secret key (``SECRET_KEY``); else one generated once into ``instance/secret_key``.
+    secret_key: str | None = None
+    #: Largest JSON body the API accepts, in bytes.
+    max_request_bytes: int = 256 * 1024
+    #: Bars shown in the waterfall before "other factors"; size of the similar-clients group.
+    top_factors: int = 10
+    similar_group_size: int = 100
+    #: No group smaller than this is ever shown (the screen is shown to clients).
+    min_group_size: int = 20
+    #: Rows per page of the client list.
+    page_size: int = 15
+    #: Werkzeug debugger and Dash dev tools: off unless ``DEBUG=1`` is set explicitly.
+    debug: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -44,6 +63,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (the process environment by default)."""
     env = os.environ if env is None else env
     demo_dir = _path(env.get("DEMO_DIR"), Settings.demo_dir)
+    instance_dir = _path(env.get("INSTANCE_DIR"), Settings.instance_dir)
     return Settings(
         data_dir=_path(env.get("HOME_CREDIT_DIR"), demo_dir),
         demo_dir=demo_dir,
@@ -54,4 +74,14 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         tracking_uri=env.get("MLFLOW_TRACKING_URI", Settings.tracking_uri),
         cost_fn=float(env.get("COST_FN", Settings.cost_fn)),
         cost_fp=float(env.get("COST_FP", Settings.cost_fp)),
+        instance_dir=instance_dir,
+        users_file=_path(env.get("USERS_FILE"), instance_dir / "users.json"),
+        api_keys=tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip()),
+        secret_key=env.get("SECRET_KEY") or None,
+        max_request_bytes=int(env.get("MAX_REQUEST_BYTES", Settings.max_request_bytes)),
+        top_factors=int(env.get("TOP_FACTORS", Settings.top_factors)),
+        similar_group_size=int(env.get("SIMILAR_GROUP_SIZE", Settings.similar_group_size)),
+        min_group_size=int(env.get("MIN_GROUP_SIZE", Settings.min_group_size)),
+        page_size=int(env.get("PAGE_SIZE", Settings.page_size)),
+        debug=env.get("DEBUG", "") == "1",
     )

@@ -1,0 +1,217 @@
+"""Who may see client data: relationship managers sign in, programs send an API key.
+
+Users and their password hashes live in a JSON file outside git (``USERS_FILE``);
+API keys come from ``API_KEYS`` or ``instance/api_keys.txt``. Nothing here is stored
+in the repository, and the local demo creates its own account on first start.
+
+    python -m auth add-user NAME        # asks for the password, stores its hash
+"""
+from __future__ import annotations
+
+import getpass
+import hmac
+import json
+import os
+import secrets
+import sys
+from html import escape
+from pathlib import Path
+from typing import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, jsonify, redirect, request
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from model.i18n import t
+from settings import Settings, get_settings
+
+#: Paths anyone may reach: the sign-in page, static files and the health probe.
+PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/api/v1/health", "/favicon.ico")
+API_KEY_HEADER = "X-API-Key"
+
+
+class ConfigError(RuntimeError):
+    """A configured file (users, keys) that cannot be used, named with the reason."""
+
+
+class User(UserMixin):
+    def __init__(self, name: str) -> None:
+        self.id = name
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a secret file readable by its owner only, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def load_users(path: Path) -> dict[str, str]:
+    """{username: password hash}; a malformed file is refused with its name and the reason."""
+    if not path.exists():
+        return {}
+    try:
+        users = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: unreadable users file ({exc})") from None
+    if not isinstance(users, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in users.items()):
+        raise ConfigError(f"{path}: expected a JSON object {{\"username\": \"password hash\"}}")
+    return users
+
+
+def add_user(path: Path, name: str, password: str) -> None:
+    if not name or not name.isprintable() or len(password) < 8:
+        raise ConfigError("a user needs a printable name and a password of at least 8 characters")
+    users = load_users(path)
+    users[name] = generate_password_hash(password)
+    _write_private(path, json.dumps(users, indent=2))
+
+
+def ensure_demo_account(settings: Settings) -> tuple[str, str] | None:
+    """Create a 'demo' account with a random password when no users exist yet (local demo)."""
+    if load_users(settings.users_file):
+        return None
+    password = secrets.token_urlsafe(9)
+    add_user(settings.users_file, "demo", password)
+    _write_private(settings.instance_dir / "demo_credentials.txt", f"demo\n{password}\n")
+    return "demo", password
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key, else one generated once and shared by every worker through a file."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.instance_dir / "secret_key"
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass  # another worker won the race; read its key
+    return path.read_text().strip()
+
+
+def api_keys(settings: Settings) -> tuple[str, ...]:
+    if settings.api_keys:
+        return settings.api_keys
+    path = settings.instance_dir / "api_keys.txt"
+    if not path.exists():
+        return ()
+    return tuple(line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
+
+
+def ensure_demo_api_key(settings: Settings) -> str | None:
+    if api_keys(settings):
+        return None
+    key = secrets.token_urlsafe(24)
+    _write_private(settings.instance_dir / "api_keys.txt", key + "\n")
+    return key
+
+
+def valid_api_key(given: str | None, keys: Iterable[str]) -> bool:
+    return bool(given) and any(hmac.compare_digest(given, k) for k in keys)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a sign-in link must not send the user elsewhere."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _lang() -> str:
+    lang = request.args.get("lang") or request.cookies.get("lang") or "fr"
+    return lang if lang in ("fr", "en") else "fr"
+
+
+def login_page(lang: str, error: str | None = None, next_url: str = "/") -> str:
+    msg = f'<div class="alert alert-danger" role="alert">{escape(error)}</div>' if error else ""
+    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(t("app.title", lang))}</title><link rel="stylesheet" href="/assets/login.css"></head>
+<body><main class="login"><h1>{escape(t("app.title", lang))}</h1>{msg}
+<form method="post" action="/login?next={escape(next_url)}&lang={lang}">
+<label for="username">{escape(t("auth.username", lang))}</label>
+<input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">{escape(t("auth.password", lang))}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button id="login-submit" type="submit">{escape(t("auth.sign_in", lang))}</button>
+</form><p class="lang"><a href="/login?lang={'en' if lang == 'fr' else 'fr'}&next={escape(next_url)}">
+{'English' if lang == 'fr' else 'Français'}</a></p></main></body></html>"""
+
+
+def init_auth(server: Flask, settings: Settings) -> None:
+    """Sign-in for people (session cookie) and API keys for programs, on every route."""
+    manager = LoginManager()
+    manager.init_app(server)
+    users = load_users(settings.users_file)
+    keys = api_keys(settings)
+    server.config["API_KEYS"] = keys
+
+    @manager.user_loader
+    def _load(user_id: str) -> User | None:
+        return User(user_id) if user_id in users else None
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login() -> Response | str:
+        lang = _lang()
+        next_url = _safe_next(request.args.get("next"))
+        if request.method == "POST":
+            name = request.form.get("username", "")
+            password = request.form.get("password", "")
+            stored = users.get(name)
+            if stored and check_password_hash(stored, password):
+                login_user(User(name))
+                return redirect(next_url)
+            return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
+        return login_page(lang, None, next_url)
+
+    @server.route("/logout")
+    def logout() -> Response:
+        logout_user()
+        return redirect("/login")
+
+    @server.before_request
+    def _guard() -> Response | None:
+        path = request.path
+        if server.config.get("LOGIN_DISABLED") or path.startswith(PUBLIC_PREFIXES):
+            return None
+        if path.startswith("/api/"):
+            if valid_api_key(request.headers.get(API_KEY_HEADER), keys):
+                return None
+            return jsonify(error={"code": "unauthorized",
+                                  "message": f"missing or invalid {API_KEY_HEADER} header"}), 401
+        if current_user.is_authenticated:
+            return None
+        if path.startswith("/_dash") or request.method != "GET":
+            return jsonify(error={"code": "unauthorized", "message": "sign in first"}), 401
+        return redirect(f"/login?next={request.full_path.rstrip('?')}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 2 or args[0] != "add-user":
+        print("usage: python -m auth add-user NAME", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    password = getpass.getpass("password: ")
+    try:
+        add_user(settings.users_file, args[1], password)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"user {args[1]} stored in {settings.users_file}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
