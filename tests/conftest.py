@@ -27,3 +27,36 @@ def pytest_setup_options():
                  "--window-size=1366,768"):
         options.add_argument(flag)
     return options
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory) -> Path:
+    """A small generated demo dataset (Kaggle schema), written once per test session."""
+    from data.generate import generate_tables, write_tables
+
+    out = tmp_path_factory.mktemp("demo-data")
+    write_tables(generate_tables(3000, 400, seed=7), out, fmt="parquet")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, demo_data_dir) -> Path:
+    """A real model trained quickly on the small demo dataset (few iterations, 3 folds)."""
+    from model.cost import CostWeights
+    from model.estimator import CatBoostParams
+    from model.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("model")
+    config = TrainConfig(data_dir=demo_data_dir, model_dir=out, tracking_uri=None,
+                         params=CatBoostParams(iterations=60, learning_rate=0.15, depth=4, border_count=32,
+                                               early_stopping_rounds=20),
+                         weights=CostWeights(10, 1), folds=3, seed=7, class_weights="none", baselines=False)
+    train(config, log=lambda _msg: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_scorer(tiny_model_dir):
+    from model.scoring import Scorer
+
+    return Scorer.load(tiny_model_dir)
