@@ -12,9 +12,15 @@ SEED ?= 42
 DATA_DIR := $(if $(HOME_CREDIT_DIR),$(HOME_CREDIT_DIR),$(DEMO_DIR))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test venv test-venv browser demo-data summary clean
+MODEL_DIR ?= artifacts/model
+HOST ?= 127.0.0.1
+PORT ?= 8050
+WORKERS ?= 2
 
-run: venv demo-data summary
+.PHONY: run test venv test-venv browser demo-data summary model serve clean
+
+# Set-up, data, model, then the dashboard and JSON routes on http://$(HOST):$(PORT)
+run: venv demo-data summary model serve
 
 test: test-venv browser
 	$(PY) -m pytest -q
@@ -47,6 +53,18 @@ endif
 
 summary: venv
 	$(PY) -m data.load --data-dir $(DATA_DIR)
+
+# Trains only when no model fits the configured data (first run, or HOME_CREDIT_DIR changed).
+model: venv
+	@$(PY) -m model.artifact status --model-dir $(MODEL_DIR) --data-dir $(DATA_DIR) || \
+	  $(PY) -m model.train --data-dir $(DATA_DIR) --model-dir $(MODEL_DIR)
+
+serve: venv
+	@$(PY) -m auth demo
+	@echo "Dashboard: http://$(HOST):$(PORT)/   JSON: http://$(HOST):$(PORT)/api/v1/health"
+	HOME_CREDIT_DIR=$(abspath $(DATA_DIR)) MODEL_DIR=$(abspath $(MODEL_DIR)) \
+	  $(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 120 \
+	  --access-logfile - 'app:create_server()'
 
 clean:
 	rm -rf $(DEMO_DIR) artifacts mlflow.db reports

@@ -5,6 +5,7 @@ API keys come from ``API_KEYS`` or ``instance/api_keys.txt``. Nothing here is st
 in the repository, and the local demo creates its own account on first start.
 
     python -m auth add-user NAME        # asks for the password, stores its hash
+    python -m auth demo                 # local demo: a 'demo' account and an API key if none exist
 """
 from __future__ import annotations
 
@@ -199,10 +200,27 @@ def init_auth(server: Flask, settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 2 or args[0] != "add-user":
-        print("usage: python -m auth add-user NAME", file=sys.stderr)
-        return 2
     settings = get_settings()
+    if args == ["demo"]:
+        try:
+            account = ensure_demo_account(settings)
+            key = ensure_demo_api_key(settings)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if account:
+            print(f"Demo account created: user '{account[0]}', password '{account[1]}' "
+                  f"(also in {settings.instance_dir / 'demo_credentials.txt'})")
+        else:
+            creds = settings.instance_dir / "demo_credentials.txt"
+            hint = f" (demo credentials in {creds})" if creds.exists() else ""
+            print(f"Sign in with an account of {settings.users_file}{hint}")
+        if key:
+            print(f"Demo API key created in {settings.instance_dir / 'api_keys.txt'}")
+        return 0
+    if len(args) != 2 or args[0] != "add-user":
+        print("usage: python -m auth add-user NAME | python -m auth demo", file=sys.stderr)
+        return 2
     password = getpass.getpass("password: ")
     try:
         add_user(settings.users_file, args[1], password)

@@ -157,3 +157,46 @@ def load_artifact(path: str | Path, expected_features: list[str] | None = None) 
             f"(model only: {extra or 'none'}; product only: {lacking or 'none'}"
             f"{'; same names, other order' if not extra and not lacking else ''}): retrain the model")
     return Artifact(model=model, metadata=metadata, path=vdir)
+
+
+def needs_training(model_dir: Path, data_dir: Path, expected_features: list[str] | None = None) -> str | None:
+    """Why a new model must be trained for ``data_dir`` (None when the current one fits)."""
+    try:
+        artifact = load_artifact(model_dir, expected_features)
+    except ArtifactError as exc:
+        return str(exc)
+    trained_on = artifact.metadata.data_dir
+    if trained_on and Path(trained_on).resolve() != Path(data_dir).resolve():
+        return f"the current model was trained on {trained_on}, not {data_dir}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m model.artifact status --model-dir M --data-dir D``: exit 1 when training is needed."""
+    import argparse
+
+    from model.features import feature_columns
+    from settings import get_settings
+
+    s = get_settings()
+    p = argparse.ArgumentParser(prog="python -m model.artifact")
+    p.add_argument("command", choices=["status"])
+    p.add_argument("--model-dir", type=Path, default=s.model_dir)
+    p.add_argument("--data-dir", type=Path, default=s.data_dir)
+    a = p.parse_args(argv)
+    reason = needs_training(a.model_dir, a.data_dir, None)
+    if reason is None:
+        meta = load_artifact(a.model_dir).metadata
+        if meta.features not in (feature_columns(True), feature_columns(False)):
+            reason = "the current model uses other features than this product builds"
+    if reason:
+        print(f"training needed: {reason}")
+        return 1
+    print(f"model {load_artifact(a.model_dir).metadata.version} is up to date for {a.data_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
