@@ -1,0 +1,95 @@
+"""Compare: the client within all clients and within its similar group, for a chosen feature."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from dash import Input, Output
+
+from callbacks.context import Context, client_of, lang_of
+from layouts import ids
+from layouts.compare import summary_block, too_small
+from layouts.figures import distribution_figure, empty_figure, position_figure
+from model.i18n import t
+from model.similar import GroupSummary, GroupTooSmall
+from model.vocabulary import axis_label, display_value, feature_info, feature_label, format_info_value, \
+    format_percent, level_label
+
+
+def panel(summary: GroupSummary, title: str, lang: str = "fr") -> dict[str, Any]:
+    """Chart data of one group summary, in display units (years, €, …)."""
+    out = {"title": title, "repaid": summary.counts["repaid"], "defaulted": summary.counts["defaulted"],
+           "unknown": summary.counts["unknown"]}
+    if summary.kind == "category":
+        info = feature_info(summary.feature)
+        out.update(x=[level_label(info.source or info.name, lv, lang) for lv in summary.levels], width=None)
+        return out
+    e = summary.edges
+    centres, widths, keep = [], [], []
+    for i in range(len(e) - 1):
+        a, b = display_value(summary.feature, e[i]), display_value(summary.feature, e[i + 1])
+        if a is None or b is None:
+            continue
+        keep.append(i)
+        centres.append((a + b) / 2)
+        widths.append(abs(b - a) * 0.95)
+    for k in ("repaid", "defaulted", "unknown"):
+        out[k] = [out[k][i] for i in keep]
+    out.update(x=centres, width=widths)
+    return out
+
+
+def register(app, ctx: Context) -> None:
+    @app.callback(Output(ids.COMPARE_FEATURE, "options"), Input(ids.STATE, "data"))
+    def feature_options(state):
+        lang = lang_of(state)
+        return [{"label": feature_label(f, lang), "value": f} for f in ctx.compare_features]
+
+    @app.callback(
+        Output(ids.COMPARE_DISTRIBUTION, "figure"), Output(ids.COMPARE_SUMMARY, "children"),
+        Output(ids.COMPARE_MESSAGE, "children"), Output(ids.COMPARE_PROFILE, "figure"),
+        Input(ids.STATE, "data"), Input(ids.COMPARE_FEATURE, "value"),
+    )
+    def compare(state, feature):
+        lang, client = lang_of(state), client_of(ctx, state)
+        if client is None or feature not in ctx.scorer.features:
+            return empty_figure(t("search.no_client", lang)), None, None, empty_figure()
+        idx = ctx.index
+        k = ctx.settings.similar_group_size
+        group = idx.neighbours(client, k)
+        info = feature_info(feature)
+        raw = ctx.scorer.population.at[client, feature]
+        lines = [t("compare.client_value", lang, value=format_info_value(info, raw, lang))]
+        everyone = idx.group_summary(None, feature)
+        panels = [panel(everyone, t("compare.all_clients", lang), lang)]
+        message = None
+        try:
+            similar = idx.group_summary(group, feature)
+            panels.append(panel(similar, t("compare.similar_count", lang, count=similar.size), lang))
+            rate = similar.default_rate
+            lines.append(t("compare.similar_default_rate", lang, count=similar.size,
+                           rate=format_percent(rate, lang, 1)) if rate is not None else t("compare.no_default_rate", lang))
+        except GroupTooSmall as exc:
+            message = too_small(exc.size, exc.minimum, lang)
+        if everyone.default_rate is not None:
+            lines.append(t("compare.all_default_rate", lang, rate=format_percent(everyone.default_rate, lang, 1)))
+        if info.kind == "category":
+            client_x = None if raw is None or (isinstance(raw, float) and np.isnan(raw)) else \
+                level_label(info.source or info.name, raw, lang)
+        else:
+            client_x = display_value(feature, raw)
+            pct = idx.percentile(feature, None if client_x is None else float(raw))
+            if pct is not None:
+                lines.append(t("compare.client_position", lang, percentile=int(round(pct))))
+        fig = distribution_figure(panels, client_x, axis_label(feature, lang), lang)
+        # the client against the group's medians, as percentiles of all clients
+        position = empty_figure()
+        if message is None:
+            feats = ctx.position_features
+            medians = idx.medians(group, feats)
+            values = ctx.scorer.population.loc[client, feats]
+            rows = [{"label": feature_label(f, lang),
+                     "client": idx.percentile(f, None if values[f] != values[f] else float(values[f])),
+                     "group": idx.percentile(f, medians[f])} for f in feats]
+            position = position_figure(rows, lang)
+        return fig, summary_block(lines), message, position

@@ -1,0 +1,177 @@
+"""Plotly figures of the dashboard: pure functions of plain data (no I/O, no model calls).
+
+Colours follow the Okabe–Ito palette, distinguishable without colour vision: blue for
+what lowers the risk / granted, orange for what raises it / refused, always doubled with
+text, signs, icons or patterns.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import plotly.graph_objects as go
+
+from model.i18n import t
+from model.vocabulary import Lang, format_number, format_percent
+
+BLUE, ORANGE, GREY, DARK = "#0072B2", "#D55E00", "#8C8C8C", "#1F2933"
+LIGHT_BLUE, LIGHT_ORANGE = "#CFE3F2", "#F7D9C4"
+FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", size=15, color=DARK)
+
+
+def separators(lang: Lang) -> str:
+    """Plotly's decimal and thousands separators for the language."""
+    return ", " if lang == "fr" else ".,"
+
+
+def _base_layout(lang: Lang, **kw: Any) -> dict[str, Any]:
+    layout = dict(font=FONT, separators=separators(lang), paper_bgcolor="white", plot_bgcolor="white",
+                  margin=dict(l=10, r=10, t=40, b=10))
+    layout.update(kw)
+    return layout
+
+
+def empty_figure(message: str = "") -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(xaxis_visible=False, yaxis_visible=False, paper_bgcolor="white", plot_bgcolor="white",
+                      margin=dict(l=0, r=0, t=0, b=0), height=120,
+                      annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=GREY))]
+                      if message else [])
+    return fig
+
+
+def gauge_figure(probability: float, threshold: float, lang: Lang = "fr") -> go.Figure:
+    """Probability of default on a 0–100 % gauge, threshold as a thick line, large number."""
+    refused = probability >= threshold
+    colour = ORANGE if refused else BLUE
+    fig = go.Figure(go.Indicator(
+        mode="gauge+number", value=round(probability * 100, 1),
+        number=dict(suffix=" %" if lang == "fr" else "%", valueformat=".1f", font=dict(size=64, color=colour)),
+        title=dict(text=t("score.probability", lang), font=dict(size=18)),
+        gauge=dict(
+            axis=dict(range=[0, 100], ticksuffix="%", tickwidth=1, dtick=10),
+            bar=dict(color=colour, thickness=0.35),
+            steps=[dict(range=[0, threshold * 100], color=LIGHT_BLUE),
+                   dict(range=[threshold * 100, 100], color=LIGHT_ORANGE)],
+            threshold=dict(line=dict(color=DARK, width=5), thickness=0.9, value=threshold * 100),
+        ),
+    ))
+    fig.update_layout(**_base_layout(lang, height=320, margin=dict(l=30, r=30, t=60, b=10)))
+    fig.add_annotation(x=0.5, y=-0.05, xref="paper", yref="paper", showarrow=False, font=dict(size=15),
+                       text=t("score.threshold_value", lang, threshold=format_percent(threshold, lang, 1)))
+    return fig
+
+
+def waterfall_figure(base: float, bars: Sequence[Mapping[str, Any]], final: float, lang: Lang = "fr",
+                     unit: str = "points", base_label: str | None = None, final_label: str | None = None
+                     ) -> go.Figure:
+    """Horizontal waterfall: base → one bar per factor (``label``, ``delta``) → final.
+
+    ``unit="points"``: base, deltas and final are probabilities (fractions) drawn in % points;
+    ``unit="log_odds"``: raw log-odds (expert mode). The last bar is a plotly "total", so the
+    chart ends exactly where the bars sum to; callers pass deltas that sum to final − base.
+    """
+    k = 100.0 if unit == "points" else 1.0
+    dec = 1 if unit == "points" else 3
+    labels = [base_label or t("explain.baseline", lang)] + [b["label"] for b in bars] + \
+        [final_label or t("explain.final", lang)]
+    values = [base * k] + [b["delta"] * k for b in bars] + [0.0]
+    measure = ["absolute"] + ["relative"] * len(bars) + ["total"]
+
+    def fmt(v: float, signed: bool) -> str:
+        text = format_number(abs(v), lang, dec)
+        if unit == "points":
+            sign = ("+" if v >= 0 else "−") if signed else ""
+            return f"{sign}{text} pt" if signed else f"{text} %"
+        return (("+" if v >= 0 else "−") if signed else ("" if v >= 0 else "−")) + text
+
+    text = [fmt(values[0], False)] + [fmt(v, True) for v in values[1:-1]] + [fmt(final * k, False)]
+    fig = go.Figure(go.Waterfall(
+        orientation="h", y=labels, x=values, measure=measure, text=text, textposition="outside",
+        cliponaxis=False,
+        increasing=dict(marker=dict(color=ORANGE)), decreasing=dict(marker=dict(color=BLUE)),
+        totals=dict(marker=dict(color=GREY)), connector=dict(line=dict(color="#BBBBBB", width=1)),
+        hovertemplate="%{y}<br>%{text}<extra></extra>",
+    ))
+    fig.update_layout(**_base_layout(
+        lang, height=max(360, 34 * len(labels) + 90), showlegend=False,
+        title=dict(text=t("explain.chart_title", lang), x=0, font=dict(size=17)),
+        xaxis=dict(title=t("explain.axis_points" if unit == "points" else "explain.axis_log_odds", lang),
+                   gridcolor="#EEEEEE", zeroline=True),
+        yaxis=dict(autorange="reversed", automargin=True),
+        margin=dict(l=10, r=60, t=50, b=10)))
+    return fig
+
+
+def importance_figure(rows: Sequence[tuple[str, float]], lang: Lang = "fr") -> go.Figure:
+    """Horizontal bars of global importance (label, mean |SHAP|), most important on top."""
+    fig = go.Figure(go.Bar(orientation="h", y=[r[0] for r in rows], x=[r[1] for r in rows], marker_color=BLUE,
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_layout(**_base_layout(lang, height=max(320, 30 * len(rows) + 80),
+                                     title=dict(text=t("explain.global_importance", lang), x=0),
+                                     xaxis=dict(title=t("model.importance_axis", lang), gridcolor="#EEEEEE"),
+                                     yaxis=dict(autorange="reversed", automargin=True)))
+    return fig
+
+
+def distribution_figure(panels: Sequence[Mapping[str, Any]], client_x: float | str | None, x_title: str,
+                        lang: Lang = "fr") -> go.Figure:
+    """Side-by-side histograms (all clients, similar clients) split by outcome, client marked.
+
+    Each panel: {"title", "x": bin centres or levels, "width": bar widths or None,
+    "repaid": counts, "defaulted": counts, "unknown": counts}. Counts are shown as shares of
+    the panel so that groups of different sizes compare.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p["title"] for p in panels],
+                        horizontal_spacing=0.08)
+    series = (("repaid", "compare.repaid", BLUE, ""), ("defaulted", "compare.defaulted", ORANGE, "/"),
+              ("unknown", "compare.unknown_outcome", GREY, "."))
+    for col, panel in enumerate(panels, start=1):
+        total = max(1, sum(sum(panel[s[0]]) for s in series))
+        for key, label_key, colour, pattern in series:
+            counts = panel[key]
+            if not any(counts):
+                continue
+            fig.add_trace(go.Bar(
+                x=panel["x"], y=[100 * c / total for c in counts], width=panel.get("width"),
+                name=t(label_key, lang), legendgroup=key, showlegend=col == 1 or key not in
+                {tr.legendgroup for tr in fig.data}, marker=dict(color=colour, pattern=dict(shape=pattern)),
+                hovertemplate="%{x}: %{y:.1f} %<extra>" + t(label_key, lang) + "</extra>"), row=1, col=col)
+        if client_x is not None:
+            if isinstance(client_x, str):
+                fig.add_trace(go.Scatter(x=[client_x], y=[0], mode="markers+text", text=[t("compare.this_client", lang)],
+                                         textposition="top center", marker=dict(symbol="triangle-up", size=16,
+                                                                                color=DARK),
+                                         showlegend=False, hoverinfo="skip"), row=1, col=col)
+            else:
+                fig.add_vline(x=client_x, line=dict(color=DARK, width=3, dash="dash"), row=1, col=col,
+                              annotation_text=t("compare.this_client", lang), annotation_position="top")
+        fig.update_xaxes(title_text=x_title, row=1, col=col, gridcolor="#EEEEEE")
+        fig.update_yaxes(title_text="%" if col == 1 else None, row=1, col=col, gridcolor="#EEEEEE")
+    fig.update_layout(**_base_layout(lang, height=380, barmode="stack", bargap=0.05,
+                                     legend=dict(orientation="h", y=-0.25, x=0),
+                                     margin=dict(l=10, r=10, t=50, b=10)))
+    return fig
+
+
+def position_figure(rows: Sequence[Mapping[str, Any]], lang: Lang = "fr") -> go.Figure:
+    """The client against the similar group's median on several features, as percentiles of all clients.
+
+    rows: {"label", "client": percentile or None, "group": percentile or None}.
+    """
+    labels = [r["label"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(orientation="h", y=labels, x=[r["group"] for r in rows], name=t("compare.group_median", lang),
+                         marker=dict(color=LIGHT_BLUE, line=dict(color=BLUE, width=1), pattern=dict(shape="/")),
+                         hovertemplate="%{y}: %{x:.0f}<extra></extra>"))
+    fig.add_trace(go.Scatter(y=labels, x=[r["client"] for r in rows], mode="markers", name=t("compare.this_client", lang),
+                             marker=dict(symbol="diamond", size=16, color=DARK),
+                             hovertemplate="%{y}: %{x:.0f}<extra></extra>"))
+    fig.update_layout(**_base_layout(lang, height=max(300, 36 * len(rows) + 100),
+                                     title=dict(text=t("compare.profile_chart", lang), x=0),
+                                     xaxis=dict(title=t("compare.percentile_axis", lang), range=[0, 100],
+                                                gridcolor="#EEEEEE", dtick=25),
+                                     yaxis=dict(autorange="reversed", automargin=True),
+                                     legend=dict(orientation="h", y=-0.2, x=0)))
+    return fig

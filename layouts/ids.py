@@ -1,0 +1,70 @@
+"""Every component id of the dashboard, defined once (layouts, callbacks and browser tests import them)."""
+
+# shell
+URL = "url"
+STATE = "state"                    # dcc.Store {"lang": "fr"|"en", "client": int|None} mirrored in the URL
+LANG = "lang-switch"
+USER = "signed-in-user"
+SIGN_OUT = "sign-out"
+TITLE = "app-title"
+TABS = "screen-tabs"
+CURRENT_CLIENT = "current-client"
+TEXT = "t"                         # pattern-matching type of every translated static text: {"type": TEXT, "key": ...}
+
+# tab ids (values of TABS.active_tab) and the id of each screen's container / tab
+SCREENS = ("search", "score", "why", "profile", "compare", "model")
+NAV_KEYS = {"search": "nav.search", "score": "nav.score", "why": "nav.explanation", "profile": "nav.profile",
+            "compare": "nav.compare", "model": "nav.model"}
+
+
+def screen(name: str) -> str:
+    return f"screen-{name}"
+
+
+def tab(name: str) -> str:
+    return f"tab-{name}"
+
+
+# find a client
+SEARCH = "client-search"                         # dcc.Dropdown with server-side suggestions
+FILTER_PREFIX = "filter-"                        # + name of model.clients.FILTERS
+FILTER_NAMES = ("contract", "gender", "age_band", "income_band", "family", "decision")
+
+
+def filter_id(name: str) -> str:
+    return FILTER_PREFIX + name
+
+
+FILTER_RESET = "filter-reset"
+FILTER_ERROR = "filter-error"
+CLIENT_TABLE = "client-table"                    # dash_table.DataTable, page_action="custom"
+RESULT_COUNT = "result-count"
+
+# score
+GAUGE = "score-gauge"
+DECISION = "score-decision"                      # badge: icon + words + colour
+DECISION_SENTENCE = "score-decision-sentence"
+PROBABILITY_TEXT = "score-probability"
+SCORE_EMPTY = "score-empty"
+
+# why
+WATERFALL = "why-waterfall"
+EXPERT = "why-expert"
+RAISING = "why-raising"
+LOWERING = "why-lowering"
+
+# profile
+PROFILE_GROUPS = "profile-groups"                # dbc.Checklist of vocabulary groups
+PROFILE_FIELDS = "profile-fields"                # dcc.Dropdown (multi) of fields; empty = the main ones
+PROFILE_BODY = "profile-body"
+
+# compare
+COMPARE_FEATURE = "compare-feature"
+COMPARE_DISTRIBUTION = "compare-distribution"
+COMPARE_PROFILE = "compare-profile"
+COMPARE_SUMMARY = "compare-summary"
+COMPARE_MESSAGE = "compare-message"
+
+# model
+IMPORTANCE = "model-importance"
+MODEL_CARD = "model-card"

@@ -1,0 +1,28 @@
+"""Model: global importance and the model card from the artifact metadata."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.figures import empty_figure
+from layouts.text import T
+from model.vocabulary import Lang
+
+
+def card_table(rows: Sequence[tuple[str, str]]) -> html.Table:
+    return html.Table(className="table model-card-table", children=html.Tbody(
+        [html.Tr([html.Th(k, scope="row"), html.Td(v)]) for k, v in rows]))
+
+
+def layout(lang: Lang = "fr") -> html.Section:
+    return html.Section(id=ids.screen("model"), className="screen", hidden=True, children=[
+        html.H2(T("model.title", lang)),
+        dbc.Row(className="g-4", children=[
+            dbc.Col(lg=7, children=dcc.Graph(id=ids.IMPORTANCE, figure=empty_figure(),
+                                             config={"displayModeBar": False})),
+            dbc.Col(lg=5, children=[html.H3(T("model.card", lang), className="h5"), html.Div(id=ids.MODEL_CARD)]),
+        ]),
+    ])

@@ -1,0 +1,37 @@
+"""Score: the gauge, the decision in words, colour and icon, and the distance to the threshold."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.figures import empty_figure
+from layouts.text import T
+from model.i18n import t
+from model.vocabulary import Lang
+
+ICONS = {"granted": "✔", "refused": "✖"}
+
+
+def decision_badge(decision: str, lang: Lang = "fr") -> html.Div:
+    """Decision as icon + words + colour class (never colour alone)."""
+    return html.Div(className=f"decision decision-{decision}", role="status", children=[
+        html.Span(ICONS[decision], className="decision-icon", **{"aria-hidden": "true"}),
+        html.Span(t(f"decision.{decision}", lang), className="decision-text"),
+    ])
+
+
+def layout(lang: Lang = "fr") -> html.Section:
+    return html.Section(id=ids.screen("score"), className="screen", hidden=True, children=[
+        html.H2(id=ids.SCORE_EMPTY, children=T("search.no_client", lang), className="h5 text-muted"),
+        dbc.Row(className="g-4", children=[
+            dbc.Col(lg=7, children=dcc.Loading(dcc.Graph(id=ids.GAUGE, figure=empty_figure(),
+                                                         config={"displayModeBar": False}))),
+            dbc.Col(lg=5, className="d-flex flex-column justify-content-center gap-3", children=[
+                html.Div(id=ids.DECISION),
+                html.P(id=ids.PROBABILITY_TEXT, className="probability-text"),
+                html.P(id=ids.DECISION_SENTENCE, className="lead"),
+                html.P(T("score.threshold_help", lang), className="hint"),
+            ]),
+        ]),
+    ])

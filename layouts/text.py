@@ -1,0 +1,12 @@
+"""Translated static text: a span whose id names its i18n key, so one callback can re-translate it."""
+from __future__ import annotations
+
+from dash import html
+
+from layouts import ids
+from model.i18n import t
+from model.vocabulary import Lang
+
+
+def T(key: str, lang: Lang = "fr", **kw) -> html.Span:
+    return html.Span(t(key, lang, **kw), id={"type": ids.TEXT, "key": key})

@@ -1,0 +1,35 @@
+"""Top bar: title, language switch, signed-in user and sign-out link; the screen tabs."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from layouts import ids
+from layouts.text import T
+from model.i18n import t
+from model.vocabulary import Lang
+
+
+def topbar(lang: Lang = "fr", demo: bool = False) -> html.Header:
+    return html.Header(className="topbar", children=[
+        html.Div(className="brand", children=[
+            html.Span("€", className="brand-mark", **{"aria-hidden": "true"}),
+            html.H1(T("app.title", lang), id=ids.TITLE),
+            html.Span(T("app.demo_data", lang), className="demo-tag") if demo else None,
+        ]),
+        html.Div(className="topbar-right", children=[
+            html.Span(T("app.language", lang), className="visually-hidden"),
+            dbc.RadioItems(id=ids.LANG, value=lang, inline=True, className="lang-switch",
+                           input_class_name="btn-check", label_class_name="btn btn-outline-light btn-sm",
+                           label_checked_class_name="active",
+                           options=[{"label": "FR", "value": "fr"}, {"label": "EN", "value": "en"}]),
+            html.Span(id=ids.USER, className="user"),
+            html.A(T("auth.sign_out", lang), id=ids.SIGN_OUT, href="/logout", className="btn btn-light btn-sm"),
+        ]),
+    ])
+
+
+def tabs(lang: Lang = "fr", active: str = "search") -> dbc.Tabs:
+    return dbc.Tabs(id=ids.TABS, active_tab=active, className="screen-tabs",
+                    children=[dbc.Tab(id=ids.tab(name), tab_id=name, label=t(ids.NAV_KEYS[name], lang))
+                              for name in ids.SCREENS])

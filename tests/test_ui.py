@@ -1,0 +1,169 @@
+"""Browser tests of the dashboard: a real headless Chromium driven through dash_duo.
+
+    .venv/bin/pytest tests/test_ui.py --headless -q
+
+One app (tiny model, temporary instance folder with one user) is shared by the tests;
+the first test signs in through the real form, the others switch the sign-in off.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from layouts import ids
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+USER, PASSWORD = "conseiller", "motdepasse-42"
+
+
+@pytest.fixture(scope="module")
+def ui_app(tiny_scorer, tmp_path_factory):
+    import auth
+    from app import create_app
+    from settings import get_settings
+
+    instance = tmp_path_factory.mktemp("instance")
+    settings = get_settings({"INSTANCE_DIR": str(instance), "API_KEYS": "test-key"})
+    auth.add_user(settings.users_file, USER, PASSWORD)
+    app = create_app(settings, tiny_scorer)
+    return app
+
+
+@pytest.fixture
+def open_app(ui_app, dash_duo):
+    ui_app.server.config["LOGIN_DISABLED"] = True
+    dash_duo.start_server(ui_app)
+    yield dash_duo
+    ui_app.server.config["LOGIN_DISABLED"] = False
+
+
+def _number(text: str) -> float:
+    """"12,3 %" / "12.3%" → 12.3."""
+    clean = re.sub(r"[\s\u00a0\u202f%]", "", text).replace("−", "-").replace(",", ".")
+    return float(clean)
+
+
+def _plot(duo, graph_id: str) -> dict:
+    return duo.driver.execute_script(
+        "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return g && g.data ? {data: g.data, layout: g.layout} : null;", f"#{graph_id}")
+
+
+def _wait(predicate, timeout: float = 15, message: str = "condition"):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:        # element not there yet, stale, …
+            last = exc
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
+
+
+def _choose_client_by_search(duo, client_id: int) -> None:
+    duo.find_element(f"#{ids.SEARCH}").click()
+    box = _wait(lambda: duo.driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"),
+                message="search box")
+    box.send_keys(str(client_id))
+    option = _wait(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                            if o.text.strip() == str(client_id)], message="suggested client")[0]
+    option.click()
+
+
+def _gauge_value(duo) -> float:
+    return _number(_wait(lambda: duo.find_element(f"#{ids.GAUGE} .number").text, message="gauge number"))
+
+
+def test_sign_in_then_score_and_waterfall_match_the_model(ui_app, dash_duo, tiny_scorer):
+    ui_app.server.config["LOGIN_DISABLED"] = False
+    dash_duo.server(ui_app)                   # start_server() would wait for the dashboard itself
+    dash_duo.driver.get(dash_duo.server.url)
+    # not signed in: the dashboard redirects to the sign-in page
+    _wait(lambda: "/login" in dash_duo.driver.current_url, message="redirect to /login")
+    dash_duo.find_element("#username").send_keys(USER)
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    _wait(lambda: dash_duo.find_element(f"#{ids.USER}").text.endswith(USER), message="signed-in user shown")
+
+    scores = tiny_scorer.scores
+    refused = scores.index[scores["PROBABILITY"] >= tiny_scorer.threshold]
+    client = int(refused[len(refused) // 2])
+    _choose_client_by_search(dash_duo, client)
+    _wait(lambda: f"client={client}" in dash_duo.driver.current_url, message="client in the URL")
+    expected = tiny_scorer.score_client(client)
+    _wait(lambda: abs(_gauge_value(dash_duo) - round(expected.probability * 100, 1)) < 0.051,
+          message="gauge shows the model's probability")
+    decision = dash_duo.find_element(f"#{ids.DECISION}").text
+    assert expected.decision == "refused" and "Crédit refusé" in decision and "✖" in decision
+    assert "au-dessus du seuil" in dash_duo.find_element(f"#{ids.DECISION_SENTENCE}").text
+
+    dash_duo.driver.find_element(By.LINK_TEXT, "Explication").click()
+    fig = _wait(lambda: (lambda f: f if f and f["data"] and f["data"][0].get("type") == "waterfall" else None)(
+        _plot(dash_duo, ids.WATERFALL)), message="waterfall drawn")
+    trace = fig["data"][0]
+    n = ui_app.server.extensions["credit_services"].settings.top_factors
+    assert len(trace["y"]) == n + 1 + 2                      # base, top N, other factors, final
+    assert trace["y"][0] == "Risque moyen de l'ensemble des clients"
+    assert "autres facteurs" in trace["y"][-2]
+    assert trace["measure"][0] == "absolute" and trace["measure"][-1] == "total"
+    end = sum(trace["x"][:-1])
+    assert end == pytest.approx(expected.probability * 100, abs=1e-6)
+    assert not any(label.isupper() and "_" in label for label in trace["y"])   # readable labels, no raw names
+    assert len(dash_duo.find_elements(f"#{ids.RAISING} li")) >= 1
+
+
+def test_filters_change_the_list_and_a_row_opens_the_client(open_app, tiny_scorer):
+    duo = open_app
+    first = _wait(lambda: [c.text for c in duo.find_elements(f"#{ids.CLIENT_TABLE} td[data-dash-column=client]")],
+                  message="client list")
+    assert len(first) == 15
+    count_before = duo.find_element(f"#{ids.RESULT_COUNT}").text
+    duo.find_element(f"#{ids.filter_id('decision')}").click()
+    _wait(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                   if "refusé" in o.text], message="decision options")[0].click()
+    duo.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    _wait(lambda: duo.find_element(f"#{ids.RESULT_COUNT}").text != count_before, message="count changes")
+    decisions = [c.text for c in duo.find_elements(f"#{ids.CLIENT_TABLE} td[data-dash-column=decision]")]
+    assert decisions and all("refusé" in d for d in decisions)
+    n_refused = int((tiny_scorer.scores["PROBABILITY"] >= tiny_scorer.threshold).sum())
+    assert _number(duo.find_element(f"#{ids.RESULT_COUNT}").text.split()[0]) == n_refused
+    cell = duo.find_elements(f"#{ids.CLIENT_TABLE} td[data-dash-column=client]")[2]
+    client = int(cell.text)
+    cell.click()
+    _wait(lambda: f"client={client}" in duo.driver.current_url, message="row opens the client")
+    _wait(lambda: abs(_gauge_value(duo) - round(tiny_scorer.score_client(client).probability * 100, 1)) < 0.051,
+          message="gauge of the clicked client")
+
+
+def test_comparison_updates_when_the_feature_changes_and_language_switch(open_app, tiny_scorer):
+    duo = open_app
+    client = int(tiny_scorer.population.index[7])
+    duo.wait_for_page(f"{duo.server_url}/?client={client}")
+    duo.driver.find_element(By.LINK_TEXT, "Comparer").click()
+    summary = _wait(lambda: duo.find_element(f"#{ids.COMPARE_SUMMARY}").text, message="comparison summary")
+    assert "clients similaires" in summary
+    fig = _plot(duo, ids.COMPARE_DISTRIBUTION)
+    title_before = fig["layout"]["xaxis"]["title"]["text"]
+    duo.find_element(f"#{ids.COMPARE_FEATURE}").click()
+    options = _wait(lambda: duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"), message="features")
+    options[3].click()
+    _wait(lambda: _plot(duo, ids.COMPARE_DISTRIBUTION)["layout"]["xaxis"]["title"]["text"] != title_before,
+          message="distribution redrawn for the new feature")
+    # only aggregates: the bars are shares of a group, and the similar group is the configured size
+    assert "100 clients similaires" in duo.find_element(f"#{ids.COMPARE_SUMMARY}").text
+
+    # language switch: texts change, the client stays
+    duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='EN']").click()
+    _wait(lambda: "lang=en" in duo.driver.current_url and f"client={client}" in duo.driver.current_url,
+          message="lang in the URL")
+    _wait(lambda: duo.driver.find_element(By.LINK_TEXT, "Compare"), message="English tab labels")
+    assert "similar clients" in _wait(lambda: duo.find_element(f"#{ids.COMPARE_SUMMARY}").text, message="summary")
+    assert duo.find_element(f"#{ids.TITLE}").text == "Prêt à dépenser — credit scoring"
