@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from dash import Input, Output
+from dash import Input, Output, State
 
 from callbacks.context import Context, client_of, lang_of
 from layouts import ids
@@ -40,10 +40,12 @@ def panel(summary: GroupSummary, title: str, lang: str = "fr") -> dict[str, Any]
 
 
 def register(app, ctx: Context) -> None:
-    @app.callback(Output(ids.COMPARE_FEATURE, "options"), Input(ids.STATE, "data"))
-    def feature_options(state):
+    @app.callback(Output(ids.COMPARE_FEATURE, "options"), Output(ids.COMPARE_FEATURE, "value"),
+                  Input(ids.STATE, "data"), State(ids.COMPARE_FEATURE, "value"))
+    def feature_options(state, current):
         lang = lang_of(state)
-        return [{"label": feature_label(f, lang), "value": f} for f in ctx.compare_features]
+        options = [{"label": feature_label(f, lang), "value": f} for f in ctx.compare_features]
+        return options, current if current in ctx.compare_features else (ctx.compare_features or [None])[0]
 
     @app.callback(
         Output(ids.COMPARE_DISTRIBUTION, "figure"), Output(ids.COMPARE_SUMMARY, "children"),

@@ -27,11 +27,11 @@ def profile_cards(sections: Sequence[tuple[str, Sequence[tuple[str, str]]]], lan
         return [html.P(t("profile.empty", lang), className="text-muted")]
     cards = []
     for group, rows in sections:
-        cards.append(dbc.Card(className="profile-card", children=[
+        cards.append(html.Div(**{"data-group": group}, children=dbc.Card(className="profile-card", children=[
             dbc.CardHeader(html.H3(t(f"profile.group.{group}", lang), className="h6 mb-0")),
             dbc.CardBody(html.Dl(className="profile-list mb-0", children=[
                 part for label, value in rows for part in (html.Dt(label), html.Dd(value))])),
-        ], **{"data-group": group}))
+        ])))
     return cards
 
 
