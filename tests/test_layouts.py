@@ -1,0 +1,94 @@
+"""Layouts are pure functions: given data, they build the expected components and figures."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from layouts import figures, ids, profile, root_layout, score, search, why
+
+
+def _walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    if children is None:
+        return
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from _walk(child)
+
+
+def _ids(component) -> list:
+    return [c.id for c in _walk(component) if getattr(c, "id", None) is not None]
+
+
+def test_root_layout_has_every_screen_and_unique_ids():
+    services = SimpleNamespace(settings=SimpleNamespace(page_size=15, similar_group_size=100, uses_demo_data=True))
+    page = root_layout(services)
+    found = [i for i in _ids(page) if isinstance(i, str)]
+    assert len(found) == len(set(found))
+    for name in ids.SCREENS:
+        assert ids.screen(name) in found and ids.tab(name) in found
+    for required in (ids.URL, ids.STATE, ids.LANG, ids.USER, ids.SIGN_OUT, ids.SEARCH, ids.CLIENT_TABLE, ids.GAUGE,
+                     ids.WATERFALL, ids.PROFILE_GROUPS, ids.COMPARE_FEATURE, ids.IMPORTANCE, ids.MODEL_CARD):
+        assert required in found, required
+    table = next(c for c in _walk(page) if getattr(c, "id", None) == ids.CLIENT_TABLE)
+    assert table.page_action == "custom" and table.page_size == 15
+
+
+def test_search_layout_translates_columns_and_fills_filter_options():
+    opts = {"gender": [{"label": "Femme", "value": "F"}]}
+    section = search.layout(opts, "en", 20)
+    gender = next(c for c in _walk(section) if getattr(c, "id", None) == ids.filter_id("gender"))
+    assert gender.options == opts["gender"] and gender.multi
+    assert [c["name"] for c in search.table_columns("en")][0] == "Client number"
+
+
+def test_decision_badge_uses_icon_words_and_class():
+    refused = score.decision_badge("refused", "fr")
+    assert "decision-refused" in refused.className
+    texts = [c.children for c in _walk(refused) if isinstance(getattr(c, "children", None), str)]
+    assert "✖" in texts and "Crédit refusé" in texts
+    assert "Credit granted" in [c.children for c in _walk(score.decision_badge("granted", "en"))
+                                if isinstance(getattr(c, "children", None), str)]
+
+
+def test_gauge_marks_the_threshold_and_shows_the_probability():
+    fig = figures.gauge_figure(0.1234, 0.08, "fr")
+    ind = fig.data[0]
+    assert ind.value == pytest.approx(12.3) and ind.gauge.threshold.value == pytest.approx(8.0)
+    assert list(ind.gauge.axis.range) == [0, 100] and ind.number.font.color == figures.ORANGE
+    assert fig.layout.separators == ", "
+    assert figures.gauge_figure(0.05, 0.08, "en").data[0].number.font.color == figures.BLUE
+
+
+def test_waterfall_starts_at_base_and_ends_at_the_final_probability():
+    bars = [{"label": "Âge : 32 ans", "delta": 0.03}, {"label": "Score externe : 0,7", "delta": -0.05},
+            {"label": "12 autres facteurs", "delta": 0.01}]
+    fig = figures.waterfall_figure(0.08, bars, 0.07, "fr")
+    w = fig.data[0]
+    assert list(w.y) == ["Risque moyen de l'ensemble des clients", "Âge : 32 ans", "Score externe : 0,7",
+                         "12 autres facteurs", "Probabilité de défaut du client"]
+    assert list(w.measure) == ["absolute", "relative", "relative", "relative", "total"]
+    assert sum(w.x[:-1]) == pytest.approx(7.0)
+    assert w.text[1].startswith("+") and w.text[2].startswith("−")
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_factor_lists_and_profile_cards():
+    ul = why.factor_list(["a", "b"], "up", "rien")
+    assert len(ul.children) == 2
+    assert why.factor_list([], "down", "rien").children[0].children == "rien"
+    cards = profile.profile_cards([("identity", [("Âge", "32 ans"), ("Sexe", "Femme")])], "fr")
+    dts = [c.children for c in _walk(cards[0]) if type(c).__name__ == "Dt"]
+    assert dts == ["Âge", "Sexe"]
+    assert "Aucune rubrique" in profile.profile_cards([], "fr")[0].children
+
+
+def test_distribution_and_position_figures():
+    panel = {"title": "Tous", "x": [1, 2], "width": [1, 1], "repaid": [30, 10], "defaulted": [5, 5], "unknown": [0, 0]}
+    fig = figures.distribution_figure([panel, dict(panel, title="Similaires")], 1.5, "Âge (ans)", "fr")
+    ys = [sum(tr.y) for tr in fig.data if tr.type == "bar"]
+    assert sum(ys) == pytest.approx(200)          # each panel in % of its group
+    pos = figures.position_figure([{"label": "Âge", "client": 40, "group": 55}], "fr")
+    assert pos.data[0].x == (55,) and pos.data[1].x == (40,)
