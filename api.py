@@ -76,6 +76,7 @@ import numpy as np
 import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
 
 from data.load import DataError
 from data.schema import CHILD_TABLES, TABLES
@@ -99,6 +100,10 @@ _DAYS_NO_DATE = 365243
 _ID_RE = re.compile(r"[0-9]{1,18}")
 
 _APP = TABLES[APPLICATION]
+
+#: The API's routes and methods (kept in step with create_blueprint; tests check every one).
+ROUTES = (("/api/v1/health", ["GET"]), ("/api/v1/model", ["GET"]),
+          ("/api/v1/clients/<raw_id>/score", ["GET"]), ("/api/v1/predict", ["POST"]))
 
 
 def _ranges() -> dict[str, tuple[float | None, float | None, str]]:
@@ -402,16 +407,16 @@ def _typed_frame(table: str, columns: Mapping[str, list[Any]]) -> pd.DataFrame:
 
 def create_blueprint(services: Any) -> Blueprint:
     """The ``/api/v1`` routes, with JSON error handlers for everything under ``/api/``."""
-    bp = Blueprint("api", __name__, url_prefix="/api/v1")
+    bp = Blueprint("api", __name__, url_prefix="/api")
     settings, scorer, cache = services.settings, services.scorer, services.cache
     n_features = len(scorer.features)
     defaults_top = settings.top_factors
 
-    @bp.get("/health")
+    @bp.get("/v1/health")
     def health() -> Response:
         return jsonify(status="ok", model_version=scorer.version)
 
-    @bp.get("/model")
+    @bp.get("/v1/model")
     def model_info() -> Response:
         lang = _lang_param()
         top = _top_param(defaults_top, n_features)
@@ -433,7 +438,7 @@ def create_blueprint(services: Any) -> Blueprint:
             lang=lang,
         )
 
-    @bp.get("/clients/<string:raw_id>/score")
+    @bp.get("/v1/clients/<string:raw_id>/score")
     def client_score(raw_id: str) -> Response:
         client_id = _client_id(raw_id)
         lang = _lang_param()
@@ -449,7 +454,7 @@ def create_blueprint(services: Any) -> Blueprint:
             cache.set(key, payload)
         return jsonify(payload)
 
-    @bp.post("/predict")
+    @bp.post("/v1/predict")
     def predict() -> Response:
         lang = _lang_param()
         top = _top_param(defaults_top, n_features)
@@ -467,6 +472,17 @@ def create_blueprint(services: Any) -> Blueprint:
             payload["client_id"] = None
         payload["filled_defaults"] = filled
         return jsonify(payload)
+
+    # Dash serves its page for any unknown GET path (a catch-all rule), which would answer
+    # HTML 200 to /api/v1/typo or to GET /api/v1/predict. This rule is more specific than
+    # Dash's, so every /api/ path ends here when no API route matched, and we answer the
+    # 404 or 405 the API's own routes imply.
+    own_routes = Map([Rule(path, methods=methods, endpoint=path) for path, methods in ROUTES])
+
+    @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def _no_route(rest: str) -> Response:
+        own_routes.bind("localhost").match(request.path, method=request.method)  # raises 404 / 405
+        raise ApiError(404, "not_found", f"no route {request.path}")            # pragma: no cover
 
     @bp.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -498,3 +514,4 @@ def create_blueprint(services: Any) -> Blueprint:
         return response
 
     return bp
+

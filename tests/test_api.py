@@ -521,3 +521,10 @@ def test_demo_applications_pass_the_ranges(tables):
         frame = tables[source].drop(columns=["TARGET"], errors="ignore").head(400)
         for row in rows_of(frame):
             api.parse_predict_body({"application": row}, {})
+
+
+def test_routes_table_matches_the_blueprint(server):
+    """api.ROUTES drives the JSON 404/405 answers; it must list exactly the real routes."""
+    real = {(str(r.rule).replace("<string:raw_id>", "<raw_id>"), frozenset(r.methods - {"HEAD", "OPTIONS"}))
+            for r in server.url_map.iter_rules() if r.endpoint.startswith("api.") and r.endpoint != "api._no_route"}
+    assert real == {(path, frozenset(m)) for path, m in api.ROUTES}
