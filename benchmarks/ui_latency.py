@@ -1,0 +1,107 @@
+"""Time from choosing a client in Chromium to its gauge and waterfall drawn (median over ~20 clients).
+
+    .venv/bin/python -m benchmarks.ui_latency --model-dir /path/to/model [--clients 20]
+
+Starts the dashboard in-process (sign-in switched off), drives headless Chromium through
+the client-number search box, and for each client measures from the click on the
+suggestion until the gauge shows that client's probability and the waterfall's bars add up
+to it. The first client (cold caches, first plotly draw) is reported apart.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.common.by import By
+from werkzeug.serving import make_server
+
+from layouts import ids
+
+JS_STATE = """
+const n = document.querySelector('#%s .number');
+const w = document.querySelector('#%s .js-plotly-plot');
+const x = w && w.data && w.data[0] && w.data[0].type === 'waterfall' ? w.data[0].x : null;
+return [n ? n.textContent : null, x ? x.slice(0, -1).reduce((a, b) => a + b, 0) : null];
+""" % (ids.GAUGE, ids.WATERFALL)
+
+
+def _wait(fn, timeout=30.0):
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        try:
+            r = fn()
+            if r:
+                return r
+        except Exception:   # noqa: BLE001 - element not there yet
+            pass
+        time.sleep(0.005)
+    raise TimeoutError
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model-dir", required=True)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--port", type=int, default=8765)
+    args = ap.parse_args(argv)
+
+    from app import create_app
+    from model.scoring import Scorer
+    from settings import get_settings
+
+    scorer = Scorer.load(args.model_dir)
+    settings = get_settings({"INSTANCE_DIR": tempfile.mkdtemp(prefix="ui-latency-"), "API_KEYS": "bench"})
+    t0 = time.perf_counter()
+    app = create_app(settings, scorer)
+    print(f"app built in {time.perf_counter() - t0:.1f} s for {len(scorer.population):,} clients")
+    app.server.config["LOGIN_DISABLED"] = True
+    server = make_server("127.0.0.1", args.port, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    opts = Options()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,768"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(options=opts)
+    try:
+        driver.get(f"http://127.0.0.1:{args.port}/")
+        _wait(lambda: driver.find_elements(By.CSS_SELECTOR, f"#{ids.CLIENT_TABLE} td"))
+        sample = scorer.scores.sample(args.clients + 1, random_state=0)
+        times = []
+        for client, prob in zip(sample.index, sample["PROBABILITY"]):
+            driver.find_element(By.ID, ids.SEARCH).click()
+            box = _wait(lambda: driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"))
+            box.send_keys(str(client))
+            option = _wait(lambda: [o for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                                    if o.text.strip() == str(client)])[0]
+            start = time.perf_counter()
+            option.click()
+            want = round(float(prob) * 100, 1)
+
+            def drawn():
+                number, end = driver.execute_script(JS_STATE)
+                if number is None or end is None:
+                    return False
+                shown = float(number.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+                              .replace("%", "").replace(",", "."))
+                return abs(shown - want) < 0.051 and abs(end - float(prob) * 100) < 0.05
+            _wait(drawn)
+            times.append(time.perf_counter() - start)
+            driver.find_element(By.LINK_TEXT, "Rechercher un client").click()
+        first, rest = times[0], times[1:]
+        print(f"first client (cold): {first * 1000:.0f} ms")
+        print(f"median over {len(rest)} clients: {statistics.median(rest) * 1000:.0f} ms "
+              f"(min {min(rest) * 1000:.0f}, max {max(rest) * 1000:.0f})")
+    finally:
+        driver.quit()
+        server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
