@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import dash_bootstrap_components as dbc
 from dash import Dash
 from flask import Flask
 from flask_caching import Cache
@@ -53,7 +52,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
 
     server.register_blueprint(api.create_blueprint(services))
     app = Dash(__name__, server=server, title="Prêt à dépenser", update_title=None,
-               external_stylesheets=[dbc.themes.BOOTSTRAP], assets_folder=str(ROOT / "assets"),
+               assets_folder=str(ROOT / "assets"),  # Bootstrap 5.3.6 is served from assets/: no CDN
                suppress_callback_exceptions=True)
     app.layout = layouts.root_layout(services)
     callbacks.register(app, services)

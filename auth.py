@@ -18,7 +18,7 @@ import sys
 from html import escape
 from pathlib import Path
 from typing import Iterable, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, jsonify, redirect, request
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -140,13 +140,13 @@ def login_page(lang: str, error: str | None = None, next_url: str = "/") -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(t("app.title", lang))}</title><link rel="stylesheet" href="/assets/login.css"></head>
 <body><main class="login"><h1>{escape(t("app.title", lang))}</h1>{msg}
-<form method="post" action="/login?next={escape(next_url)}&lang={lang}">
+<form method="post" action="/login?next={escape(quote(next_url, safe=''))}&amp;lang={lang}">
 <label for="username">{escape(t("auth.username", lang))}</label>
 <input id="username" name="username" autocomplete="username" required autofocus>
 <label for="password">{escape(t("auth.password", lang))}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button id="login-submit" type="submit">{escape(t("auth.sign_in", lang))}</button>
-</form><p class="lang"><a href="/login?lang={'en' if lang == 'fr' else 'fr'}&next={escape(next_url)}">
+</form><p class="lang"><a href="/login?lang={'en' if lang == 'fr' else 'fr'}&amp;next={escape(quote(next_url, safe=''))}">
 {'English' if lang == 'fr' else 'Français'}</a></p></main></body></html>"""
 
 
@@ -195,7 +195,7 @@ def init_auth(server: Flask, settings: Settings) -> None:
             return None
         if path.startswith("/_dash") or request.method != "GET":
             return jsonify(error={"code": "unauthorized", "message": "sign in first"}), 401
-        return redirect(f"/login?next={request.full_path.rstrip('?')}")
+        return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='')}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
