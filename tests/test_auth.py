@@ -34,8 +34,12 @@ def test_login_page_is_public_html_form(client):
 
 
 def test_protected_page_redirects_to_login(client):
-    resp = client.get("/")
-    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=/")
+    from urllib.parse import parse_qs, urlsplit
+
+    resp = client.get("/?id=3")
+    assert resp.status_code == 302
+    location = urlsplit(resp.headers["Location"])
+    assert location.path == "/login" and parse_qs(location.query)["next"] == ["/?id=3"]
 
 
 @pytest.mark.parametrize("user,password", [("alice", "wrong password"), ("bob", PASSWORD), ("", ""),
