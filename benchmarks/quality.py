@@ -1,0 +1,166 @@
+"""Out-of-fold quality of the training defaults, like-for-like with the issue's reference.
+
+    python benchmarks/quality.py                                  # real sample, seed 1001, 5 folds
+    python benchmarks/quality.py --lightgbm                       # + LightGBM reference-like baseline
+    python benchmarks/quality.py --class-weights compare          # none vs balanced
+    python benchmarks/quality.py --demo-clients 20000             # + demo data with / without children
+
+On the real sample (default ``../shared/data/home-credit-sample`` beside the repo) it runs the
+same CV as ``python -m model.train`` (``cross_validate_catboost``: stratified folds, early
+stopping on each fold's validation, everything fitted inside the fold) and prints the pooled
+out-of-fold AUC, the fold AUC mean ± std, the cost per client at the OOF-best threshold (the
+reference's definition) and the nested cost (threshold chosen on the other folds), plus the
+dummy and logistic baselines. ``--lightgbm`` adds a LightGBM with the public kernel's
+hyper-parameters on the same features and folds. With ``--demo-clients N`` it generates demo
+data (``data.generate``, seed ``--demo-seed``) and compares AUC with and without the child-table
+features. Any CatBoost parameter can be overridden with ``--set name=value``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model import features as feats  # noqa: E402
+from model.cost import CostWeights  # noqa: E402
+from model.estimator import CatBoostParams  # noqa: E402
+from model.train import (DEFAULT_CLASS_WEIGHTS, cross_validate_catboost, cross_validate_sklearn,  # noqa: E402
+                         evaluate, logistic_baseline, stratified_folds, training_frame)
+
+#: The issue's reference: LightGBM on public-kernel-style features, 5-fold stratified, seed 1001.
+REFERENCE = {"auc": 0.733, "cost_per_client": 0.569}
+
+
+def lightgbm_oof(X, y, fold_of, cat_features: list[str], seed: int) -> tuple[np.ndarray, list[int]]:
+    """The public kernel's LightGBM (lr 0.02, 34 leaves, early stopping 200 on AUC), per fold."""
+    import lightgbm as lgb
+
+    X = X.copy()
+    oof = np.zeros(len(y))
+    best = []
+    for k in range(int(fold_of.max()) + 1):
+        tr, va = fold_of != k, fold_of == k
+        clf = lgb.LGBMClassifier(
+            n_estimators=10000, learning_rate=0.02, num_leaves=34, colsample_bytree=0.9497036,
+            subsample=0.8715623, subsample_freq=1, max_depth=8, reg_alpha=0.041545473,
+            reg_lambda=0.0735294, min_split_gain=0.0222415, min_child_weight=39.3259775,
+            n_jobs=2, random_state=seed, verbose=-1)
+        clf.fit(X[tr], y[tr], eval_set=[(X[va], y[va])], eval_metric="auc",
+                callbacks=[lgb.early_stopping(200, verbose=False)], categorical_feature=cat_features)
+        oof[va] = clf.predict_proba(X[va], num_iteration=clf.best_iteration_)[:, 1]
+        best.append(int(clf.best_iteration_))
+    return oof, best
+
+
+def line(name: str, m: dict[str, Any], extra: str = "") -> str:
+    return (f"{name:<22s} AUC {m['auc']:.4f}  fold {m['auc_fold_mean']:.4f} ± {m['auc_fold_std']:.4f}  "
+            f"cost {m['cost_per_client']:.4f} ± {m['cost_fold_std']:.4f} @ {m['threshold']:.3f}  "
+            f"nested {m['cost_per_client_nested']:.4f} ± {m['cost_nested_fold_std']:.4f}  {extra}")
+
+
+def catboost_runs(X, y, fold_of, params: CatBoostParams, class_weights: str,
+                  weights: CostWeights) -> dict[str, dict[str, Any]]:
+    cat = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
+    options = ["none", "balanced"] if class_weights == "compare" else [class_weights]
+    out = {}
+    for option in options:
+        cv = cross_validate_catboost(X, y, fold_of, params.with_(class_weights=option), cat)
+        m = evaluate(y, cv.oof, fold_of, weights)
+        out[f"catboost_{option}"] = {**m, "best_iterations": cv.best_iterations, "cv_seconds": round(cv.seconds, 1)}
+        print(line(f"catboost {option}", m, f"iters {cv.best_iterations} {cv.seconds:.0f}s"), flush=True)
+    return out
+
+
+def parse_set(values: list[str]) -> dict[str, Any]:
+    fields = CatBoostParams.__dataclass_fields__
+    out: dict[str, Any] = {}
+    for item in values:
+        name, _, raw = item.partition("=")
+        if name not in fields:
+            raise SystemExit(f"unknown CatBoost parameter {name!r}; known: {', '.join(fields)}")
+        kind = type(getattr(CatBoostParams(), name))
+        out[name] = kind(raw)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "home-credit-sample")
+    p.add_argument("--seed", type=int, default=1001)
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--class-weights", choices=["none", "balanced", "compare"], default=DEFAULT_CLASS_WEIGHTS)
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="CatBoost parameter override")
+    p.add_argument("--lightgbm", action="store_true", help="add the LightGBM reference-like baseline")
+    p.add_argument("--no-baselines", action="store_true", help="skip dummy and logistic")
+    p.add_argument("--demo-clients", type=int, default=0, help="also compare children vs not on N demo clients")
+    p.add_argument("--demo-seed", type=int, default=42)
+    p.add_argument("--demo-dir", type=Path, help="existing demo data folder (instead of generating)")
+    p.add_argument("--json", type=Path, help="also write every figure to this file")
+    a = p.parse_args(argv)
+
+    weights = CostWeights()
+    params = CatBoostParams().with_(random_seed=a.seed, **parse_set(a.set))
+    report: dict[str, Any] = {"params": params.to_dict(), "seed": a.seed, "folds": a.folds,
+                              "reference": REFERENCE, "loadavg_start": os.getloadavg()}
+    print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs; params {params.to_dict()}")
+
+    t = time.perf_counter()
+    X, y, _ = training_frame(a.data_dir, include_children=True)
+    print(f"\n== real sample {a.data_dir}: {len(y):,} clients, {y.mean():.2%} defaults, {X.shape[1]} features "
+          f"({time.perf_counter() - t:.1f}s); {a.folds}-fold stratified, seed {a.seed}")
+    fold_of = stratified_folds(y, a.folds, a.seed)
+    real = catboost_runs(X, y, fold_of, params, a.class_weights, weights)
+    cat = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
+    if not a.no_baselines:
+        from sklearn.dummy import DummyClassifier
+
+        real["dummy"] = evaluate(y, cross_validate_sklearn(lambda: DummyClassifier(strategy="prior"), X, y, fold_of),
+                                 fold_of, weights)
+        real["logistic"] = evaluate(y, cross_validate_sklearn(logistic_baseline(X, cat, a.seed), X, y, fold_of),
+                                    fold_of, weights)
+        print(line("dummy (prior)", real["dummy"]))
+        print(line("logistic", real["logistic"]))
+    if a.lightgbm:
+        t = time.perf_counter()
+        oof, best = lightgbm_oof(X, y, fold_of, cat, a.seed)
+        real["lightgbm_kernel"] = {**evaluate(y, oof, fold_of, weights), "best_iterations": best}
+        print(line("lightgbm (kernel)", real["lightgbm_kernel"], f"iters {best} {time.perf_counter() - t:.0f}s"))
+    print(f"{'reference (issue)':<22s} AUC {REFERENCE['auc']:.4f}  cost {REFERENCE['cost_per_client']:.4f}")
+    report["real"] = real
+
+    if a.demo_clients or a.demo_dir:
+        with tempfile.TemporaryDirectory(prefix="quality-demo-") as tmp:
+            demo = a.demo_dir
+            if demo is None:
+                demo = Path(tmp) / "demo"
+                subprocess.run([sys.executable, "-m", "data.generate", "--clients", str(a.demo_clients),
+                                "--test-clients", "500", "--seed", str(a.demo_seed), "--out", str(demo)],
+                               check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+            report["demo"] = {}
+            for children in (True, False):
+                Xd, yd, _ = training_frame(demo, include_children=children)
+                fd = stratified_folds(yd, a.folds, a.seed)
+                label = "with children" if children else "application only"
+                print(f"\n== demo data {demo} ({len(yd):,} clients, {yd.mean():.2%} defaults), {label}: "
+                      f"{Xd.shape[1]} features")
+                report["demo"][label] = catboost_runs(Xd, yd, fd, params, a.class_weights if a.class_weights != "compare"
+                                                      else DEFAULT_CLASS_WEIGHTS, weights)
+    report["loadavg_end"] = os.getloadavg()
+    if a.json:
+        a.json.write_text(json.dumps(report, indent=2, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Training pipeline: no signal → AUC ≈ 0.5, reproducibility, CLI errors, artifact, MLflow logging.
+
+Everything runs on a small generated dataset with tiny CatBoost settings, so that the module
+stays well under a minute.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import features as feats
+from model.artifact import load_artifact
+from model.cost import best_threshold
+from model.estimator import CatBoostParams
+from model.train import (TrainConfig, cross_validate_catboost, evaluate, main, stratified_folds, train,
+                         training_frame)
+from model.cost import CostWeights
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = CatBoostParams(iterations=30, learning_rate=0.25, depth=4, border_count=16, early_stopping_rounds=10)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "data"
+    subprocess.run([sys.executable, "-m", "data.generate", "--clients", "1500", "--test-clients", "100",
+                    "--seed", "7", "--out", str(out)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_frame(demo_dir):
+    X, y, _ = training_frame(demo_dir, include_children=True)
+    return X, y
+
+
+def config(data_dir: Path, model_dir: Path, **changes) -> TrainConfig:
+    base = dict(data_dir=data_dir, model_dir=model_dir, tracking_uri=None, params=TINY, folds=3, seed=5,
+                class_weights="none", baselines=False)
+    base.update(changes)
+    return TrainConfig(**base)
+
+
+def quiet(_msg: str) -> None:
+    pass
+
+
+def test_permuted_target_gives_chance_auc(demo_frame):
+    X, y = demo_frame
+    cat = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
+    fold_of = stratified_folds(y, 3, 0)
+    real = cross_validate_catboost(X, y, fold_of, TINY, cat)
+    assert evaluate(y, real.oof, fold_of, CostWeights())["auc"] > 0.6   # the data does carry signal
+    permuted = np.random.default_rng(0).permutation(y)
+    fold_of = stratified_folds(permuted, 3, 0)
+    cv = cross_validate_catboost(X, permuted, fold_of, TINY, cat)
+    auc = evaluate(permuted, cv.oof, fold_of, CostWeights())["auc"]
+    assert 0.45 <= auc <= 0.55, auc
+
+
+def test_same_data_and_seed_give_same_metrics(demo_dir, tmp_path):
+    a = train(config(demo_dir, tmp_path / "a"), log=quiet)
+    b = train(config(demo_dir, tmp_path / "b"), log=quiet)
+    timing = {"cv_seconds"}
+    assert {k: v for k, v in a.metrics.items() if k not in timing} == \
+        {k: v for k, v in b.metrics.items() if k not in timing}
+    np.testing.assert_array_equal(a.oof, b.oof)
+    c = train(config(demo_dir, tmp_path / "c", seed=6), log=quiet)
+    assert c.metrics["auc"] != a.metrics["auc"]   # the seed does matter
+
+
+@pytest.mark.parametrize("make_bad", ["missing", "invalid"])
+def test_cli_bad_data_folder_fails_cleanly(tmp_path, make_bad):
+    data = tmp_path / "data"
+    if make_bad == "invalid":
+        data.mkdir()
+        (data / "application_train.csv").write_text("this,is,not\nkaggle,data,1\n")
+    proc = subprocess.run([sys.executable, "-m", "model.train", "--data-dir", str(data), "--model-dir",
+                           str(tmp_path / "model"), "--tracking-uri", ""], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("error: ")
+    assert str(data) in proc.stderr or "application_train" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "model").exists()
+
+
+def test_artifact_loads_and_keeps_the_oof_threshold(demo_dir, tmp_path):
+    from model.scoring import Scorer
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = train(config(demo_dir, tmp_path / "model", tracking_uri=uri, baselines=True,
+                          class_weights="compare", experiment="test-train"), log=quiet)
+    X, y, _ = training_frame(demo_dir, include_children=True)
+    expected = best_threshold(y, result.oof, CostWeights()).threshold
+    art = load_artifact(tmp_path / "model", expected_features=feats.feature_columns(True))
+    assert art.metadata.threshold == pytest.approx(expected, abs=0)
+    assert art.metadata.threshold == result.metrics["threshold"]
+    assert set(result.candidates) == {"catboost_none", "catboost_balanced", "dummy", "logistic"}
+    assert result.candidates["dummy"]["auc_fold_mean"] == pytest.approx(0.5)   # constant within a fold
+    scorer = Scorer.load(tmp_path / "model")
+    assert scorer.threshold == art.metadata.threshold
+    client = int(scorer.population.index[0])
+    assert 0.0 <= scorer.score_client(client).probability <= 1.0
+
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name("test-train")
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.data.params["depth"] == str(TINY.depth) and run.data.params["folds"] == "3"
+    assert run.data.metrics["auc"] == pytest.approx(result.metrics["auc"])
+    assert run.data.metrics["threshold"] == pytest.approx(expected)
+    assert "logistic.auc" in run.data.metrics
+    names = {f.path for f in client.list_artifacts(run.info.run_id)}
+    assert {"roc.png", "cost_vs_threshold.png", "model"} <= names
+    del mlflow
+
+
+def test_cli_no_children(demo_dir, tmp_path, capsys):
+    rc = main(["--data-dir", str(demo_dir), "--model-dir", str(tmp_path / "model"), "--tracking-uri", "",
+               "--no-children", "--no-baselines", "--folds", "3", "--iterations", "30", "--depth", "4",
+               "--border-count", "32", "--class-weights", "none"])
+    assert rc == 0
+    art = load_artifact(tmp_path / "model", expected_features=feats.feature_columns(False))
+    assert art.metadata.include_children is False
+    assert not any(feats.feature_provenance(c)["children"] for c in art.metadata.features)
+    assert len(art.metadata.features) < len(feats.feature_columns(True))
+    assert '"auc"' in capsys.readouterr().out
