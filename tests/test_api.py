@@ -400,6 +400,18 @@ def test_malformed_json_is_a_400(client, raw):
     assert_error(resp, 400, "invalid_json")
 
 
+@pytest.mark.parametrize("raw,code,field", [
+    (b'{"application": {"AMT_INCOME_TOTAL": 1e400}}', "out_of_range", "application.AMT_INCOME_TOTAL"),
+    (b'{"application": {"AMT_GOODS_PRICE": 1' + b"0" * 400 + b'}}', "out_of_range", "application.AMT_GOODS_PRICE"),
+    (b'{"application": {"CNT_CHILDREN": 1' + b"0" * 30 + b'}}', "out_of_range", "application.CNT_CHILDREN"),
+    (b'{"application": {"CNT_CHILDREN": 1e400}}', "wrong_type", "application.CNT_CHILDREN"),
+    (b"[" * 100_000 + b"]" * 100_000, "invalid_json", None),
+])
+def test_extreme_numbers_and_nesting_are_400s(client, raw, code, field):
+    resp = client.post("/api/v1/predict", data=raw, headers=H, content_type="application/json")
+    assert_error(resp, 400, code, field)
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
 def test_predict_needs_json_content_type(client, content_type):
     resp = client.post("/api/v1/predict", data=json.dumps({"application": minimal_application()}), headers=H,
