@@ -85,7 +85,7 @@ from data.schema import CHILD_TABLES, TABLES
 from model.explain import OTHER
 from model.i18n import t
 from model.narrative import decision_sentence, factor
-from model.scoring import UnknownClient
+from model.scoring import UnknownClient, json_value
 from model.vocabulary import LANGS, feature_info, format_info_value
 
 API_PREFIX = "/api/"
@@ -192,22 +192,11 @@ def _client_id(raw: str) -> int:
 
 # --------------------------------------------------------------------------- answer shape
 
-def _plain(v: Any) -> Any:
-    if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)):
-        return None
-    if isinstance(v, (np.floating, float)):
-        return float(v)
-    if isinstance(v, (np.integer, int)):
-        return int(v)
-    return str(v)
-
-
 def score_payload(score: Any, typical: Mapping[str, Any], lang: str, top: int) -> dict[str, Any]:
     """The JSON answer of both scoring routes: ``Score.to_dict(top)`` plus words in ``lang``."""
     out = score.to_dict(top)
     factors = []
     for c, d in zip(score.explanation.top(top), out["top_factors"]):
-        d["value"] = _plain(c.value)          # never NaN in JSON (float32 NaN slips through to_dict)
         if c.feature == OTHER:
             d.update(label=t("explain.other", lang), value_text=None, sentence=None)
         else:
@@ -433,7 +422,7 @@ def create_blueprint(services: Any) -> Blueprint:
             created_at=meta.created_at,
             threshold=scorer.threshold,
             cost_weights=dict(meta.cost_weights),
-            cv_metrics={k: _plain(v) for k, v in chosen.items() if not isinstance(v, (dict, list))},
+            cv_metrics={k: json_value(v) for k, v in chosen.items() if not isinstance(v, (dict, list))},
             feature_count=n_features,
             categorical_feature_count=len(scorer.cat_features),
             include_children=scorer.include_children,

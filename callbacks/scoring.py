@@ -32,9 +32,9 @@ def waterfall_bars(explanation, n: int, lang: str, expert: bool) -> list[dict[st
     """Top-n bars + one "other factors" bar, labelled for people (or with raw names in expert mode)."""
     bars = []
     top = explanation.top(n)
-    others = len(explanation.contributions) - (len(top) - (1 if top and top[-1].feature == OTHER else 0))
     for c in top:
         if c.feature == OTHER:
+            others = c.value      # the "other factors" bar carries how many factors it groups
             label = t("explain.other_count", lang, count=others) if not expert else f"{OTHER} ({others})"
             bars.append({"feature": OTHER, "label": label, "delta": c.log_odds if expert else c.probability})
             continue

@@ -30,6 +30,7 @@ CURRENT_FILE = "CURRENT"
 POPULATION_FILE = "population.parquet"
 SCORES_FILE = "scores.parquet"
 GLOBAL_IMPORTANCE_FILE = "global_importance.json"
+EXPLANATIONS_FILE = "explanations.npz"
 FORMAT_VERSION = 1
 
 

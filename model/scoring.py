@@ -18,13 +18,24 @@ import pandas as pd
 
 from data.load import Tables, validate_frame
 from model import features as feats
-from model.artifact import (GLOBAL_IMPORTANCE_FILE, POPULATION_FILE, SCORES_FILE, Artifact, ArtifactError,
-                            load_artifact)
+from model.artifact import (EXPLANATIONS_FILE, GLOBAL_IMPORTANCE_FILE, POPULATION_FILE, SCORES_FILE, Artifact,
+                            ArtifactError, load_artifact)
 from model.cost import CostWeights
 from model.estimator import make_pool, to_model_input
-from model.explain import Explanation, explain
+from model.explain import Explanation, StoredExplanations, explain
 
 GRANTED, REFUSED = "granted", "refused"
+
+
+def json_value(v: Any) -> Any:
+    """A feature value as strict JSON: numbers, strings or null (never NaN, never numpy types)."""
+    if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+        return None
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    return str(v)
 
 
 class UnknownClient(KeyError):
@@ -50,15 +61,6 @@ class Score:
 
     def to_dict(self, top_n: int = 10) -> dict[str, Any]:
         """Plain JSON-ready value (for the API and for the cache)."""
-        def plain(v: Any) -> Any:
-            if v is None or (isinstance(v, float) and np.isnan(v)):
-                return None
-            if isinstance(v, (np.floating, float)):
-                return float(v)
-            if isinstance(v, (np.integer, int)):
-                return int(v)
-            return str(v)
-
         return {
             "client_id": self.client_id,
             "probability": self.probability,
@@ -68,7 +70,7 @@ class Score:
             "model_version": self.model_version,
             "base_probability": self.explanation.base_probability,
             "top_factors": [
-                {"feature": c.feature, "value": plain(c.value), "contribution": c.probability,
+                {"feature": c.feature, "value": json_value(c.value), "contribution": c.probability,
                  "contribution_log_odds": c.log_odds}
                 for c in self.explanation.top(top_n)
             ],
@@ -79,7 +81,8 @@ class Scorer:
     """Scores known clients by number and new applicants from their raw rows."""
 
     def __init__(self, artifact: Artifact, population: pd.DataFrame, scores: pd.DataFrame,
-                 global_importance: Mapping[str, Any] | None = None) -> None:
+                 global_importance: Mapping[str, Any] | None = None,
+                 stored: StoredExplanations | None = None) -> None:
         meta = artifact.metadata
         if list(population.columns) != list(meta.features):
             raise ArtifactError(f"{artifact.path / POPULATION_FILE} does not hold the model's features")
@@ -95,6 +98,10 @@ class Scorer:
         self.cost_weights = CostWeights(**meta.cost_weights)
         self.include_children: bool = meta.include_children
         self._positions = pd.Index(population.index)
+        if stored is not None and len(stored.raw_score) != len(population):
+            raise ArtifactError(f"{artifact.path / EXPLANATIONS_FILE} does not match the population")
+        #: Explanations of known clients computed in one batch at training time (None: computed per request).
+        self.stored = stored
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "Scorer":
@@ -111,21 +118,31 @@ class Scorer:
         scores = pd.read_parquet(artifact.extra(SCORES_FILE))
         path = artifact.extra(GLOBAL_IMPORTANCE_FILE)
         importance = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        return cls(artifact, population, scores, importance)
+        stored_path = artifact.extra(EXPLANATIONS_FILE)
+        stored = StoredExplanations.load(stored_path) if stored_path.exists() else None
+        return cls(artifact, population, scores, importance, stored)
 
     # -- clients known to the product -------------------------------------------------
     def knows(self, client_id: int) -> bool:
         return client_id in self._positions
 
-    def features_of(self, client_id: int) -> pd.DataFrame:
+    def _position(self, client_id: int) -> int:
         try:
-            i = self._positions.get_loc(client_id)
-        except KeyError:
+            return int(self._positions.get_loc(client_id))
+        except (KeyError, TypeError):
             raise UnknownClient(client_id) from None
-        return self.population.iloc[[i]]
+
+    def features_of(self, client_id: int) -> pd.DataFrame:
+        return self.population.iloc[[self._position(client_id)]]
 
     def score_client(self, client_id: int) -> Score:
-        return self.score_features(self.features_of(client_id), client_id)
+        """A known client's score: looked up when training stored it, else computed now."""
+        i = self._position(client_id)
+        if self.stored is None:
+            return self.score_features(self.population.iloc[[i]], client_id)
+        row = self.population.iloc[i]
+        e = self.stored.explanation(i, self.features, lambda idx: [row.iat[j] for j in idx])
+        return Score(client_id, e.probability, self.threshold, self.version, e)
 
     # -- any feature row ----------------------------------------------------------------
     def probability(self, X: pd.DataFrame) -> np.ndarray:

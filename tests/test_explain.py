@@ -75,3 +75,36 @@ def test_small_and_large_frames_reach_catboost_identically(fitted):
     for i in (0, 5, 42):
         one = model.predict_proba(make_pool(X.iloc[[i]], ["kind"]))[0, 1]
         assert one == batch[i]
+
+
+def test_stored_explanations_match_live_ones(fitted):
+    """A batch-computed, truncated explanation rebuilds the same bars as the live one."""
+    from model.explain import store_explanations
+
+    model, X = fitted
+    stored = store_explanations(model, X, ["kind"], keep=4, chunk=128)
+    assert stored.index.shape == (len(X), 8)
+    for i in (0, 11, 300):
+        live = explain(model, X.iloc[[i]], ["kind"])
+        kept = stored.explanation(i, list(X.columns), lambda idx: [X.iloc[i, j] for j in idx])
+        assert kept.probability == pytest.approx(live.probability, abs=1e-9)
+        for n in (1, 3, 4):
+            a, b = live.top(n), kept.top(n)
+            assert [c.feature for c in a] == [c.feature for c in b]
+            assert [c.log_odds for c in a] == pytest.approx([c.log_odds for c in b], abs=1e-5)
+            assert sum(c.probability for c in b) == pytest.approx(kept.probability - kept.base_probability, abs=1e-12)
+        assert [c.feature for c in kept.raising(3)] == [c.feature for c in live.raising(3)]
+        assert [c.feature for c in kept.lowering(3)] == [c.feature for c in live.lowering(3)]
+        assert kept.top(4)[-1].value == X.shape[1] - 4     # the "other" bar says how many it groups
+
+
+def test_stored_explanations_round_trip(tmp_path, fitted):
+    from model.explain import StoredExplanations, store_explanations
+
+    model, X = fitted
+    stored = store_explanations(model, X.iloc[:50], ["kind"], keep=3)
+    stored.save(tmp_path / "e.npz")
+    again = StoredExplanations.load(tmp_path / "e.npz")
+    np.testing.assert_array_equal(again.index, stored.index)
+    np.testing.assert_array_equal(again.raw_score, stored.raw_score)
+    assert again.base_log_odds == stored.base_log_odds

@@ -1,0 +1,60 @@
+"""The Scorer: known clients, stored vs live explanations, unknown clients."""
+import numpy as np
+import pytest
+
+from model.explain import store_explanations
+from model.scoring import GRANTED, REFUSED, Scorer, UnknownClient
+
+
+@pytest.fixture(scope="module")
+def scorers(tiny_scorer):
+    s = tiny_scorer
+    stored = store_explanations(s.model, s.population, s.cat_features, keep=12)
+    return Scorer(s.artifact, s.population, s.scores, s.global_importance, None), \
+        Scorer(s.artifact, s.population, s.scores, s.global_importance, stored)
+
+
+def test_probability_is_the_models_and_decision_follows_threshold(scorers):
+    live, _ = scorers
+    ids = live.population.index[:40]
+    for i in ids:
+        score = live.score_client(int(i))
+        assert score.probability == pytest.approx(float(live.scores.loc[i, "PROBABILITY"]), abs=1e-6)
+        assert score.decision == (REFUSED if score.probability >= live.threshold else GRANTED)
+        assert score.margin == pytest.approx(score.probability - live.threshold)
+
+
+def test_stored_and_live_explanations_agree(scorers):
+    live, stored = scorers
+    for i in live.population.index[::400]:
+        a, b = live.score_client(int(i)), stored.score_client(int(i))
+        assert a.probability == pytest.approx(b.probability, abs=1e-9)
+        assert [c.feature for c in a.explanation.top(10)] == [c.feature for c in b.explanation.top(10)]
+        va = [c.value for c in a.explanation.top(10)[:-1]]
+        vb = [c.value for c in b.explanation.top(10)[:-1]]
+        assert [str(v) for v in va] == [str(v) for v in vb]
+        assert a.to_dict(10)["top_factors"][0]["feature"] == b.to_dict(10)["top_factors"][0]["feature"]
+
+
+def test_unknown_client(scorers):
+    live, stored = scorers
+    for s in scorers:
+        with pytest.raises(UnknownClient):
+            s.score_client(-5)
+        assert not s.knows(-5)
+
+
+def test_to_dict_is_strict_json(scorers):
+    import json
+
+    live, _ = scorers
+    d = live.score_client(int(live.population.index[0])).to_dict(10)
+    text = json.dumps(d, allow_nan=False)
+    assert json.loads(text)["decision"] in (GRANTED, REFUSED)
+
+
+def test_typical_values_cover_every_feature(scorers):
+    live, _ = scorers
+    typical = live.typical
+    assert set(typical) == set(live.features)
+    assert np.isfinite(typical["AMT_INCOME_TOTAL"])
