@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--demo-clients", type=int, default=0, help="also compare children vs not on N demo clients")
     p.add_argument("--demo-seed", type=int, default=42)
     p.add_argument("--demo-dir", type=Path, help="existing demo data folder (instead of generating)")
+    p.add_argument("--demo-only", action="store_true", help="skip the real sample")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     a = p.parse_args(argv)
 
@@ -115,6 +116,18 @@ def main(argv: list[str] | None = None) -> int:
                               "reference": REFERENCE, "loadavg_start": os.getloadavg()}
     print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs; params {params.to_dict()}")
 
+    if not a.demo_only:
+        report["real"] = real_sample(a, params, weights)
+    if a.demo_clients or a.demo_dir:
+        report["demo"] = demo_children(a, params, weights)
+    report["loadavg_end"] = os.getloadavg()
+    print(f"load average at the end {os.getloadavg()}")
+    if a.json:
+        a.json.write_text(json.dumps(report, indent=2, default=float))
+    return 0
+
+
+def real_sample(a: argparse.Namespace, params: CatBoostParams, weights: CostWeights) -> dict[str, Any]:
     t = time.perf_counter()
     X, y, _ = training_frame(a.data_dir, include_children=True)
     print(f"\n== real sample {a.data_dir}: {len(y):,} clients, {y.mean():.2%} defaults, {X.shape[1]} features "
@@ -137,29 +150,27 @@ def main(argv: list[str] | None = None) -> int:
         real["lightgbm_kernel"] = {**evaluate(y, oof, fold_of, weights), "best_iterations": best}
         print(line("lightgbm (kernel)", real["lightgbm_kernel"], f"iters {best} {time.perf_counter() - t:.0f}s"))
     print(f"{'reference (issue)':<22s} AUC {REFERENCE['auc']:.4f}  cost {REFERENCE['cost_per_client']:.4f}")
-    report["real"] = real
+    return real
 
-    if a.demo_clients or a.demo_dir:
-        with tempfile.TemporaryDirectory(prefix="quality-demo-") as tmp:
-            demo = a.demo_dir
-            if demo is None:
-                demo = Path(tmp) / "demo"
-                subprocess.run([sys.executable, "-m", "data.generate", "--clients", str(a.demo_clients),
-                                "--test-clients", "500", "--seed", str(a.demo_seed), "--out", str(demo)],
-                               check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-            report["demo"] = {}
-            for children in (True, False):
-                Xd, yd, _ = training_frame(demo, include_children=children)
-                fd = stratified_folds(yd, a.folds, a.seed)
-                label = "with children" if children else "application only"
-                print(f"\n== demo data {demo} ({len(yd):,} clients, {yd.mean():.2%} defaults), {label}: "
-                      f"{Xd.shape[1]} features")
-                report["demo"][label] = catboost_runs(Xd, yd, fd, params, a.class_weights if a.class_weights != "compare"
-                                                      else DEFAULT_CLASS_WEIGHTS, weights)
-    report["loadavg_end"] = os.getloadavg()
-    if a.json:
-        a.json.write_text(json.dumps(report, indent=2, default=float))
-    return 0
+
+def demo_children(a: argparse.Namespace, params: CatBoostParams, weights: CostWeights) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    option = a.class_weights if a.class_weights != "compare" else DEFAULT_CLASS_WEIGHTS
+    with tempfile.TemporaryDirectory(prefix="quality-demo-") as tmp:
+        demo = a.demo_dir
+        if demo is None:
+            demo = Path(tmp) / "demo"
+            subprocess.run([sys.executable, "-m", "data.generate", "--clients", str(a.demo_clients),
+                            "--test-clients", "500", "--seed", str(a.demo_seed), "--out", str(demo)],
+                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        for children in (True, False):
+            Xd, yd, _ = training_frame(demo, include_children=children)
+            fd = stratified_folds(yd, a.folds, a.seed)
+            label = "with children" if children else "application only"
+            print(f"\n== demo data ({len(yd):,} clients, {yd.mean():.2%} defaults, generator seed {a.demo_seed}), "
+                  f"{label}: {Xd.shape[1]} features")
+            out[label] = catboost_runs(Xd, yd, fd, params.for_rows(len(yd)), option, weights)
+    return out
 
 
 if __name__ == "__main__":

@@ -93,13 +93,13 @@ def test_artifact_loads_and_keeps_the_oof_threshold(demo_dir, tmp_path):
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = train(config(demo_dir, tmp_path / "model", tracking_uri=uri, baselines=True,
-                          class_weights="compare", experiment="test-train"), log=quiet)
+                          experiment="test-train"), log=quiet)
     X, y, _ = training_frame(demo_dir, include_children=True)
     expected = best_threshold(y, result.oof, CostWeights()).threshold
     art = load_artifact(tmp_path / "model", expected_features=feats.feature_columns(True))
     assert art.metadata.threshold == pytest.approx(expected, abs=0)
     assert art.metadata.threshold == result.metrics["threshold"]
-    assert set(result.candidates) == {"catboost_none", "catboost_balanced", "dummy", "logistic"}
+    assert set(result.candidates) == {"catboost_none", "dummy", "logistic"}
     assert result.candidates["dummy"]["auc_fold_mean"] == pytest.approx(0.5)   # constant within a fold
     scorer = Scorer.load(tmp_path / "model")
     assert scorer.threshold == art.metadata.threshold
