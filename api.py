@@ -86,6 +86,7 @@ from model.explain import OTHER
 from model.i18n import t
 from model.narrative import decision_sentence, factor
 from model.scoring import UnknownClient, json_value
+from model.scoring_log import record_from_payload as scoring_log_record
 from model.vocabulary import LANGS, feature_info, format_info_value
 
 API_PREFIX = "/api/"
@@ -446,6 +447,7 @@ def create_blueprint(services: Any) -> Blueprint:
                 raise ApiError(404, "unknown_client", f"no client {client_id}", "client_id") from None
             payload = score_payload(score, scorer.typical, lang, top)
             cache.set(key, payload)
+        services.scoring_log.append(scoring_log_record(payload, scorer.features_of(client_id), "api"))
         return jsonify(payload)
 
     @bp.post("/v1/predict")
@@ -455,7 +457,8 @@ def create_blueprint(services: Any) -> Blueprint:
         body = _read_json_body(settings.max_request_bytes)
         frames, id_given, filled = parse_predict_body(body, scorer.typical)
         try:
-            score = scorer.score_application(frames)
+            features = scorer.application_features(frames)
+            score = scorer.score_features(features, int(features.index[0]) if id_given else None)
         except DataError as exc:
             table = exc.file.removeprefix("request.")
             table = "application" if table == APPLICATION else table
@@ -465,6 +468,7 @@ def create_blueprint(services: Any) -> Blueprint:
         if not id_given:
             payload["client_id"] = None
         payload["filled_defaults"] = filled
+        services.scoring_log.log(score, features, "api-predict")
         return jsonify(payload)
 
     # Dash serves its page for any unknown GET path (a catch-all rule), which would answer

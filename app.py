@@ -14,6 +14,7 @@ from flask_caching import Cache
 
 import auth
 from model.scoring import Scorer
+from model.scoring_log import ScoringLog
 from settings import ROOT, Settings, get_settings
 
 
@@ -24,6 +25,7 @@ class Services:
     settings: Settings
     scorer: Scorer
     cache: Cache
+    scoring_log: ScoringLog = ScoringLog(None)
 
 
 def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> Dash:
@@ -42,7 +44,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     )
     cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600,
                                   "CACHE_THRESHOLD": 5000})
-    services = Services(settings=settings, scorer=scorer, cache=cache)
+    services = Services(settings=settings, scorer=scorer, cache=cache, scoring_log=ScoringLog(settings.scoring_log))
     server.extensions["credit_services"] = services
     auth.init_auth(server, settings)
 

@@ -50,6 +50,8 @@ class Settings:
     min_group_size: int = 20
     #: Rows per page of the client list.
     page_size: int = 15
+    #: JSON Lines log of every score served (``SCORING_LOG``; ``SCORING_LOG=off`` disables it).
+    scoring_log: Path | None = ROOT / "instance" / "scoring_log.jsonl"
     #: Werkzeug debugger and Dash dev tools: off unless ``DEBUG=1`` is set explicitly.
     debug: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -84,4 +86,6 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         min_group_size=int(env.get("MIN_GROUP_SIZE", Settings.min_group_size)),
         page_size=int(env.get("PAGE_SIZE", Settings.page_size)),
         debug=env.get("DEBUG", "") == "1",
+        scoring_log=None if env.get("SCORING_LOG") == "off"
+        else _path(env.get("SCORING_LOG"), instance_dir / "scoring_log.jsonl"),
     )

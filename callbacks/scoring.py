@@ -65,6 +65,7 @@ def register(app, ctx: Context) -> None:
                     t("score.probability_value", lang, probability=format_percent(s.probability, lang, 1)),
                     decision_sentence(s.probability, s.threshold, lang))
             ctx.cache.set(key, view)
+        ctx.services.scoring_log.log(cached_score(ctx, client), ctx.scorer.features_of(client), "dashboard")
         return (*view, True)
 
     @app.callback(

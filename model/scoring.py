@@ -154,8 +154,8 @@ class Scorer:
         return Score(client_id, e.probability, self.threshold, self.version, e)
 
     # -- new applicants ------------------------------------------------------------------
-    def score_application(self, frames: Mapping[str, pd.DataFrame]) -> Score:
-        """Score a new applicant from raw Kaggle-shaped rows (application + optional children).
+    def application_features(self, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """Features of one new applicant from raw Kaggle-shaped rows (application + optional children).
 
         The rows are validated with the loader's rules and go through the same feature
         code as training, so a known client sent this way gets the same probability.
@@ -164,6 +164,10 @@ class Scorer:
         x = feats.build_features(Tables(checked), include_children=self.include_children)
         if len(x) != 1:
             raise ValueError(f"expected one applicant, got {len(x)}")
+        return x
+
+    def score_application(self, frames: Mapping[str, pd.DataFrame]) -> Score:
+        x = self.application_features(frames)
         client = x.index[0]
         return self.score_features(x, int(client) if pd.notna(client) else None)
 
