@@ -6,17 +6,8 @@ import pytest
 
 import auth
 from settings import Settings, get_settings
-from tests.test_api import H, PASSWORD, _dashboard_ready, assert_error, build_server, make_settings
-
-
-@pytest.fixture()
-def server(tmp_path, tiny_model_dir, tiny_scorer):
-    return build_server(make_settings(tmp_path, tiny_model_dir), tiny_scorer)
-
-
-@pytest.fixture()
-def client(server):
-    return server.test_client()
+from tests.test_api import (H, PASSWORD, _dashboard_ready, assert_error, build_server,  # noqa: F401
+                            client, make_settings, server)
 
 
 def sign_in(client, user="alice", password=PASSWORD, next_url=None):
