@@ -22,7 +22,7 @@ Predict body
 ``{"application": {COLUMN: value, ...}, "bureau": [row, ...], "bureau_balance": [...],
 "previous_application": [...], "POS_CASH_balance": [...], "installments_payments": [...],
 "credit_card_balance": [...]}``; only ``application`` is required. The rows go through
-:meth:`model.scoring.Scorer.score_application`, i.e. ``data.load.validate_frame`` then
+:meth:`model.scoring.Scorer.application_features`, i.e. ``data.load.validate_frame`` then
 ``model.features.build_features``: the code that built the training features.
 
 Rules, checked in this order (the first failure is reported):
@@ -305,7 +305,7 @@ def _int_defaults(typical: Mapping[str, Any]) -> dict[str, int]:
 
 
 def parse_predict_body(body: Any, typical: Mapping[str, Any]) -> tuple[dict[str, pd.DataFrame], bool, dict[str, int]]:
-    """Check a /predict body; returns (raw frames for Scorer.score_application, id given?, defaults used)."""
+    """Check a /predict body; returns (raw frames for Scorer.application_features, id given?, defaults used)."""
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", f"body must be a JSON object, got {_type_name(body)}")
     known = ("application",) + CHILD_TABLES

@@ -21,7 +21,7 @@ from model import features as feats
 from model.artifact import (EXPLANATIONS_FILE, GLOBAL_IMPORTANCE_FILE, POPULATION_FILE, SCORES_FILE, Artifact,
                             ArtifactError, load_artifact)
 from model.cost import CostWeights
-from model.estimator import make_pool, to_model_input
+from model.estimator import make_pool
 from model.explain import Explanation, StoredExplanations, explain
 
 GRANTED, REFUSED = "granted", "refused"
@@ -166,10 +166,6 @@ class Scorer:
             raise ValueError(f"expected one applicant, got {len(x)}")
         return x
 
-    def score_application(self, frames: Mapping[str, pd.DataFrame]) -> Score:
-        x = self.application_features(frames)
-        client = x.index[0]
-        return self.score_features(x, int(client) if pd.notna(client) else None)
 
     # -- population views ----------------------------------------------------------------
     @cached_property
@@ -181,6 +177,3 @@ class Scorer:
             counts = self.population[name].value_counts()
             typical[name] = counts.index[0] if len(counts) else None
         return typical
-
-    def model_input(self, X: pd.DataFrame) -> pd.DataFrame:
-        return to_model_input(X[self.features], self.cat_features)

@@ -375,7 +375,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         params={**params.to_dict(), "iterations": iterations, "folds": config.folds},
         library_versions=library_versions(),
         include_children=config.include_children,
-        data_dir=str(config.data_dir),
+        data_dir=str(Path(config.data_dir).resolve()),
     )
     version_dir = save_artifact(final, metadata, config.model_dir, extras=extras)
     timings["total_s"] = time.perf_counter() - t0
