@@ -87,7 +87,7 @@ from model.i18n import t
 from model.narrative import decision_sentence, factor
 from model.scoring import UnknownClient, json_value
 from model.scoring_log import record_from_payload as scoring_log_record
-from model.vocabulary import LANGS, feature_info, format_info_value
+from model.vocabulary import LANGS, feature_info
 
 API_PREFIX = "/api/"
 APPLICATION = "application_test"
@@ -447,7 +447,8 @@ def create_blueprint(services: Any) -> Blueprint:
                 raise ApiError(404, "unknown_client", f"no client {client_id}", "client_id") from None
             payload = score_payload(score, scorer.typical, lang, top)
             cache.set(key, payload)
-        services.scoring_log.append(scoring_log_record(payload, scorer.features_of(client_id), "api"))
+        if services.scoring_log.enabled:
+            services.scoring_log.append(scoring_log_record(payload, scorer.feature_values(client_id), "api"))
         return jsonify(payload)
 
     @bp.post("/v1/predict")

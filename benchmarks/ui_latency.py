@@ -3,9 +3,11 @@
     .venv/bin/python -m benchmarks.ui_latency --model-dir /path/to/model [--clients 20]
 
 Starts the dashboard in-process (sign-in switched off), drives headless Chromium through
-the client-number search box, and for each client measures from the click on the
-suggestion until the gauge shows that client's probability and the waterfall's bars add up
-to it. The first client (cold caches, first plotly draw) is reported apart.
+the client-number search box, and for each client measures, with the page's own clock,
+from the mouse press on the suggestion until the gauge shows that client's probability and
+the waterfall's bars add up to it (checked on every animation frame, so WebDriver's own
+round trips are not counted). The first client (cold caches, first plotly draw) is
+reported apart, then the server time of each callback, to show where the time goes.
 """
 from __future__ import annotations
 
@@ -23,11 +25,28 @@ from werkzeug.serving import make_server
 
 from layouts import ids
 
-JS_STATE = """
-const n = document.querySelector('#%s .number');
-const w = document.querySelector('#%s .js-plotly-plot');
-const x = w && w.data && w.data[0] && w.data[0].type === 'waterfall' ? w.data[0].x : null;
-return [n ? n.textContent : null, x ? x.slice(0, -1).reduce((a, b) => a + b, 0) : null];
+# Arms a watcher: time of the next mouse press, then of the first animation frame where the
+# gauge shows `want` (its text, French format) and the waterfall's bars sum to `end` (%).
+JS_ARM = """
+const [want, end] = arguments;
+window.__uiLatency = null;
+let pressed = null;
+document.addEventListener('mousedown', () => { pressed = performance.now(); }, {capture: true, once: true});
+function check() {
+  if (pressed !== null) {
+    const n = document.querySelector('#%s .number');
+    const w = document.querySelector('#%s .js-plotly-plot');
+    const x = w && w.data && w.data[0] && w.data[0].type === 'waterfall' ? w.data[0].x : null;
+    const shown = n ? parseFloat(n.textContent.replace(/[\\s\\u202f\\u00a0%%]/g, '').replace(',', '.')) : NaN;
+    const sum = x ? x.slice(0, -1).reduce((a, b) => a + b, 0) : NaN;
+    if (Math.abs(shown - want) < 0.051 && Math.abs(sum - end) < 0.05) {
+      window.__uiLatency = performance.now() - pressed;
+      return;
+    }
+  }
+  requestAnimationFrame(check);
+}
+requestAnimationFrame(check);
 """ % (ids.GAUGE, ids.WATERFALL)
 
 
@@ -42,6 +61,25 @@ def _wait(fn, timeout=30.0):
             pass
         time.sleep(0.005)
     raise TimeoutError
+
+
+def _record_callback_times(server) -> dict[str, list[float]]:
+    """Server-side milliseconds of every callback request, keyed by its outputs."""
+    from flask import g, request
+
+    timings: dict[str, list[float]] = {}
+
+    @server.before_request
+    def _start():
+        g.t0 = time.perf_counter()
+
+    @server.after_request
+    def _stop(response):
+        if request.path.endswith("_dash-update-component"):
+            output = (request.get_json(silent=True) or {}).get("output", "?")
+            timings.setdefault(output[:90], []).append((time.perf_counter() - g.t0) * 1000)
+        return response
+    return timings
 
 
 def main(argv=None) -> int:
@@ -61,6 +99,7 @@ def main(argv=None) -> int:
     app = create_app(settings, scorer)
     print(f"app built in {time.perf_counter() - t0:.1f} s for {len(scorer.population):,} clients")
     app.server.config["LOGIN_DISABLED"] = True
+    timings = _record_callback_times(app.server)
     server = make_server("127.0.0.1", args.port, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -79,24 +118,17 @@ def main(argv=None) -> int:
             box.send_keys(str(client))
             option = _wait(lambda: [o for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
                                     if o.text.strip() == str(client)])[0]
-            start = time.perf_counter()
+            driver.execute_script(JS_ARM, round(float(prob) * 100, 1), float(prob) * 100)
             option.click()
-            want = round(float(prob) * 100, 1)
-
-            def drawn():
-                number, end = driver.execute_script(JS_STATE)
-                if number is None or end is None:
-                    return False
-                shown = float(number.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
-                              .replace("%", "").replace(",", "."))
-                return abs(shown - want) < 0.051 and abs(end - float(prob) * 100) < 0.05
-            _wait(drawn)
-            times.append(time.perf_counter() - start)
+            times.append(_wait(lambda: driver.execute_script("return window.__uiLatency")) / 1000)
             driver.find_element(By.LINK_TEXT, "Rechercher un client").click()
         first, rest = times[0], times[1:]
         print(f"first client (cold): {first * 1000:.0f} ms")
         print(f"median over {len(rest)} clients: {statistics.median(rest) * 1000:.0f} ms "
               f"(min {min(rest) * 1000:.0f}, max {max(rest) * 1000:.0f})")
+        print("server time per callback while choosing clients (median ms, calls):")
+        for output, ms in sorted(timings.items(), key=lambda kv: -statistics.median(kv[1])):
+            print(f"  {statistics.median(ms):7.1f}  {len(ms):3d}  {output}")
     finally:
         driver.quit()
         server.shutdown()

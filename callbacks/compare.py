@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 from dash import Input, Output, State
 
-from callbacks.context import Context, client_of, lang_of
+from callbacks.context import Context, as_lang, client_of, lang_of, off_screen
 from layouts import ids
 from layouts.compare import summary_block, too_small
 from layouts.figures import distribution_figure, empty_figure, position_figure
@@ -39,59 +39,76 @@ def panel(summary: GroupSummary, title: str, lang: str = "fr") -> dict[str, Any]
     return out
 
 
+EMPTY = empty_figure()
+
+
 def register(app, ctx: Context) -> None:
     @app.callback(Output(ids.COMPARE_FEATURE, "options"), Output(ids.COMPARE_FEATURE, "value"),
-                  Input(ids.STATE, "data"), State(ids.COMPARE_FEATURE, "value"))
-    def feature_options(state, current):
-        lang = lang_of(state)
+                  Input(ids.LANG, "value"), State(ids.COMPARE_FEATURE, "value"))
+    def feature_options(lang, current):
+        lang = as_lang(lang)
         options = [{"label": feature_label(f, lang), "value": f} for f in ctx.compare_features]
         return options, current if current in ctx.compare_features else (ctx.compare_features or [None])[0]
 
     @app.callback(
         Output(ids.COMPARE_DISTRIBUTION, "figure"), Output(ids.COMPARE_SUMMARY, "children"),
         Output(ids.COMPARE_MESSAGE, "children"), Output(ids.COMPARE_PROFILE, "figure"),
-        Input(ids.STATE, "data"), Input(ids.COMPARE_FEATURE, "value"),
+        Input(ids.STATE, "data"), Input(ids.COMPARE_FEATURE, "value"), Input(ids.TABS, "active_tab"),
+        State(ids.COMPARE_SUMMARY, "children"),
     )
-    def compare(state, feature):
+    def compare(state, feature, tab, shown):
         lang, client = lang_of(state), client_of(ctx, state)
         if client is None or feature not in ctx.scorer.features:
             return empty_figure(t("search.no_client", lang)), None, None, empty_figure()
-        idx = ctx.index
-        k = ctx.settings.similar_group_size
-        group = idx.neighbours(client, k)
-        info = feature_info(feature)
-        raw = ctx.scorer.population.at[client, feature]
-        lines = [t("compare.client_value", lang, value=format_info_value(info, raw, lang))]
-        everyone = idx.group_summary(None, feature)
-        panels = [panel(everyone, t("compare.all_clients", lang), lang)]
-        message = None
-        try:
-            similar = idx.group_summary(group, feature)
-            panels.append(panel(similar, t("compare.similar_count", lang, count=similar.size), lang))
-            rate = similar.default_rate
-            lines.append(t("compare.similar_default_rate", lang, count=similar.size,
-                           rate=format_percent(rate, lang, 1)) if rate is not None else t("compare.no_default_rate", lang))
-        except GroupTooSmall as exc:
-            message = too_small(exc.size, exc.minimum, lang)
-        if everyone.default_rate is not None:
-            lines.append(t("compare.all_default_rate", lang, rate=format_percent(everyone.default_rate, lang, 1)))
-        if info.kind == "category":
-            client_x = None if raw is None or (isinstance(raw, float) and np.isnan(raw)) else \
-                level_label(info.source or info.name, raw, lang)
-        else:
-            client_x = display_value(feature, raw)
-            pct = idx.percentile(feature, None if client_x is None else float(raw))
-            if pct is not None:
-                lines.append(t("compare.client_position", lang, percentile=int(round(pct))))
-        fig = distribution_figure(panels, client_x, axis_label(feature, lang), lang)
-        # the client against the group's medians, as percentiles of all clients
-        position = empty_figure()
-        if message is None:
-            feats = ctx.position_features
-            medians = idx.medians(group, feats)
-            values = ctx.scorer.population.loc[client, feats]
-            rows = [{"label": feature_label(f, lang),
-                     "client": idx.percentile(f, None if values[f] != values[f] else float(values[f])),
-                     "group": idx.percentile(f, medians[f])} for f in feats]
-            position = position_figure(rows, lang)
-        return fig, summary_block(lines), message, position
+        blank = off_screen(tab, "compare", (EMPTY, None, None, EMPTY), is_blank=shown is None)
+        if blank is not None:
+            return blank
+        key = f"compare-view:{ctx.scorer.version}:{client}:{feature}:{lang}"
+        view = ctx.cache.get(key)
+        if view is None:
+            view = compare_view(ctx, client, feature, lang)
+            ctx.cache.set(key, view)
+        return view
+
+
+def compare_view(ctx: Context, client: int, feature: str, lang: str) -> tuple:
+    """Distribution chart, summary lines, too-small message and position chart, as plain JSON."""
+    idx = ctx.index
+    k = ctx.settings.similar_group_size
+    group = idx.neighbours(client, k)
+    info = feature_info(feature)
+    raw = ctx.scorer.population.at[client, feature]
+    lines = [t("compare.client_value", lang, value=format_info_value(info, raw, lang))]
+    everyone = idx.group_summary(None, feature)
+    panels = [panel(everyone, t("compare.all_clients", lang), lang)]
+    message = None
+    try:
+        similar = idx.group_summary(group, feature)
+        panels.append(panel(similar, t("compare.similar_count", lang, count=similar.size), lang))
+        rate = similar.default_rate
+        lines.append(t("compare.similar_default_rate", lang, count=similar.size,
+                       rate=format_percent(rate, lang, 1)) if rate is not None else t("compare.no_default_rate", lang))
+    except GroupTooSmall as exc:
+        message = too_small(exc.size, exc.minimum, lang)
+    if everyone.default_rate is not None:
+        lines.append(t("compare.all_default_rate", lang, rate=format_percent(everyone.default_rate, lang, 1)))
+    if info.kind == "category":
+        client_x = None if raw is None or (isinstance(raw, float) and np.isnan(raw)) else \
+            level_label(info.source or info.name, raw, lang)
+    else:
+        client_x = display_value(feature, raw)
+        pct = idx.percentile(feature, None if client_x is None else float(raw))
+        if pct is not None:
+            lines.append(t("compare.client_position", lang, percentile=int(round(pct))))
+    fig = distribution_figure(panels, client_x, axis_label(feature, lang), lang).to_plotly_json()
+    # the client against the group's medians, as percentiles of all clients
+    position = empty_figure()
+    if message is None:
+        feats = ctx.position_features
+        medians = idx.medians(group, feats)
+        values = ctx.scorer.population.loc[client, feats]
+        rows = [{"label": feature_label(f, lang),
+                 "client": idx.percentile(f, None if values[f] != values[f] else float(values[f])),
+                 "group": idx.percentile(f, medians[f])} for f in feats]
+        position = position_figure(rows, lang).to_plotly_json()
+    return fig, summary_block(lines).to_plotly_json(), message and message.to_plotly_json(), position

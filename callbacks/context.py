@@ -89,9 +89,32 @@ def state_query(state: dict[str, Any]) -> str:
     return "?" + urlencode(params) if params else ""
 
 
+def off_screen(active_tab: str | None, screen: str, blank: tuple, is_blank: bool = False) -> tuple | None:
+    """What a screen's callback returns while its screen is hidden, or None to render it.
+
+    Hidden screens are not rendered on every client change (that would make the visible
+    screen wait behind them); they are blanked instead, once, so that no other client's
+    data stays in the page, and rendered when their tab is opened. Opening another tab
+    leaves them as they are.
+    """
+    from dash import ctx as dash_ctx
+    from dash.exceptions import PreventUpdate
+
+    from layouts import ids
+    if (active_tab or "search") == screen:
+        return None
+    if is_blank or dash_ctx.triggered_id == ids.TABS:
+        raise PreventUpdate
+    return blank
+
+
+def as_lang(value: Any) -> str:
+    """The language switch's value, or French for anything else."""
+    return value if value in LANGS else "fr"
+
+
 def lang_of(state: dict[str, Any] | None) -> str:
-    lang = (state or {}).get("lang")
-    return lang if lang in LANGS else "fr"
+    return as_lang((state or {}).get("lang"))
 
 
 def client_of(ctx: Context, state: dict[str, Any] | None) -> int | None:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from dash import Input, Output
 
-from callbacks.context import Context, lang_of
+from callbacks.context import Context, as_lang
 from layouts import ids
 from layouts.figures import importance_figure
 from layouts.model_card import card_table
@@ -37,14 +37,15 @@ def card_rows(metadata, lang: str) -> list[tuple[str, str]]:
 
 
 def register(app, ctx: Context) -> None:
-    @app.callback(Output(ids.IMPORTANCE, "figure"), Output(ids.MODEL_CARD, "children"), Input(ids.STATE, "data"))
-    def show_model(state):
-        lang = lang_of(state)
+    @app.callback(Output(ids.IMPORTANCE, "figure"), Output(ids.MODEL_CARD, "children"), Input(ids.LANG, "value"))
+    def show_model(lang):
+        lang = as_lang(lang)
         key = f"model-view:{ctx.scorer.version}:{lang}"
         view = ctx.cache.get(key)
         if view is None:
             imp = {r["feature"]: r["mean_abs_shap"] for r in ctx.scorer.global_importance.get("importance", [])}
             rows = [(feature_label(f, lang), float(imp[f])) for f in ctx.importance_order[:TOP] if f in imp]
-            view = (importance_figure(rows, lang), card_table(card_rows(ctx.scorer.artifact.metadata, lang)))
+            view = (importance_figure(rows, lang).to_plotly_json(),
+                    card_table(card_rows(ctx.scorer.artifact.metadata, lang)).to_plotly_json())
             ctx.cache.set(key, view)
         return view

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, html
+from dash import Input, Output
 
 from callbacks.context import Context, client_of, lang_of
 from layouts import ids, score as score_layout, why as why_layout
@@ -60,12 +60,13 @@ def register(app, ctx: Context) -> None:
         view = ctx.cache.get(key)
         if view is None:
             s = cached_score(ctx, client)
-            view = (gauge_figure(s.probability, s.threshold, lang).to_plotly_json(),
+            view = (gauge_figure(s.probability, s.threshold, lang),
                     score_layout.decision_badge(s.decision, lang).to_plotly_json(),
                     t("score.probability_value", lang, probability=format_percent(s.probability, lang, 1)),
                     decision_sentence(s.probability, s.threshold, lang))
             ctx.cache.set(key, view)
-        ctx.services.scoring_log.log(cached_score(ctx, client), ctx.scorer.features_of(client), "dashboard")
+        if ctx.services.scoring_log.enabled:
+            ctx.services.scoring_log.log(cached_score(ctx, client), ctx.scorer.feature_values(client), "dashboard")
         return (*view, True)
 
     @app.callback(
@@ -89,7 +90,7 @@ def register(app, ctx: Context) -> None:
                 fig = waterfall_figure(e.base_probability, bars, s.probability, lang)
             up, down = top_factors(e, ctx.scorer.typical, lang, n=3)
             empty = t("explain.no_factor", lang)
-            view = (fig.to_plotly_json(),
+            view = (fig,
                     why_layout.factor_list([f.sentence for f in up], "up", empty).to_plotly_json(),
                     why_layout.factor_list([f.sentence for f in down], "down", empty).to_plotly_json())
             ctx.cache.set(key, view)

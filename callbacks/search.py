@@ -1,10 +1,10 @@
 """Find a client: suggestions for the typed number, filter options, the paged and filtered list."""
 from __future__ import annotations
 
-from dash import Input, Output, State, no_update
+from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from callbacks.context import Context, lang_of
+from callbacks.context import Context, as_lang
 from layouts import ids
 from layouts.search import table_columns
 from model import clients
@@ -17,6 +17,8 @@ SUGGESTIONS = 20
 def register(app, ctx: Context) -> None:
     @app.callback(Output(ids.SEARCH, "options"), Input(ids.SEARCH, "search_value"), State(ids.SEARCH, "value"))
     def suggestions(typed, current):
+        if not typed:
+            raise PreventUpdate     # the box was cleared or a suggestion chosen: the options stay
         found = clients.suggest(ctx.directory, typed, SUGGESTIONS)
         if not found and current is None:
             if typed:
@@ -30,10 +32,10 @@ def register(app, ctx: Context) -> None:
         [Output(ids.filter_id(n), "options") for n in ids.FILTER_NAMES],
         [Output(ids.filter_id(n), "placeholder") for n in ids.FILTER_NAMES],
         Output(ids.SEARCH, "placeholder"), Output(ids.CLIENT_TABLE, "columns"),
-        Input(ids.STATE, "data"),
+        Input(ids.LANG, "value"),
     )
-    def translate_controls(state):
-        lang = lang_of(state)
+    def translate_controls(lang):
+        lang = as_lang(lang)
         key = f"filter-options:{ctx.scorer.version}:{lang}"
         options = ctx.cache.get(key)
         if options is None:
@@ -53,11 +55,11 @@ def register(app, ctx: Context) -> None:
         Output(ids.CLIENT_TABLE, "data"), Output(ids.CLIENT_TABLE, "page_count"),
         Output(ids.CLIENT_TABLE, "page_current"), Output(ids.RESULT_COUNT, "children"),
         Output(ids.FILTER_ERROR, "children"), Output(ids.CLIENT_TABLE, "active_cell"),
-        Input(ids.CLIENT_TABLE, "page_current"), Input(ids.STATE, "data"),
+        Input(ids.CLIENT_TABLE, "page_current"), Input(ids.LANG, "value"),
         [Input(ids.filter_id(n), "value") for n in ids.FILTER_NAMES],
     )
-    def client_list(page_number, state, *values):
-        lang = lang_of(state)
+    def client_list(page_number, lang, *values):
+        lang = as_lang(lang)
         filters = dict(zip(ids.FILTER_NAMES, values))
         error = ""
         try:

@@ -30,21 +30,46 @@ def _base_layout(lang: Lang, **kw: Any) -> dict[str, Any]:
     return layout
 
 
-def empty_figure(message: str = "") -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(xaxis_visible=False, yaxis_visible=False, paper_bgcolor="white", plot_bgcolor="white",
-                      margin=dict(l=0, r=0, t=0, b=0), height=120,
-                      annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=GREY))]
-                      if message else [])
-    return fig
+def wrap_label(text: str, width: int = 42) -> str:
+    """Long bar labels on at most two lines (plotly's ``<br>``), cut at a space; a value
+    after the last colon ("Âge : 32 ans") is always kept, the name is shortened instead."""
+    if len(text) <= width:
+        return text
+    head, sep, value = text.rpartition(":")
+    suffix = (" " if head.endswith(" ") else "") + sep + value if sep and len(value) < width // 2 else ""
+    head = head.rstrip() if suffix else text
+    cut = head.rfind(" ", 0, width)
+    cut = cut if cut > 0 else width
+    first, rest = head[:cut].rstrip(), head[cut:].strip()
+    room = width - len(suffix)
+    if len(rest) > room:
+        rest = rest[:max(room - 1, 0)].rstrip() + "…"
+    return first + "<br>" + rest + suffix
 
 
-def gauge_figure(probability: float, threshold: float, lang: Lang = "fr") -> go.Figure:
-    """Probability of default on a 0–100 % gauge, threshold as a thick line, large number."""
+def label_margin(labels: Sequence[str], font_size: int = FONT["size"]) -> int:
+    """Pixels for horizontal-bar labels: a generous 0.6 em per character of the longest line."""
+    longest = max((len(line) for x in labels for line in str(x).split("<br>")), default=0)
+    return int(min(480, 16 + longest * 0.6 * font_size))
+
+
+def empty_figure(message: str = "") -> dict[str, Any]:
+    return {"data": [], "layout": dict(
+        xaxis={"visible": False}, yaxis={"visible": False}, paper_bgcolor="white", plot_bgcolor="white",
+        margin=dict(l=0, r=0, t=0, b=0), height=120,
+        annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=GREY))] if message else [])}
+
+
+def gauge_figure(probability: float, threshold: float, lang: Lang = "fr") -> dict[str, Any]:
+    """Probability of default on a 0–100 % gauge, threshold as a thick line, large number.
+
+    Built as plain plotly JSON, like the waterfall: both are drawn on every client change,
+    and ``go.Figure``'s validation would cost more than the model (tests validate them).
+    """
     refused = probability >= threshold
     colour = ORANGE if refused else BLUE
-    fig = go.Figure(go.Indicator(
-        mode="gauge+number", value=round(probability * 100, 1),
+    indicator = dict(
+        type="indicator", mode="gauge+number", value=round(probability * 100, 1),
         number=dict(suffix=" %" if lang == "fr" else "%", valueformat=".1f", font=dict(size=64, color=colour)),
         title=dict(text=t("score.probability", lang), font=dict(size=18)),
         gauge=dict(
@@ -54,16 +79,16 @@ def gauge_figure(probability: float, threshold: float, lang: Lang = "fr") -> go.
                    dict(range=[threshold * 100, 100], color=LIGHT_ORANGE)],
             threshold=dict(line=dict(color=DARK, width=5), thickness=0.9, value=threshold * 100),
         ),
-    ))
-    fig.update_layout(**_base_layout(lang, height=320, margin=dict(l=30, r=30, t=60, b=10)))
-    fig.add_annotation(x=0.5, y=-0.05, xref="paper", yref="paper", showarrow=False, font=dict(size=15),
-                       text=t("score.threshold_value", lang, threshold=format_percent(threshold, lang, 1)))
-    return fig
+    )
+    layout = _base_layout(lang, height=320, margin=dict(l=30, r=30, t=60, b=10), annotations=[dict(
+        x=0.5, y=-0.05, xref="paper", yref="paper", showarrow=False, font=dict(size=15),
+        text=t("score.threshold_value", lang, threshold=format_percent(threshold, lang, 1)))])
+    return {"data": [indicator], "layout": layout}
 
 
 def waterfall_figure(base: float, bars: Sequence[Mapping[str, Any]], final: float, lang: Lang = "fr",
                      unit: str = "points", base_label: str | None = None, final_label: str | None = None
-                     ) -> go.Figure:
+                     ) -> dict[str, Any]:
     """Horizontal waterfall: base → one bar per factor (``label``, ``delta``) → final.
 
     ``unit="points"``: base, deltas and final are probabilities (fractions) drawn in % points;
@@ -72,8 +97,9 @@ def waterfall_figure(base: float, bars: Sequence[Mapping[str, Any]], final: floa
     """
     k = 100.0 if unit == "points" else 1.0
     dec = 1 if unit == "points" else 3
-    labels = [base_label or t("explain.baseline", lang)] + [b["label"] for b in bars] + \
+    full = [base_label or t("explain.baseline", lang)] + [b["label"] for b in bars] + \
         [final_label or t("explain.final", lang)]
+    labels = [wrap_label(x) for x in full]
     values = [base * k] + [b["delta"] * k for b in bars] + [0.0]
     measure = ["absolute"] + ["relative"] * len(bars) + ["total"]
 
@@ -85,21 +111,23 @@ def waterfall_figure(base: float, bars: Sequence[Mapping[str, Any]], final: floa
         return (("+" if v >= 0 else "−") if signed else ("" if v >= 0 else "−")) + text
 
     text = [fmt(values[0], False)] + [fmt(v, True) for v in values[1:-1]] + [fmt(final * k, False)]
-    fig = go.Figure(go.Waterfall(
-        orientation="h", y=labels, x=values, measure=measure, text=text, textposition="outside",
+    trace = dict(
+        type="waterfall", orientation="h", y=labels, x=values, measure=measure, text=text, textposition="outside",
         cliponaxis=False,
         increasing=dict(marker=dict(color=ORANGE)), decreasing=dict(marker=dict(color=BLUE)),
         totals=dict(marker=dict(color=GREY)), connector=dict(line=dict(color="#BBBBBB", width=1)),
-        hovertemplate="%{y}<br>%{text}<extra></extra>",
-    ))
-    fig.update_layout(**_base_layout(
-        lang, height=max(360, 34 * len(labels) + 90), showlegend=False,
+        customdata=full, hovertemplate="%{customdata}<br>%{text}<extra></extra>",
+    )
+    layout = _base_layout(
+        lang, height=max(360, (44 if any("<br>" in x for x in labels) else 34) * len(labels) + 120),
+        showlegend=False,
         title=dict(text=t("explain.chart_title", lang), x=0, font=dict(size=17)),
-        xaxis=dict(title=t("explain.axis_points" if unit == "points" else "explain.axis_log_odds", lang),
+        xaxis=dict(title=dict(text=t("explain.axis_points" if unit == "points" else "explain.axis_log_odds", lang)),
                    gridcolor="#EEEEEE", zeroline=True),
-        yaxis=dict(autorange="reversed", automargin=True),
-        margin=dict(l=10, r=60, t=50, b=10)))
-    return fig
+        # a left margin sized from the labels: plotly's automargin would draw the chart twice
+        yaxis=dict(autorange="reversed", automargin=False),
+        margin=dict(l=label_margin(labels), r=60, t=50, b=60))
+    return {"data": [trace], "layout": layout}
 
 
 def importance_figure(rows: Sequence[tuple[str, float]], lang: Lang = "fr") -> go.Figure:

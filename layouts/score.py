@@ -25,8 +25,8 @@ def layout(lang: Lang = "fr") -> html.Section:
     return html.Section(id=ids.screen("score"), className="screen", hidden=True, children=[
         html.H2(id=ids.SCORE_EMPTY, children=T("search.no_client", lang), className="h5 text-muted"),
         dbc.Row(className="g-4", children=[
-            dbc.Col(lg=7, children=dcc.Loading(dcc.Graph(id=ids.GAUGE, figure=empty_figure(),
-                                                         config={"displayModeBar": False}))),
+            # no loading spinner: the gauge is drawn in well under a second, a spinner would only flash
+            dbc.Col(lg=7, children=dcc.Graph(id=ids.GAUGE, figure=empty_figure(), config={"displayModeBar": False})),
             dbc.Col(lg=5, className="d-flex flex-column justify-content-center gap-3", children=[
                 html.Div(id=ids.DECISION),
                 html.P(id=ids.PROBABILITY_TEXT, className="probability-text"),

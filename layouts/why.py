@@ -26,7 +26,7 @@ def layout(lang: Lang = "fr") -> html.Section:
             dbc.Switch(id=ids.EXPERT, value=False, label=T("explain.expert", lang)),
         ]),
         html.P(T("explain.how_to_read", lang), className="hint"),
-        dcc.Loading(dcc.Graph(id=ids.WATERFALL, figure=empty_figure(), config={"displayModeBar": False})),
+        dcc.Graph(id=ids.WATERFALL, figure=empty_figure(), config={"displayModeBar": False}),
         dbc.Row(className="g-4 mt-1", children=[
             dbc.Col(md=6, children=[html.H3(T("explain.increase", lang), className="h5 factor-up"),
                                     html.Div(id=ids.RAISING)]),

@@ -102,6 +102,9 @@ class Scorer:
             raise ArtifactError(f"{artifact.path / EXPLANATIONS_FILE} does not match the population")
         #: Explanations of known clients computed in one batch at training time (None: computed per request).
         self.stored = stored
+        # one array per feature (views of the frame's blocks for numbers): a client's values are
+        # read in microseconds, where building a one-row frame or Series costs milliseconds
+        self._columns = [population[f].to_numpy() for f in self.features]
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "Scorer":
@@ -135,13 +138,18 @@ class Scorer:
     def features_of(self, client_id: int) -> pd.DataFrame:
         return self.population.iloc[[self._position(client_id)]]
 
+    def feature_values(self, client_id: int) -> dict[str, Any]:
+        """A known client's features as JSON values (``json_value``), e.g. for the scoring log."""
+        i = self._position(client_id)
+        return {f: json_value(col[i]) for f, col in zip(self.features, self._columns)}
+
     def score_client(self, client_id: int) -> Score:
         """A known client's score: looked up when training stored it, else computed now."""
         i = self._position(client_id)
         if self.stored is None:
             return self.score_features(self.population.iloc[[i]], client_id)
-        row = self.population.iloc[i]
-        e = self.stored.explanation(i, self.features, lambda idx: [row.iat[j] for j in idx])
+        columns = self._columns
+        e = self.stored.explanation(i, self.features, lambda idx: [columns[j][i] for j in idx])
         return Score(client_id, e.probability, self.threshold, self.version, e)
 
     # -- any feature row ----------------------------------------------------------------

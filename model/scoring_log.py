@@ -11,19 +11,26 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import pandas as pd
 
 from model.scoring import Score, json_value
 
 
-def record_from_payload(payload: dict[str, Any], features: pd.DataFrame | None, source: str) -> dict[str, Any]:
+def record_from_payload(payload: Mapping[str, Any], features: pd.DataFrame | Mapping[str, Any] | None,
+                        source: str) -> dict[str, Any]:
     """What is kept of one served score: who, which model, when, the outcome and the inputs.
 
-    ``payload`` is any mapping with the keys of :meth:`Score.to_dict` (a cached answer will do).
+    ``payload`` is any mapping with the keys of :meth:`Score.to_dict` (a cached answer will do);
+    ``features`` a one-row frame, or values already made JSON (``Scorer.feature_values``).
     """
-    row = {} if features is None else {k: json_value(v) for k, v in features.iloc[0].items()}
+    if features is None:
+        row = {}
+    elif isinstance(features, pd.DataFrame):
+        row = {k: json_value(v) for k, v in features.iloc[0].items()}
+    else:
+        row = dict(features)
     return {
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         "source": source,
@@ -32,7 +39,7 @@ def record_from_payload(payload: dict[str, Any], features: pd.DataFrame | None, 
     }
 
 
-def record(score: Score, features: pd.DataFrame | None, source: str) -> dict[str, Any]:
+def record(score: Score, features: pd.DataFrame | Mapping[str, Any] | None, source: str) -> dict[str, Any]:
     return record_from_payload(score.to_dict(0), features, source)
 
 
@@ -43,6 +50,11 @@ class ScoringLog:
         self.path = path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def enabled(self) -> bool:
+        """False when logging is off: callers then skip gathering the record's inputs."""
+        return self.path is not None
 
     def append(self, entry: dict[str, Any]) -> None:
         if self.path is None:
@@ -55,8 +67,9 @@ class ScoringLog:
         finally:
             os.close(fd)   # closing releases the lock
 
-    def log(self, score: Score, features: pd.DataFrame | None, source: str) -> None:
-        self.append(record(score, features, source))
+    def log(self, score: Score, features: pd.DataFrame | Mapping[str, Any] | None, source: str) -> None:
+        if self.enabled:
+            self.append(record(score, features, source))
 
     def read(self) -> Iterator[dict[str, Any]]:
         if self.path is None or not self.path.exists():

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from babel import Locale
 from babel.numbers import format_currency as _babel_currency
-from babel.numbers import format_decimal as _babel_decimal
+from babel.numbers import parse_pattern
 
 from data.schema import TABLES
 from model.i18n import french_spacing
@@ -1162,11 +1162,18 @@ def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
 
 
+@lru_cache(maxsize=None)
+def _compiled(decimals: int, lang: str) -> tuple[Any, Locale]:
+    """Babel's parsed pattern and locale, built once: parsing them took most of a format call."""
+    return parse_pattern(_pattern(decimals)), Locale.parse(LOCALES[lang])
+
+
 def format_number(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
     """``202500`` → "202 500" (U+202F in French) / "202,500"; fixed number of decimals."""
     if is_missing(x):
         return _MISSING[_lang(lang)]
-    return _babel_decimal(float(x), format=_pattern(decimals), locale=LOCALES[_lang(lang)])
+    pattern, locale = _compiled(int(decimals), _lang(lang))
+    return pattern.apply(float(x), locale)
 
 
 def format_percent(x: float, lang: Lang = "fr", decimals: int = 0) -> str:

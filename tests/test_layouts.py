@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import plotly.graph_objects as go
 import pytest
 
 from layouts import figures, ids, profile, root_layout, score, search, why
@@ -54,18 +55,18 @@ def test_decision_badge_uses_icon_words_and_class():
 
 
 def test_gauge_marks_the_threshold_and_shows_the_probability():
-    fig = figures.gauge_figure(0.1234, 0.08, "fr")
+    fig = go.Figure(figures.gauge_figure(0.1234, 0.08, "fr"))   # also validates the plain JSON
     ind = fig.data[0]
     assert ind.value == pytest.approx(12.3) and ind.gauge.threshold.value == pytest.approx(8.0)
     assert list(ind.gauge.axis.range) == [0, 100] and ind.number.font.color == figures.ORANGE
     assert fig.layout.separators == ", "
-    assert figures.gauge_figure(0.05, 0.08, "en").data[0].number.font.color == figures.BLUE
+    assert go.Figure(figures.gauge_figure(0.05, 0.08, "en")).data[0].number.font.color == figures.BLUE
 
 
 def test_waterfall_starts_at_base_and_ends_at_the_final_probability():
     bars = [{"label": "Âge : 32 ans", "delta": 0.03}, {"label": "Score externe : 0,7", "delta": -0.05},
             {"label": "12 autres facteurs", "delta": 0.01}]
-    fig = figures.waterfall_figure(0.08, bars, 0.07, "fr")
+    fig = go.Figure(figures.waterfall_figure(0.08, bars, 0.07, "fr"))
     w = fig.data[0]
     assert list(w.y) == ["Risque moyen de l'ensemble des clients", "Âge : 32 ans", "Score externe : 0,7",
                          "12 autres facteurs", "Probabilité de défaut du client"]
@@ -73,6 +74,18 @@ def test_waterfall_starts_at_base_and_ends_at_the_final_probability():
     assert sum(w.x[:-1]) == pytest.approx(7.0)
     assert w.text[1].startswith("+") and w.text[2].startswith("−")
     assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_long_waterfall_labels_wrap_on_two_lines_and_keep_their_value():
+    long = "Montant payé total des échéances des crédits antérieurs, sur les 90 derniers jours : 472 116 €"
+    wrapped = figures.wrap_label(long)
+    first, second = wrapped.split("<br>")
+    assert len(first) <= 42 and len(second) <= 42 and second.endswith(" : 472 116 €") and "…" in second
+    assert figures.wrap_label("Âge : 32 ans") == "Âge : 32 ans"
+    fig = go.Figure(figures.waterfall_figure(0.1, [{"label": long, "delta": 0.01}], 0.11, "fr"))
+    assert fig.data[0].y[1] == wrapped and fig.data[0].customdata[1] == long     # full text on hover
+    # the left margin fits the longest line, not the whole label
+    assert fig.layout.margin.l == figures.label_margin([wrapped]) < figures.label_margin([long])
 
 
 def test_factor_lists_and_profile_cards():

@@ -58,3 +58,18 @@ def test_typical_values_cover_every_feature(scorers):
     typical = live.typical
     assert set(typical) == set(live.features)
     assert np.isfinite(typical["AMT_INCOME_TOTAL"])
+
+
+def test_feature_values_are_the_clients_row_as_json(scorers):
+    import json
+
+    from model.scoring import json_value
+
+    live, _ = scorers
+    for i in live.population.index[::500]:
+        fast = live.feature_values(int(i))
+        slow = {k: json_value(v) for k, v in live.features_of(int(i)).iloc[0].items()}
+        assert fast == slow and list(fast) == live.features
+        json.dumps(fast, allow_nan=False)
+    with pytest.raises(UnknownClient):
+        live.feature_values(-5)

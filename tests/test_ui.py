@@ -167,3 +167,25 @@ def test_comparison_updates_when_the_feature_changes_and_language_switch(open_ap
     _wait(lambda: duo.driver.find_element(By.LINK_TEXT, "Compare"), message="English tab labels")
     _wait(lambda: "similar clients" in duo.find_element(f"#{ids.COMPARE_SUMMARY}").text, message="English summary")
     assert duo.find_element(f"#{ids.TITLE}").text == "Prêt à dépenser — credit scoring"
+
+
+def test_hidden_screens_never_keep_the_previous_clients_data(open_app, tiny_scorer):
+    """Profile and comparison render only when opened; a client change blanks them meanwhile."""
+    duo = open_app
+    pop = tiny_scorer.population
+    first = int(pop.index[3])
+    years = (-pop["DAYS_BIRTH"] // 365.25).astype(int)
+    second = int(years[years != years.loc[first]].index[0])        # another age: another profile text
+    duo.wait_for_page(f"{duo.server_url}/?client={first}")
+    duo.driver.find_element(By.LINK_TEXT, "Profil").click()
+    profile = _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").text, message="profile of the first client")
+    assert profile.strip()
+    # another client chosen from the search screen: the score screen opens, the profile is emptied
+    duo.driver.find_element(By.LINK_TEXT, "Rechercher un client").click()
+    _choose_client_by_search(duo, second)
+    _wait(lambda: f"client={second}" in duo.driver.current_url, message="second client chosen")
+    _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").get_attribute("textContent") == "",
+          message="hidden profile blanked")
+    duo.driver.find_element(By.LINK_TEXT, "Profil").click()
+    again = _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").text, message="profile of the second client")
+    assert again != profile
