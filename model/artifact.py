@@ -31,6 +31,9 @@ POPULATION_FILE = "population.parquet"
 SCORES_FILE = "scores.parquet"
 GLOBAL_IMPORTANCE_FILE = "global_importance.json"
 EXPLANATIONS_FILE = "explanations.npz"
+#: Out-of-fold predictions of the labelled clients (TARGET, PROBABILITY, FOLD): the honest
+#: material of the model report's calibration and fairness figures.
+OOF_FILE = "oof.parquet"
 FORMAT_VERSION = 1
 
 

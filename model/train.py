@@ -28,8 +28,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from data.load import DataError, load_tables
 from model import features as feats
-from model.artifact import (EXPLANATIONS_FILE, GLOBAL_IMPORTANCE_FILE, POPULATION_FILE, SCORES_FILE, ModelMetadata,
-                            save_artifact)
+from model.artifact import (EXPLANATIONS_FILE, GLOBAL_IMPORTANCE_FILE, OOF_FILE, POPULATION_FILE, SCORES_FILE,
+                            ModelMetadata, save_artifact)
 from model.cost import CostWeights, best_threshold, cost_curve, cost_per_client, decide
 from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, make_classifier, make_pool
 from model.explain import global_importance, store_explanations
@@ -233,6 +233,12 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+def oof_frame(index: pd.Index, y: np.ndarray, oof: np.ndarray, fold_of: np.ndarray) -> pd.DataFrame:
+    """Each labelled client's out-of-fold probability: scored by the fold model that never saw it."""
+    return pd.DataFrame({"TARGET": y.astype("int8"), "PROBABILITY": oof.astype("float64"),
+                         "FOLD": fold_of.astype("int16")}, index=index)
+
+
 def population_extras(model: Any, X: pd.DataFrame, y: np.ndarray, X_all: pd.DataFrame,
                       cat_features: list[str], seed: int, reference_size: int = 2000) -> dict[str, bytes]:
     """What the dashboard needs besides the model, computed once here rather than at start-up.
@@ -358,6 +364,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
 
     t = time.perf_counter()
     extras = population_extras(final, X, y, X_all, cat_features, config.seed)
+    extras[OOF_FILE] = _parquet_bytes(oof_frame(X.index, y, cv.oof, fold_of))
     timings["population_s"] = time.perf_counter() - t
 
     created = datetime.now(timezone.utc)

@@ -103,6 +103,13 @@ def test_artifact_loads_and_keeps_the_oof_threshold(demo_dir, tmp_path):
     assert result.candidates["dummy"]["auc_fold_mean"] == pytest.approx(0.5)   # constant within a fold
     scorer = Scorer.load(tmp_path / "model")
     assert scorer.threshold == art.metadata.threshold
+    # the out-of-fold predictions are stored for the report, and are the ones the threshold came from
+    import pandas as pd
+
+    from model.artifact import OOF_FILE
+    oof = pd.read_parquet(art.extra(OOF_FILE))
+    assert list(oof.index) == list(X.index) and (oof["TARGET"].to_numpy() == y).all()
+    assert np.allclose(oof["PROBABILITY"].to_numpy(), result.oof) and oof["FOLD"].nunique() == 3
     client = int(scorer.population.index[0])
     assert 0.0 <= scorer.score_client(client).probability <= 1.0
 
