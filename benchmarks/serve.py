@@ -167,6 +167,24 @@ def start_gunicorn(model_dir: Path, workers: int, port: int, key: str, target: s
     return subprocess.Popen(cmd, cwd=ROOT, env=env)
 
 
+def worker_memory(master_pid: int) -> list[dict[str, float]]:
+    """Resident and peak resident memory (MiB) of each gunicorn worker, from /proc."""
+    out = []
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        return out
+    for pid in children:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        kib = {k: float(fields[k].split()[0]) for k in ("VmRSS", "VmHWM") if k in fields}
+        out.append({"pid": int(pid), "rss_mib": kib.get("VmRSS", 0) / 1024, "peak_rss_mib": kib.get("VmHWM", 0) / 1024})
+    return out
+
+
 def wait_ready(host: str, port: int, proc: subprocess.Popen | None, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -222,8 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         target = "app:create_server()" if a.app == "full" else "benchmarks.serve:api_server()"
         proc = start_gunicorn(a.model_dir.resolve(), a.workers, port, key, target, Path(tmp.name))
     print(f"before: {uptime()}")
+    started = time.perf_counter()
+    memory: dict[str, list[dict[str, float]]] = {}
     try:
         wait_ready(host, port, proc, timeout=180)
+        if proc is not None:
+            # workers load the model and build the dashboard's indexes when they boot
+            print(f"server ready (first worker answering) {time.perf_counter() - started:.1f} s after start")
         q = f"?lang={a.lang}"
         # warm-up: every worker loads lazy state (typical client, labels, CatBoost caches)
         run_phase("warm-up", host, port, key, [f"/api/v1/clients/{i}/score{q}" for i in ids[:warm]],
@@ -241,6 +264,10 @@ def main(argv: list[str] | None = None) -> int:
                                 for k in range(a.requests)], a.concurrency, a.max_seconds)
             print(f"run {r + 1}/{a.repeat}:\n  {cold.line()}\n  {cached.line()}")
             runs.append((cold, cached))
+        if proc is not None:
+            memory["after_runs"] = worker_memory(proc.pid)
+            for w in memory["after_runs"]:
+                print(f"worker {w['pid']}: RSS {w['rss_mib']:.0f} MiB, peak {w['peak_rss_mib']:.0f} MiB")
     finally:
         if proc is not None:
             proc.terminate()
@@ -267,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:7s} p50={s['p50_ms']:.1f} ms  p99={s['p99_ms']:.1f} ms  {s['rps']:.0f} req/s  "
               f"errors={s['errors']}  goal {'met' if ok else 'NOT met'} (p50<=15, p99<=50, >=200/s)")
     if a.json:
-        a.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(a).items()}, "summary": summary},
+        a.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(a).items()}, "summary": summary,
+                                      "memory": memory},
                                      indent=2))
     return 0 if all(s["errors"] == 0 for s in summary.values()) else 1
 
