@@ -17,10 +17,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 
-.PHONY: run test venv test-venv browser demo-data summary model serve clean
+REPORTS_DIR ?= reports
 
-# Set-up, data, model, then the dashboard and JSON routes on http://$(HOST):$(PORT)
-run: venv demo-data summary model serve
+.PHONY: run test venv test-venv browser demo-data summary model drift report serve clean
+
+# Set-up, data, model, drift report, then the dashboard and JSON routes on http://$(HOST):$(PORT)
+run: venv demo-data summary model drift serve
 
 test: test-venv browser
 	$(PY) -m pytest -q
@@ -59,10 +61,19 @@ model: venv
 	@$(PY) -m model.artifact status --model-dir $(MODEL_DIR) --data-dir $(DATA_DIR) || \
 	  $(PY) -m model.train --data-dir $(DATA_DIR) --model-dir $(MODEL_DIR)
 
+# Training clients vs new applications (application_test); redone when the model is newer.
+drift: venv
+	@[ -f $(REPORTS_DIR)/drift_summary.json ] && [ $(REPORTS_DIR)/drift_summary.json -nt $(MODEL_DIR)/CURRENT ] || \
+	  $(PY) -m model.drift --reference $(DATA_DIR) --model-dir $(MODEL_DIR) --out $(REPORTS_DIR)
+
+# docs/methodology.md from the current model, its tracking run and the drift summary
+report: venv
+	$(PY) -m model.report --model-dir $(MODEL_DIR) --drift-dir $(REPORTS_DIR)
+
 serve: venv
 	@$(PY) -m auth demo
 	@echo "Dashboard: http://$(HOST):$(PORT)/   JSON: http://$(HOST):$(PORT)/api/v1/health"
-	HOME_CREDIT_DIR=$(abspath $(DATA_DIR)) MODEL_DIR=$(abspath $(MODEL_DIR)) \
+	HOME_CREDIT_DIR=$(abspath $(DATA_DIR)) MODEL_DIR=$(abspath $(MODEL_DIR)) DRIFT_DIR=$(abspath $(REPORTS_DIR)) \
 	  $(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 120 \
 	  --access-logfile - 'app:create_server()'
 
