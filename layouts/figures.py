@@ -73,7 +73,7 @@ def gauge_figure(probability: float, threshold: float, lang: Lang = "fr") -> dic
         number=dict(suffix=" %" if lang == "fr" else "%", valueformat=".1f", font=dict(size=64, color=colour)),
         title=dict(text=t("score.probability", lang), font=dict(size=18)),
         gauge=dict(
-            axis=dict(range=[0, 100], ticksuffix="%", tickwidth=1, dtick=10),
+            axis=dict(range=[0, 100], ticksuffix="\u202f%" if lang == "fr" else "%", tickwidth=1, dtick=10),
             bar=dict(color=colour, thickness=0.35),
             steps=[dict(range=[0, threshold * 100], color=LIGHT_BLUE),
                    dict(range=[threshold * 100, 100], color=LIGHT_ORANGE)],
