@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     import layouts
 
     server.register_blueprint(api.create_blueprint(services))
+    callbacks.drift.register_report_route(server, settings)
     app = Dash(__name__, server=server, title="Prêt à dépenser", update_title=None,
                assets_folder=str(ROOT / "assets"),  # Bootstrap 5.3.6 is served from assets/: no CDN
                suppress_callback_exceptions=True)

@@ -52,6 +52,9 @@ class Settings:
     page_size: int = 15
     #: JSON Lines log of every score served (``SCORING_LOG``; ``SCORING_LOG=off`` disables it).
     scoring_log: Path | None = ROOT / "instance" / "scoring_log.jsonl"
+    #: Folder of the last drift check (``DRIFT_DIR``): ``python -m model.drift --out`` writes its summary and
+    #: HTML report there, the dashboard's drift screen reads them.
+    drift_dir: Path = ROOT / "reports"
     #: Werkzeug debugger and Dash dev tools: off unless ``DEBUG=1`` is set explicitly.
     debug: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -88,4 +91,5 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         debug=env.get("DEBUG", "") == "1",
         scoring_log=None if env.get("SCORING_LOG") == "off"
         else _path(env.get("SCORING_LOG"), instance_dir / "scoring_log.jsonl"),
+        drift_dir=_path(env.get("DRIFT_DIR"), Settings.drift_dir),
     )

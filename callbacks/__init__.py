@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from callbacks import compare, model_card, profile, scoring, search, shell
+from callbacks import compare, drift, model_card, profile, scoring, search, shell
 from callbacks.context import Context, build_context
 
 
 def register(app: Any, services: Any) -> Context:
     ctx = build_context(services)
     app.server.extensions["credit_dashboard"] = ctx
-    for module in (shell, search, scoring, profile, compare, model_card):
+    for module in (shell, search, scoring, profile, compare, model_card, drift):
         module.register(app, ctx)
     return ctx

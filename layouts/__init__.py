@@ -10,7 +10,7 @@ from typing import Any
 
 from dash import dcc, html
 
-from layouts import compare, ids, model_card, profile, score, search, topbar, why
+from layouts import compare, drift, ids, model_card, profile, score, search, topbar, why
 
 
 def root_layout(services: Any, lang: str = "fr") -> html.Div:
@@ -28,5 +28,6 @@ def root_layout(services: Any, lang: str = "fr") -> html.Div:
             profile.layout(lang),
             compare.layout((), lang, settings.similar_group_size),
             model_card.layout(lang),
+            drift.layout(lang),
         ]),
     ])

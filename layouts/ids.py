@@ -12,9 +12,9 @@ CURRENT_CLIENT = "current-client"
 TEXT = "t"                         # pattern-matching type of every translated static text: {"type": TEXT, "key": ...}
 
 # tab ids (values of TABS.active_tab) and the id of each screen's container / tab
-SCREENS = ("search", "score", "why", "profile", "compare", "model")
+SCREENS = ("search", "score", "why", "profile", "compare", "model", "drift")
 NAV_KEYS = {"search": "nav.search", "score": "nav.score", "why": "nav.explanation", "profile": "nav.profile",
-            "compare": "nav.compare", "model": "nav.model"}
+            "compare": "nav.compare", "model": "nav.model", "drift": "nav.drift"}
 
 
 def screen(name: str) -> str:
@@ -68,3 +68,11 @@ COMPARE_MESSAGE = "compare-message"
 # model
 IMPORTANCE = "model-importance"
 MODEL_CARD = "model-card"
+
+# drift
+DRIFT_BODY = "drift-body"                        # filled when the tab opens: summary, or how to produce it
+DRIFT_STATUS = "drift-status"                    # badge: icon + words + colour, the data as a whole
+DRIFT_FACTS = "drift-facts"
+DRIFT_TABLE = "drift-table"
+DRIFT_REPORT_LINK = "drift-report-link"
+DRIFT_MESSAGE = "drift-message"                  # no summary yet / unreadable summary

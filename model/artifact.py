@@ -19,10 +19,13 @@ import os
 import tempfile
 from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import catboost
 from catboost import CatBoostClassifier
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
@@ -35,6 +38,20 @@ EXPLANATIONS_FILE = "explanations.npz"
 #: material of the model report's calibration and fairness figures.
 OOF_FILE = "oof.parquet"
 FORMAT_VERSION = 1
+
+
+def read_frame(path: Path) -> "pd.DataFrame":
+    """A Parquet extra as a DataFrame, with Arrow's freed buffers handed back to the system.
+
+    Arrow's allocator otherwise keeps the conversion's scratch memory: at Kaggle scale every
+    gunicorn worker held 1.8 GiB for a 0.6 GiB population instead of 0.7 GiB.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    frame = pd.read_parquet(path)
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 class ArtifactError(RuntimeError):

@@ -178,6 +178,59 @@ STRINGS: dict[str, dict[str, str]] = {
                                "en": "{count} of {total} characteristics have drifted"},
     "drift.none": {"fr": "Aucune dérive significative détectée.", "en": "No significant drift detected."},
     "drift.report_link": {"fr": "Ouvrir le rapport détaillé", "en": "Open the detailed report"},
+    "drift.intro": {
+        "fr": "Les demandes récentes ressemblent-elles aux clients sur lesquels le modèle a appris ? Une "
+              "caractéristique « dérive » quand sa répartition a nettement changé : les scores peuvent alors être "
+              "moins fiables. Les dérives sur les caractéristiques qui comptent le plus pour le modèle sont "
+              "listées en premier.",
+        "en": "Do recent applications look like the clients the model learnt from? A characteristic “drifts” when "
+              "its distribution has clearly changed: scores may then be less reliable. Drift on the "
+              "characteristics the model relies on most is listed first."},
+    "drift.generated_at": {"fr": "Date de la vérification (UTC)", "en": "Date of the check (UTC)"},
+    "drift.reference_data": {"fr": "Données de référence", "en": "Reference data"},
+    "drift.current_data": {"fr": "Données récentes", "en": "Recent data"},
+    "drift.drifted_count": {"fr": "Caractéristiques en dérive", "en": "Characteristics that drifted"},
+    "drift.count_value": {"fr": "{count} sur {total} ({share})", "en": "{count} of {total} ({share})"},
+    "drift.not_tested": {"fr": "Caractéristiques non comparées (absentes ou vides)",
+                         "en": "Characteristics not compared (absent or empty)"},
+    "drift.dataset_yes": {"fr": "Dérive d'ensemble détectée", "en": "Overall drift detected"},
+    "drift.dataset_no": {"fr": "Pas de dérive d'ensemble", "en": "No overall drift"},
+    "drift.dataset_rule": {
+        "fr": "Les données sont dites en dérive d'ensemble quand au moins {share} des caractéristiques comparées "
+              "ont dérivé.",
+        "en": "The data as a whole is said to drift when at least {share} of the characteristics compared have "
+              "drifted."},
+    "drift.table_caption": {"fr": "Caractéristiques comparées : en dérive d'abord, par importance pour le modèle",
+                            "en": "Characteristics compared: drifted ones first, by importance to the model"},
+    "drift.col.rank": {"fr": "Rang dans le modèle", "en": "Rank in the model"},
+    "drift.col.test": {"fr": "Test statistique", "en": "Statistical test"},
+    "drift.col.score": {"fr": "Valeur mesurée", "en": "Measured value"},
+    "drift.col.threshold": {"fr": "Règle de dérive", "en": "Drift rule"},
+    "drift.col.status": {"fr": "Dérive", "en": "Drift"},
+    "drift.yes": {"fr": "En dérive", "en": "Drifted"},
+    "drift.no": {"fr": "Stable", "en": "Stable"},
+    "drift.new_tab": {"fr": "(s'ouvre dans un nouvel onglet)", "en": "(opens in a new tab)"},
+    "drift.report_help": {"fr": "Rapport Evidently (en anglais) : une figure par caractéristique comparée.",
+                          "en": "Evidently report: one chart per characteristic compared."},
+    "drift.report_missing": {"fr": "Le rapport détaillé est introuvable. Pour le produire, lancez sur le serveur :",
+                             "en": "The detailed report is missing. To produce it, run on the server:"},
+    "drift.report_missing_title": {"fr": "Rapport de dérive introuvable", "en": "Drift report not found"},
+    "drift.no_summary": {
+        "fr": "Aucune vérification de dérive n'a encore été faite. Pour la lancer (quelques minutes), exécutez sur "
+              "le serveur :",
+        "en": "No drift check has been run yet. To run it (a few minutes), run on the server:"},
+    "drift.corrupt": {"fr": "Le résumé de dérive {file} est illisible ou incomplet. Relancez la vérification :",
+                      "en": "The drift summary {file} is unreadable or incomplete. Run the check again:"},
+    "drift.unknown": {"fr": "inconnu", "en": "unknown"},
+    "drift.kind.data_folder": {"fr": "Dossier de données", "en": "Data folder"},
+    "drift.kind.feature_file": {"fr": "Fichier de caractéristiques", "en": "Feature file"},
+    "drift.kind.scoring_log": {"fr": "Journal des scores servis", "en": "Log of the scores served"},
+    "drift.kind.frame": {"fr": "Tableau en mémoire", "en": "In-memory table"},
+    "drift.kind.raw_file": {"fr": "Fichier brut {table} (caractéristiques de la demande seulement)",
+                            "en": "Raw {table} file (application characteristics only)"},
+    "drift.rows": {"fr": "{rows} lignes", "en": "{rows} rows"},
+    "drift.rows_one": {"fr": "{rows} ligne", "en": "{rows} row"},
+    "drift.period": {"fr": "du {start} au {end}", "en": "from {start} to {end}"},
 
     # --- reports ------------------------------------------------------------------------
     "report.title": {"fr": "Rapport de décision crédit", "en": "Credit decision report"},

@@ -19,7 +19,7 @@ import pandas as pd
 from data.load import Tables, validate_frame
 from model import features as feats
 from model.artifact import (EXPLANATIONS_FILE, GLOBAL_IMPORTANCE_FILE, POPULATION_FILE, SCORES_FILE, Artifact,
-                            ArtifactError, load_artifact)
+                            ArtifactError, load_artifact, read_frame)
 from model.cost import CostWeights
 from model.estimator import make_pool
 from model.explain import Explanation, StoredExplanations, explain
@@ -117,8 +117,8 @@ class Scorer:
         for name in (POPULATION_FILE, SCORES_FILE):
             if not artifact.extra(name).exists():
                 raise ArtifactError(f"incomplete model at {artifact.path}: {name} is missing")
-        population = pd.read_parquet(artifact.extra(POPULATION_FILE))
-        scores = pd.read_parquet(artifact.extra(SCORES_FILE))
+        population = read_frame(artifact.extra(POPULATION_FILE))
+        scores = read_frame(artifact.extra(SCORES_FILE))
         path = artifact.extra(GLOBAL_IMPORTANCE_FILE)
         importance = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         stored_path = artifact.extra(EXPLANATIONS_FILE)
@@ -179,8 +179,14 @@ class Scorer:
     @cached_property
     def typical(self) -> dict[str, Any]:
         """The typical client: median of each numeric feature, most common level of each category."""
-        numeric = [c for c in self.features if c not in self.cat_features]
-        typical: dict[str, Any] = self.population[numeric].median().to_dict()
+        # column by column: ``population[numeric].median()`` copies every client's features at
+        # once (about 1 GiB of transient memory per worker at Kaggle scale)
+        cats = set(self.cat_features)
+        typical: dict[str, Any] = {}
+        for name, column in zip(self.features, self._columns):
+            if name not in cats:
+                values = column.astype("float64", copy=False)
+                typical[name] = float(np.nanmedian(values)) if np.isfinite(values).any() else float("nan")
         for name in self.cat_features:
             counts = self.population[name].value_counts()
             typical[name] = counts.index[0] if len(counts) else None

@@ -1,0 +1,103 @@
+"""Drift: the last drift check's summary on its screen, and its full HTML report behind the sign-in.
+
+The check itself is a batch job (``python -m model.drift``, minutes); the dashboard only reads
+what it wrote into ``settings.drift_dir``, so a new run shows up without restarting the server.
+"""
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from dash import Input, Output, State, html
+from flask import Flask, Response, request, send_file
+from flask_login import login_required
+
+from callbacks.context import Context, as_lang, off_screen
+from layouts import drift as drift_layout
+from layouts import ids
+from model.drift import HTML_FILE, SUMMARY_FILE, DriftError, load_summary, summary_view
+from model.i18n import t
+from settings import ROOT, Settings
+
+
+def _shown(path: Path) -> str:
+    """Paths inside the repository as typed from its root (the command is run there), others in full."""
+    path = Path(path)
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def drift_command(settings: Settings) -> str:
+    """The command that writes what this screen reads, with this server's folders."""
+    return f"python -m model.drift --reference {_shown(settings.data_dir)} --out {_shown(settings.drift_dir)}"
+
+
+def report_href(settings: Settings, lang: str) -> str | None:
+    """The report route, or None when there is no report to link (a link to a 404 helps nobody)."""
+    if not (Path(settings.drift_dir) / HTML_FILE).is_file():
+        return None
+    return f"{drift_layout.REPORT_URL}?lang={lang}"
+
+
+def drift_body(ctx: Context, lang: str) -> list | html.Div:
+    """The screen's content: the summary, or what to do when there is none or it cannot be read.
+
+    The summary is cached under its modification time: a drift run replaces the file (atomically),
+    which gives a new key, so every worker picks the new run up on its next render.
+    """
+    settings = ctx.settings
+    path = Path(settings.drift_dir) / SUMMARY_FILE
+    command = drift_command(settings)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return drift_layout.message(t("drift.no_summary", lang), command)
+    except OSError as exc:
+        return drift_layout.message(t("drift.corrupt", lang, file=str(path)), command, str(exc))
+    key = f"drift-summary:{path}:{stat.st_mtime_ns}:{stat.st_size}"
+    try:
+        summary = ctx.cache.get(key)
+        if summary is None:
+            summary = load_summary(settings.drift_dir)
+            ctx.cache.set(key, summary)
+        view = summary_view(summary, lang)
+    except (DriftError, OSError) as exc:
+        return drift_layout.message(t("drift.corrupt", lang, file=str(path)), command, str(exc))
+    return drift_layout.summary(view, report_href(settings, lang), command, lang)
+
+
+def register(app, ctx: Context) -> None:
+    @app.callback(Output(ids.DRIFT_BODY, "children"),
+                  Input(ids.LANG, "value"), Input(ids.TABS, "active_tab"), State(ids.DRIFT_BODY, "children"))
+    def show_drift(lang, tab, shown):
+        blank = off_screen(tab, "drift", (None,), is_blank=shown is None)
+        if blank is not None:
+            return blank[0]
+        return drift_body(ctx, as_lang(lang))
+
+
+def _missing_page(lang: str, command: str) -> str:
+    title = escape(t("drift.report_missing_title", lang))
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f'<body><main><h1>{title}</h1><p>{escape(t("drift.report_missing", lang))}</p>'
+            f'<pre><code>{escape(command)}</code></pre>'
+            f'<p><a href="/?lang={lang}">{escape(t("common.back", lang))}</a></p></main></body></html>')
+
+
+def register_report_route(server: Flask, settings: Settings) -> None:
+    """``GET /reports/drift``: Evidently's report of the last check, and nothing else of ``drift_dir``.
+
+    Sign-in is enforced by auth.py's guard on every non-public path (signed out: redirect to the
+    sign-in page); ``login_required`` repeats it so the report stays private even if the guard's
+    public prefixes change. The file name is fixed: no part of the URL reaches the file system.
+    """
+    @server.get(drift_layout.REPORT_URL)
+    @login_required
+    def drift_report() -> Response | tuple[str, int, dict[str, str]]:
+        path = Path(settings.drift_dir) / HTML_FILE
+        if not path.is_file():
+            lang = as_lang(request.args.get("lang"))
+            return _missing_page(lang, drift_command(settings)), 404, {"Content-Type": "text/html; charset=utf-8"}
+        return send_file(path, mimetype="text/html", max_age=0)
