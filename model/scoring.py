@@ -105,6 +105,9 @@ class Scorer:
         # one array per feature (views of the frame's blocks for numbers): a client's values are
         # read in microseconds, where building a one-row frame or Series costs milliseconds
         self._columns = [population[f].to_numpy() for f in self.features]
+        cats = set(self.cat_features)
+        self._numeric = [j for j, f in enumerate(self.features) if f not in cats]
+        self._categorical = [j for j, f in enumerate(self.features) if f in cats]
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "Scorer":
@@ -141,7 +144,12 @@ class Scorer:
     def feature_values(self, client_id: int) -> dict[str, Any]:
         """A known client's features as JSON values (``json_value``), e.g. for the scoring log."""
         i = self._position(client_id)
-        return {f: json_value(col[i]) for f, col in zip(self.features, self._columns)}
+        columns, names = self._columns, self.features
+        numbers = np.fromiter((columns[j][i] for j in self._numeric), dtype=np.float64, count=len(self._numeric))
+        out: dict[str, Any] = {names[j]: (None if v != v else v) for j, v in zip(self._numeric, numbers.tolist())}
+        for j in self._categorical:
+            out[names[j]] = json_value(columns[j][i])
+        return {f: out[f] for f in names}
 
     def score_client(self, client_id: int) -> Score:
         """A known client's score: looked up when training stored it, else computed now."""

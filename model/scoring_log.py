@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+import orjson
 import pandas as pd
 
 from model.scoring import Score, json_value
@@ -59,7 +60,7 @@ class ScoringLog:
     def append(self, entry: dict[str, Any]) -> None:
         if self.path is None:
             return
-        line = (json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n").encode()
+        line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)   # NaN would be null; records hold None
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
