@@ -18,6 +18,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from layouts import ids
+from tests.helpers import wait_until as _wait, walk as _walk
 from model.drift import (HTML_FILE, SUMMARY_FILE, DriftError, DriftSummary, FeatureDrift, load_summary,
                          run_drift, summary_view)
 from model.vocabulary import NBSP, NNBSP, feature_label
@@ -266,15 +267,6 @@ def test_drift_badges_say_it_in_words_and_icons_not_colour_alone():
     assert _texts(drifted) == "⚠ En dérive" and _texts(stable) == "✔ Stable"
 
 
-def _walk(component):
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            yield from _walk(c)
-    elif hasattr(component, "to_plotly_json"):
-        yield component
-        yield from _walk(getattr(component, "children", None))
-
-
 # --------------------------------------------------------------------------- in the browser
 
 @pytest.fixture
@@ -283,22 +275,6 @@ def open_app(drift_app, dash_duo):
     dash_duo.start_server(drift_app)
     yield dash_duo
     drift_app.server.config["LOGIN_DISABLED"] = False
-
-
-def _wait(predicate, timeout: float = 20, message: str = "condition"):
-    import time
-
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:        # element not there yet, stale, …
-            last = exc
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
 
 
 def _rows(duo) -> list[tuple[str, str, str]]:

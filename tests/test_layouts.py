@@ -7,16 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from layouts import figures, ids, profile, root_layout, score, search, why
-
-
-def _walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if children is None:
-        return
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from _walk(child)
+from tests.helpers import walk as _walk
 
 
 def _ids(component) -> list:

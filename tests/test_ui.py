@@ -8,13 +8,13 @@ the first test signs in through the real form, the others switch the sign-in off
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
+from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -52,20 +52,6 @@ def _plot(duo, graph_id: str) -> dict:
     return duo.driver.execute_script(
         "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
         "return g && g.data ? {data: g.data, layout: g.layout} : null;", f"#{graph_id}")
-
-
-def _wait(predicate, timeout: float = 15, message: str = "condition"):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:        # element not there yet, stale, …
-            last = exc
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
 
 
 def _choose_client_by_search(duo, client_id: int) -> None:
