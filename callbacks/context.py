@@ -11,6 +11,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
+from dash import ctx as dash_ctx
+from dash.exceptions import PreventUpdate
+
+from layouts import ids
 
 from model import clients
 from model.similar import SimilarityIndex, choose_features
@@ -97,10 +101,6 @@ def off_screen(active_tab: str | None, screen: str, blank: tuple, is_blank: bool
     data stays in the page, and rendered when their tab is opened. Opening another tab
     leaves them as they are.
     """
-    from dash import ctx as dash_ctx
-    from dash.exceptions import PreventUpdate
-
-    from layouts import ids
     if (active_tab or "search") == screen:
         return None
     if is_blank or dash_ctx.triggered_id == ids.TABS:

@@ -2,7 +2,19 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator
+
+
+@contextmanager
+def served_without_sign_in(app: Any, duo: Any) -> Iterator[Any]:
+    """The app served to dash_duo's browser with the sign-in switched off (the sign-in has its own test)."""
+    app.server.config["LOGIN_DISABLED"] = True
+    try:
+        duo.start_server(app)
+        yield duo
+    finally:
+        app.server.config["LOGIN_DISABLED"] = False
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 20, message: str = "condition") -> Any:

@@ -18,7 +18,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from layouts import ids
-from tests.helpers import wait_until as _wait, walk as _walk
+from tests.helpers import served_without_sign_in, wait_until as _wait, walk as _walk
 from model.drift import (HTML_FILE, SUMMARY_FILE, DriftError, DriftSummary, FeatureDrift, load_summary,
                          run_drift, summary_view)
 from model.vocabulary import NBSP, NNBSP, feature_label
@@ -271,10 +271,8 @@ def test_drift_badges_say_it_in_words_and_icons_not_colour_alone():
 
 @pytest.fixture
 def open_app(drift_app, dash_duo):
-    drift_app.server.config["LOGIN_DISABLED"] = True
-    dash_duo.start_server(drift_app)
-    yield dash_duo
-    drift_app.server.config["LOGIN_DISABLED"] = False
+    with served_without_sign_in(drift_app, dash_duo) as duo:
+        yield duo
 
 
 def _rows(duo) -> list[tuple[str, str, str]]:

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
-from tests.helpers import wait_until as _wait
+from tests.helpers import served_without_sign_in, wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,10 +36,8 @@ def ui_app(tiny_scorer, tmp_path_factory):
 
 @pytest.fixture
 def open_app(ui_app, dash_duo):
-    ui_app.server.config["LOGIN_DISABLED"] = True
-    dash_duo.start_server(ui_app)
-    yield dash_duo
-    ui_app.server.config["LOGIN_DISABLED"] = False
+    with served_without_sign_in(ui_app, dash_duo) as duo:
+        yield duo
 
 
 def _number(text: str) -> float:
