@@ -64,11 +64,11 @@ model: venv
 # Training clients vs new applications (application_test); redone when the model is newer.
 drift: venv
 	@[ -f $(REPORTS_DIR)/drift_summary.json ] && [ $(REPORTS_DIR)/drift_summary.json -nt $(MODEL_DIR)/CURRENT ] || \
-	  $(PY) -m model.drift --reference $(DATA_DIR) --model-dir $(MODEL_DIR) --out $(REPORTS_DIR)
+	  $(PY) -m model.monitoring.drift --reference $(DATA_DIR) --model-dir $(MODEL_DIR) --out $(REPORTS_DIR)
 
 # docs/methodology.md from the current model, its tracking run and the drift summary
 report: venv
-	$(PY) -m model.report --model-dir $(MODEL_DIR) --drift-dir $(REPORTS_DIR)
+	$(PY) -m model.reporting --model-dir $(MODEL_DIR) --drift-dir $(REPORTS_DIR)
 
 serve: venv
 	@$(PY) -m auth demo

@@ -14,7 +14,7 @@ from flask_caching import Cache
 
 import auth
 from model.scoring import Scorer
-from model.scoring_log import ScoringLog
+from model.monitoring.scoring_log import ScoringLog
 from settings import ROOT, Settings, get_settings
 
 

@@ -24,7 +24,7 @@ from flask import Flask, Response, jsonify, redirect, request
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from model.i18n import t
+from model.text.strings import t
 from settings import Settings, get_settings
 
 #: Paths anyone may reach: the sign-in page, static files and the health probe.

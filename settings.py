@@ -52,7 +52,7 @@ class Settings:
     page_size: int = 15
     #: JSON Lines log of every score served (``SCORING_LOG``; ``SCORING_LOG=off`` disables it).
     scoring_log: Path | None = ROOT / "instance" / "scoring_log.jsonl"
-    #: Folder of the last drift check (``DRIFT_DIR``): ``python -m model.drift --out`` writes its summary and
+    #: Folder of the last drift check (``DRIFT_DIR``): ``python -m model.monitoring.drift --out`` writes its summary and
     #: HTML report there, the dashboard's drift screen reads them.
     drift_dir: Path = ROOT / "reports"
     #: Werkzeug debugger and Dash dev tools: off unless ``DEBUG=1`` is set explicitly.

@@ -16,9 +16,9 @@ from dash.exceptions import PreventUpdate
 
 from layouts import ids
 
-from model import clients
-from model.similar import SimilarityIndex, choose_features
-from model.vocabulary import UnknownFeatureError, feature_info
+from model.clients import directory as directory_mod
+from model.clients.similar import SimilarityIndex, choose_features
+from model.text.labels import UnknownFeatureError, feature_info
 
 LANGS = ("fr", "en")
 #: Features offered in the comparison dropdown / drawn in the position chart.
@@ -64,7 +64,7 @@ def build_context(services: Any) -> Context:
     t0 = time.perf_counter()
     scorer = services.scorer
     settings = services.settings
-    directory = clients.build_directory(scorer.population, scorer.scores, scorer.threshold)
+    directory = directory_mod.build_directory(scorer.population, scorer.scores, scorer.threshold)
     importance = list(scorer.global_importance.get("importance", []))
     order = _labelled([r["feature"] for r in importance]) or _labelled(list(scorer.features))
     features = choose_features([{"feature": f} for f in order], scorer.population, n=10)

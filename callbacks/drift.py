@@ -1,6 +1,6 @@
 """Drift: the last drift check's summary on its screen, and its full HTML report behind the sign-in.
 
-The check itself is a batch job (``python -m model.drift``, minutes); the dashboard only reads
+The check itself is a batch job (``python -m model.monitoring.drift``, minutes); the dashboard only reads
 what it wrote into ``settings.drift_dir``, so a new run shows up without restarting the server.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from flask_login import login_required
 from callbacks.context import Context, as_lang, off_screen
 from layouts import drift as drift_layout
 from layouts import ids
-from model.drift import HTML_FILE, SUMMARY_FILE, DriftError, load_summary, summary_view
-from model.i18n import t
+from model.monitoring.drift import HTML_FILE, SUMMARY_FILE, DriftError, load_summary, summary_view
+from model.text.strings import t
 from settings import ROOT, Settings
 
 
@@ -31,7 +31,7 @@ def _shown(path: Path) -> str:
 
 def drift_command(settings: Settings) -> str:
     """The command that writes what this screen reads, with this server's folders."""
-    return f"python -m model.drift --reference {_shown(settings.data_dir)} --out {_shown(settings.drift_dir)}"
+    return f"python -m model.monitoring.drift --reference {_shown(settings.data_dir)} --out {_shown(settings.drift_dir)}"
 
 
 def report_href(settings: Settings, lang: str) -> str | None:

@@ -9,8 +9,9 @@ from callbacks.context import Context, as_lang
 from layouts import ids
 from layouts.figures import importance_figure
 from layouts.model_card import card_table
-from model.i18n import t
-from model.vocabulary import feature_label, format_date, format_number, format_percent
+from model.text.strings import t
+from model.text.formatting import format_date, format_number, format_percent
+from model.text.labels import feature_label
 
 TOP = 15
 

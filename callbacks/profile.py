@@ -6,8 +6,8 @@ from dash import Input, Output, State
 from callbacks.context import Context, as_lang, client_of, lang_of, off_screen
 from layouts import ids
 from layouts.profile import profile_cards
-from model.clients import profile_fields, profile_sections
-from model.i18n import t
+from model.clients.directory import profile_fields, profile_sections
+from model.text.strings import t
 
 
 def register(app, ctx: Context) -> None:
@@ -16,7 +16,7 @@ def register(app, ctx: Context) -> None:
     def field_options(groups, lang):
         lang = as_lang(lang)
         fields = profile_fields(ctx.scorer.features, ctx.importance_order, groups or [], per_group=None)
-        from model.vocabulary import feature_label
+        from model.text.labels import feature_label
         return ([{"label": feature_label(f, lang), "value": f} for g in fields for f in fields[g]],
                 t("filter.any", lang))
 

@@ -14,9 +14,10 @@ from callbacks.context import Context, client_of, lang_of
 from layouts import ids, score as score_layout, why as why_layout
 from layouts.figures import empty_figure, gauge_figure, waterfall_figure
 from model.explain import OTHER
-from model.i18n import t
-from model.narrative import decision_sentence, top_factors
-from model.vocabulary import format_info_value, format_percent, feature_info
+from model.text.strings import t
+from model.text.narrative import decision_sentence, top_factors
+from model.text.formatting import format_percent
+from model.text.labels import feature_info, format_info_value
 
 
 def cached_score(ctx: Context, client: int):

@@ -7,9 +7,9 @@ from dash.exceptions import PreventUpdate
 from callbacks.context import Context, as_lang
 from layouts import ids
 from layouts.search import table_columns
-from model import clients
-from model.i18n import t
-from model.vocabulary import format_number
+from model.clients import directory as directory_mod
+from model.text.strings import t
+from model.text.formatting import format_number
 
 SUGGESTIONS = 20
 
@@ -19,7 +19,7 @@ def register(app, ctx: Context) -> None:
     def suggestions(typed, current):
         if not typed:
             raise PreventUpdate     # the box was cleared or a suggestion chosen: the options stay
-        found = clients.suggest(ctx.directory, typed, SUGGESTIONS)
+        found = directory_mod.suggest(ctx.directory, typed, SUGGESTIONS)
         if not found and current is None:
             if typed:
                 return []
@@ -39,7 +39,7 @@ def register(app, ctx: Context) -> None:
         key = f"filter-options:{ctx.scorer.version}:{lang}"
         options = ctx.cache.get(key)
         if options is None:
-            options = clients.filter_options(ctx.directory, lang)
+            options = directory_mod.filter_options(ctx.directory, lang)
             ctx.cache.set(key, options)
         return (*[options[n] for n in ids.FILTER_NAMES], *[t("filter.any", lang)] * len(ids.FILTER_NAMES),
                 t("search.placeholder", lang), table_columns(lang))
@@ -63,13 +63,13 @@ def register(app, ctx: Context) -> None:
         filters = dict(zip(ids.FILTER_NAMES, values))
         error = ""
         try:
-            rows = clients.filter_clients(ctx.directory, filters)
-        except clients.FilterError:
+            rows = directory_mod.filter_clients(ctx.directory, filters)
+        except directory_mod.FilterError:
             rows, error = ctx.directory, t("filter.invalid", lang)
         from dash import ctx as dash_ctx
         if dash_ctx.triggered_id not in (None, ids.CLIENT_TABLE):
             page_number = 0              # new filters: back to the first page
-        shown, pages = clients.page(rows, page_number or 0, ctx.settings.page_size)
+        shown, pages = directory_mod.page(rows, page_number or 0, ctx.settings.page_size)
         number = min(max(int(page_number or 0), 0), pages - 1)
         count = t("search.results", lang, count=format_number(len(rows), lang))
-        return clients.display_rows(shown, lang), pages, number, count, error, None
+        return directory_mod.display_rows(shown, lang), pages, number, count, error, None

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from callbacks.context import Context, as_lang, client_of, lang_of, parse_state, state_query
 from layouts import ids
-from model.i18n import t
+from model.text.strings import t
 
 
 def register(app, ctx: Context) -> None:
@@ -79,5 +79,5 @@ def current_client_text(ctx: Context, state: dict | None) -> str:
 
 
 def _raw(key: str, lang: str) -> str:
-    from model.i18n import STRINGS
+    from model.text.strings import STRINGS
     return STRINGS[key][lang]

@@ -9,8 +9,8 @@ from dash import dcc, html
 from layouts import ids
 from layouts.figures import empty_figure
 from layouts.text import T
-from model.i18n import t
-from model.vocabulary import Lang
+from model.text.strings import t
+from model.text.languages import Lang
 
 
 def layout(feature_options: Sequence[Mapping[str, str]] = (), lang: Lang = "fr", group_size: int = 100

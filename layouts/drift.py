@@ -6,9 +6,9 @@ from dash import html
 from layouts import ids
 from layouts.model_card import card_table
 from layouts.text import T
-from model.drift import DriftRow, DriftView
-from model.i18n import t
-from model.vocabulary import Lang
+from model.monitoring.drift import DriftRow, DriftView
+from model.text.strings import t
+from model.text.languages import Lang
 
 #: Where the dashboard serves Evidently's full HTML report (route in callbacks/drift.py).
 REPORT_URL = "/reports/drift"

@@ -10,8 +10,9 @@ from typing import Any, Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from model.i18n import t
-from model.vocabulary import Lang, format_number, format_percent
+from model.text.strings import t
+from model.text.formatting import format_number, format_percent
+from model.text.languages import Lang
 
 BLUE, ORANGE, GREY, DARK = "#0072B2", "#D55E00", "#8C8C8C", "#1F2933"
 LIGHT_BLUE, LIGHT_ORANGE = "#CFE3F2", "#F7D9C4"

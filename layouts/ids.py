@@ -27,7 +27,7 @@ def tab(name: str) -> str:
 
 # find a client
 SEARCH = "client-search"                         # dcc.Dropdown with server-side suggestions
-FILTER_PREFIX = "filter-"                        # + name of model.clients.FILTERS
+FILTER_PREFIX = "filter-"                        # + name of model.clients.directory.FILTERS
 FILTER_NAMES = ("contract", "gender", "age_band", "income_band", "family", "decision")
 
 

@@ -8,8 +8,8 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.text import T
-from model.i18n import t
-from model.vocabulary import Lang
+from model.text.strings import t
+from model.text.languages import Lang
 
 #: Groups offered, in reading order; the first five are shown by default.
 GROUPS = ("identity", "income_employment", "loan", "housing", "history_bureau", "history_previous",

@@ -7,8 +7,8 @@ from dash import dcc, html
 from layouts import ids
 from layouts.figures import empty_figure
 from layouts.text import T
-from model.i18n import t
-from model.vocabulary import Lang
+from model.text.strings import t
+from model.text.languages import Lang
 
 ICONS = {"granted": "✔", "refused": "✖"}
 

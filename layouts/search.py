@@ -8,8 +8,8 @@ from dash import dash_table, dcc, html
 
 from layouts import ids
 from layouts.text import T
-from model.i18n import t
-from model.vocabulary import Lang
+from model.text.strings import t
+from model.text.languages import Lang
 
 COLUMN_KEYS = {"client": "search.client_id", "contract": "filter.contract", "gender": "filter.gender",
                "age_band": "filter.age_band", "income_band": "filter.income_band", "family": "filter.family",

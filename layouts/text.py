@@ -4,8 +4,8 @@ from __future__ import annotations
 from dash import html
 
 from layouts import ids
-from model.i18n import t
-from model.vocabulary import Lang
+from model.text.strings import t
+from model.text.languages import Lang
 
 
 def T(key: str, lang: Lang = "fr", **kw) -> html.Span:

@@ -6,8 +6,8 @@ from dash import html
 
 from layouts import ids
 from layouts.text import T
-from model.i18n import t
-from model.vocabulary import Lang
+from model.text.strings import t
+from model.text.languages import Lang
 
 
 def topbar(lang: Lang = "fr", demo: bool = False) -> html.Header:

@@ -9,7 +9,7 @@ from dash import dcc, html
 from layouts import ids
 from layouts.figures import empty_figure
 from layouts.text import T
-from model.vocabulary import Lang
+from model.text.languages import Lang
 
 
 def factor_list(sentences: Sequence[str], direction: str, empty: str) -> html.Ul:

@@ -1,4 +1,4 @@
-"""model.clients: directory bands, filters that really narrow the list, paging, id suggestions."""
+"""model.clients.directory: directory bands, filters that really narrow the list, paging, id suggestions."""
 from __future__ import annotations
 
 import time
@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import clients
-from model.clients import FilterError, build_directory, filter_clients, page, suggest
+from model.clients import directory as directory_mod
+from model.clients.directory import FilterError, build_directory, filter_clients, page, suggest
 
 
 def _population(n: int = 200, seed: int = 0, start: int = 100_000) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -43,7 +43,7 @@ def test_directory_is_sorted_and_bands_match_the_raw_values(data):
         assert age >= lo and (not hi or age < int(hi))
         assert d.loc[cid, "decision"] == ("refused" if scores.loc[cid, "PROBABILITY"] >= 0.4 else "granted")
     missing_income = pop.index[3]
-    assert d.loc[missing_income, "income_band"] == clients.MISSING
+    assert d.loc[missing_income, "income_band"] == directory_mod.MISSING
     assert d.loc[pop.index[pop["AMT_INCOME_TOTAL"] == 50_000][0], "income_band"] == "<100000"
     assert d.loc[pop.index[pop["AMT_INCOME_TOTAL"] == 400_000][0], "income_band"] == "300000+"
 
@@ -96,13 +96,13 @@ def test_suggest_returns_only_ids_with_the_prefix():
 
 def test_labels_and_display_rows_in_both_languages(data):
     d = data[2]
-    rows = clients.display_rows(page(d, 0, 5)[0], "fr")
+    rows = directory_mod.display_rows(page(d, 0, 5)[0], "fr")
     assert [r["client"] for r in rows] == list(d.index[:5])
     assert all(r["decision"].endswith(("Crédit accordé", "Crédit refusé")) for r in rows)
     assert all(r["probability"].endswith("%") and "," in r["probability"] for r in rows)
-    assert clients.level_text("age_band", "25-35", "en") == "25 to 34 years"
-    assert clients.level_text("gender", "F", "fr") == "Femme"
-    opts = clients.filter_options(d, "en")
+    assert directory_mod.level_text("age_band", "25-35", "en") == "25 to 34 years"
+    assert directory_mod.level_text("gender", "F", "fr") == "Femme"
+    opts = directory_mod.filter_options(d, "en")
     assert {o["value"] for o in opts["gender"]} == {"F", "M"}        # only levels present
     assert opts["decision"][0]["label"] == "Credit granted"
 

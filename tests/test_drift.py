@@ -1,4 +1,4 @@
-"""Drift check (model.drift): measured behaviour on the real sample, sources, and clean errors.
+"""Drift check (model.monitoring.drift): measured behaviour on the real sample, sources, and clean errors.
 
 Kept fast (< 60 s on 2 shared cores): application features only (no child tables) and at most
 ~20 features per Evidently run, since Evidently spends ~0.3 s per feature drawing its figures.
@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from data.load import load_tables
-from model import drift
-from model.drift import DriftError, drift_summary, load_summary, run_drift
+from model.monitoring import drift
+from model.monitoring.drift import DriftError, drift_summary, load_summary, run_drift
 from model.features import build_features
 
 #: Important application features of the model (numeric, ratios, categorical).

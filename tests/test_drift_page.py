@@ -1,4 +1,4 @@
-"""The drift screen: the summary shown in French/English (model.drift.summary_view), the report
+"""The drift screen: the summary shown in French/English (model.monitoring.drift.summary_view), the report
 route behind the sign-in (callbacks/drift.py), and the screen in a real headless Chromium.
 
 The browser tests read a summary written by the real ``run_drift`` on two halves of the tiny
@@ -19,9 +19,10 @@ from selenium.webdriver.common.by import By
 
 from layouts import ids
 from tests.helpers import served_without_sign_in, wait_until as _wait, walk as _walk
-from model.drift import (HTML_FILE, SUMMARY_FILE, DriftError, DriftSummary, FeatureDrift, load_summary,
+from model.monitoring.drift import (HTML_FILE, SUMMARY_FILE, DriftError, DriftSummary, FeatureDrift, load_summary,
                          run_drift, summary_view)
-from model.vocabulary import NBSP, NNBSP, feature_label
+from model.text.formatting import NBSP, NNBSP
+from model.text.labels import feature_label
 
 USER, PASSWORD = "conseillere", "motdepasse-drift-7"
 
@@ -201,7 +202,7 @@ def test_report_route_is_a_clear_404_without_a_report(drift_app, without_report)
     resp = client.get("/reports/drift")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 404 and resp.mimetype == "text/html"
-    assert "Rapport de dérive introuvable" in page and "python -m model.drift" in page
+    assert "Rapport de dérive introuvable" in page and "python -m model.monitoring.drift" in page
     assert f"--out {_drift_dir(drift_app)}" in page
     english = client.get("/reports/drift?lang=en")
     assert english.status_code == 404 and "Drift report not found" in english.get_data(as_text=True)
@@ -227,7 +228,7 @@ def test_an_unreadable_summary_is_a_message_naming_the_file(drift_app, without_r
             path.write_text(content)
             text = _texts(drift_body(ctx, "fr"))
             assert f"Le résumé de dérive {path} est illisible ou incomplet" in text
-            assert "python -m model.drift" in text and "Traceback" not in text
+            assert "python -m model.monitoring.drift" in text and "Traceback" not in text
         assert "is unreadable or incomplete" in _texts(drift_body(ctx, "en"))
 
 
@@ -328,7 +329,7 @@ def test_drift_screen_without_a_summary_says_how_to_produce_it(open_app, without
     duo.driver.find_element(By.LINK_TEXT, "Dérive des données").click()
     text = _wait(lambda: duo.find_element(f"#{ids.DRIFT_MESSAGE}").text, message="no-summary message")
     assert "Aucune vérification de dérive n'a encore été faite" in text
-    assert "python -m model.drift --reference" in text and f"--out {_drift_dir(drift_app)}" in text
+    assert "python -m model.monitoring.drift --reference" in text and f"--out {_drift_dir(drift_app)}" in text
     assert not duo.find_elements(f"#{ids.DRIFT_TABLE}")
     duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='EN']").click()
     _wait(lambda: "No drift check has been run yet" in duo.find_element(f"#{ids.DRIFT_MESSAGE}").text,

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from model import fairness as fair
+from model.monitoring import fairness as fair
 from model.cost import CostWeights
 
 W = CostWeights(fn=5, fp=2)

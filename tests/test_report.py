@@ -15,8 +15,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from model.artifact import OOF_FILE, POPULATION_FILE, load_artifact
-from model.report import CALIBRATION_FIGURE, COST_FIGURE, find_run, generate_report
-from model.vocabulary import format_date, format_number, level_label
+from model.reporting.methodology import CALIBRATION_FIGURE, COST_FIGURE, find_run, generate_report
+from model.text.formatting import format_date, format_number
+from model.text.labels import level_label
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
@@ -194,7 +195,7 @@ def test_missing_oof_is_a_clean_error_and_keeps_the_old_document(tiny_model_dir,
     out.parent.mkdir()
     out.write_text("old note\n", encoding="utf-8")
     figures = tmp_path / "docs" / "figures"
-    proc = subprocess.run([sys.executable, "-m", "model.report", "--model-dir", str(model_dir), "--tracking-uri", "",
+    proc = subprocess.run([sys.executable, "-m", "model.reporting", "--model-dir", str(model_dir), "--tracking-uri", "",
                            "--drift-dir", str(tmp_path / "none"), "--out", str(out), "--figures", str(figures)],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode != 0
@@ -206,7 +207,7 @@ def test_missing_oof_is_a_clean_error_and_keeps_the_old_document(tiny_model_dir,
 
 def test_cli_writes_the_document(tiny_model_dir, tmp_path):
     out = tmp_path / "methodology.md"
-    proc = subprocess.run([sys.executable, "-m", "model.report", "--model-dir", str(tiny_model_dir),
+    proc = subprocess.run([sys.executable, "-m", "model.reporting", "--model-dir", str(tiny_model_dir),
                            "--tracking-uri", "", "--drift-dir", str(tmp_path), "--out", str(out),
                            "--figures", str(tmp_path / "figures")], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -235,7 +236,7 @@ def test_every_table_row_has_its_headers_cell_count(report):
 
 def test_top_features_are_listed_with_french_labels(report, tiny_model_dir):
     from model.artifact import GLOBAL_IMPORTANCE_FILE
-    from model.vocabulary import feature_label
+    from model.text.labels import feature_label
 
     raw = json.loads(load_artifact(tiny_model_dir).extra(GLOBAL_IMPORTANCE_FILE).read_text(encoding="utf-8"))
     first = raw["importance"][0]

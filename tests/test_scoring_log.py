@@ -4,7 +4,7 @@ import multiprocessing as mp
 
 import pandas as pd
 
-from model.scoring_log import ScoringLog, record_from_payload
+from model.monitoring.scoring_log import ScoringLog, record_from_payload
 
 PAYLOAD = {"client_id": 7, "model_version": "v1", "probability": 0.2, "threshold": 0.1, "decision": "refused"}
 

@@ -1,4 +1,4 @@
-"""model.similar: neighbours really are nearest, summaries are aggregates only, minimum size enforced."""
+"""model.clients.similar: neighbours really are nearest, summaries are aggregates only, minimum size enforced."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.similar import QUANTILES, GroupTooSmall, SimilarityIndex, choose_features
+from model.clients.similar import QUANTILES, GroupTooSmall, SimilarityIndex, choose_features
 
 
 def _data(n: int = 600, seed: int = 0):

@@ -1,4 +1,4 @@
-"""The feature dictionary (model.vocabulary) and the UI strings (model.i18n)."""
+"""The feature dictionary (model.text.labels) and the UI strings (model.text.strings)."""
 from __future__ import annotations
 
 import math
@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from data.schema import APPLICATION_TABLES, DAYS_SENTINEL, TABLES
-from model import features, i18n, vocabulary as voc
-from model.vocabulary import (GROUPS, NBSP, NNBSP, UNITS, UnknownFeatureError, axis_label, column_info,
-                              display_value, feature_info, format_date, format_number, format_percent, format_value,
-                              info_from_provenance)
+from model import features
+from model.text import labels as voc
+from model.text import strings as i18n
+from model.text.formatting import NBSP, NNBSP, format_date, format_number, format_percent
+from model.text.labels import GROUPS, UNITS, UnknownFeatureError, axis_label, column_info, display_value, feature_info, format_value, info_from_provenance
 
 ALL_COLUMNS = [(t, c.name) for t, table in TABLES.items() for c in table.columns]
 

@@ -1,6 +1,6 @@
 """Fairness and calibration of the model's decisions, measured on out-of-fold predictions.
 
-Every function here takes plain arrays, so the model report (:mod:`model.report`) and the
+Every function here takes plain arrays, so the model report (:mod:`model.reporting.methodology`) and the
 tests feed it the same thing: the **out-of-fold** probabilities stored with the model
 (``oof.parquet``), each client scored by the fold model that never saw its target. The
 refitted model's own scores on its training clients have seen those targets: gaps between
@@ -10,7 +10,7 @@ gets. Nothing in this module can tell the two apart, so the caller must pass OOF
 Groups
 ------
 * **Age bands** come from ``DAYS_BIRTH`` in *completed* years, the way the dashboard shows an
-  age (``model.vocabulary``: 29.9 years is "29 ans"), cut at :data:`AGE_EDGES` (30, 40, 50,
+  age (``model.text.labels``: 29.9 years is "29 ans"), cut at :data:`AGE_EDGES` (30, 40, 50,
   60): "<30", "30–39", "40–49", "50–59", "60+". Ten-year bands keep every band in the
   hundreds of clients on the 5,000-client real sample, while still separating the young
   applicants the data says are riskier from the near-retired.
@@ -36,7 +36,7 @@ from sklearn.metrics import roc_auc_score
 
 from model.cost import CostWeights, confusion, cost_per_client
 
-#: Same year length as ``model.features`` (AGE_YEARS) and ``model.vocabulary``.
+#: Same year length as ``model.features`` (AGE_YEARS) and ``model.text.labels``.
 DAYS_PER_YEAR = 365.25
 #: Lower bounds (completed years) of the age bands after the first one.
 AGE_EDGES: tuple[int, ...] = (30, 40, 50, 60)

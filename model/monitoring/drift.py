@@ -30,7 +30,7 @@ Outputs of :func:`run_drift`: ``drift_report.html`` (Evidently's report) and ``d
 
 CLI::
 
-    python -m model.drift --reference DATA_DIR --current DATA_DIR --out reports/ [--features 50]
+    python -m model.monitoring.drift --reference DATA_DIR --current DATA_DIR --out reports/ [--features 50]
 """
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def _jsonable(value: Any) -> Any:
 
 def _labels(name: str) -> tuple[str, str]:
     try:
-        from model.vocabulary import feature_label
+        from model.text.labels import feature_label
         return feature_label(name, "fr"), feature_label(name, "en")
     except Exception:  # UnknownFeatureError, or a column that is not a product feature
         return name, name
@@ -539,7 +539,7 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         path = path / SUMMARY_FILE
     if not path.exists():
-        raise DriftError(f"{path}: no drift summary; run `python -m model.drift`")
+        raise DriftError(f"{path}: no drift summary; run `python -m model.monitoring.drift`")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -583,8 +583,8 @@ class DriftView:
 def _fraction(x: Any, lang: str, trim: bool = False) -> str:
     """A p-value or distance with 3 decimals, tiny p-values as "< 0,001"; ``trim`` drops trailing zeros
     (thresholds read "0,05" and "0,1", as they are set)."""
-    from model.i18n import t
-    from model.vocabulary import NBSP, format_number
+    from model.text.strings import t
+    from model.text.formatting import NBSP, format_number
 
     if x is None or not math.isfinite(float(x)):
         return t("drift.unknown", lang)
@@ -596,7 +596,7 @@ def _fraction(x: Any, lang: str, trim: bool = False) -> str:
 
 
 def _when(stamp: Any, lang: str, with_time: bool = True) -> str | None:
-    from model.vocabulary import format_date
+    from model.text.formatting import format_date
 
     try:
         moment = datetime.fromisoformat(str(stamp))
@@ -607,8 +607,8 @@ def _when(stamp: Any, lang: str, with_time: bool = True) -> str | None:
 
 def _source_words(side: Mapping[str, Any], lang: str) -> str:
     """"Dossier de données (application_train), 5 000 lignes": what one side of the comparison was."""
-    from model.i18n import STRINGS, t
-    from model.vocabulary import format_number
+    from model.text.strings import STRINGS, t
+    from model.text.formatting import format_number
 
     kind = str(side.get("kind") or "")
     if kind.startswith("raw "):                 # "raw application_train file (application features only)"
@@ -650,8 +650,8 @@ def summary_view(summary: Mapping[str, Any], lang: str = "fr") -> DriftView:
     Raises :class:`DriftError` when a field the screen needs is missing or of the wrong type
     (a hand-edited or truncated file): the screen then says so instead of failing.
     """
-    from model.i18n import t
-    from model.vocabulary import NBSP, format_percent
+    from model.text.strings import t
+    from model.text.formatting import NBSP, format_percent
 
     try:
         rows = []
@@ -700,7 +700,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from settings import get_settings
 
     s = get_settings()
-    p = argparse.ArgumentParser(prog="python -m model.drift",
+    p = argparse.ArgumentParser(prog="python -m model.monitoring.drift",
                                 description="Data drift of the model's features (Evidently), reference vs current.")
     p.add_argument("--reference", type=Path, default=s.data_dir,
                    help="data folder, feature file (.csv/.parquet) or scoring log (.jsonl); default: HOME_CREDIT_DIR")

@@ -5,7 +5,7 @@ names (``{name}``) and must be the same in both languages (a test checks it). Ke
 dotted by screen or topic ("nav.search", "decision.granted", "error.client_not_found").
 
 Add strings here rather than writing text in layouts or callbacks; numbers, amounts and
-dates inside a message are formatted by the caller with :mod:`model.vocabulary` and passed
+dates inside a message are formatted by the caller with :mod:`model.text.formatting` and passed
 as already formatted strings.
 
 French typography is applied on import by :func:`french_spacing`: write a plain space
@@ -16,11 +16,8 @@ breaks before the punctuation.
 from __future__ import annotations
 
 import string
-from typing import Literal
 
-Lang = Literal["fr", "en"]
-LANGS: tuple[Lang, ...] = ("fr", "en")
-DEFAULT_LANG: Lang = "fr"
+from model.text.languages import DEFAULT_LANG, Lang, check_lang
 
 STRINGS: dict[str, dict[str, str]] = {
     # --- product -------------------------------------------------------------------
@@ -369,10 +366,8 @@ def placeholders(text: str) -> set[str]:
 
 def t(key: str, lang: Lang = DEFAULT_LANG, **kwargs: object) -> str:
     """The string ``key`` in ``lang``, formatted with ``kwargs`` (KeyError-like if unknown)."""
-    if lang not in LANGS:
-        raise ValueError(f"unsupported language {lang!r}; use one of {LANGS}")
     try:
-        text = STRINGS[key][lang]
+        text = STRINGS[key][check_lang(lang)]
     except KeyError:
-        raise MissingTranslation(f"no UI string {key!r} in model/i18n.py") from None
+        raise MissingTranslation(f"no UI string {key!r} in model/text/strings.py") from None
     return text.format(**kwargs) if kwargs or placeholders(text) else text

@@ -19,8 +19,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from model.i18n import t
-from model.vocabulary import Lang, format_currency, format_percent, level_label
+from model.text.strings import t
+from model.text.formatting import format_currency, format_percent
+from model.text.labels import level_label
+from model.text.languages import Lang
 
 GRANTED, REFUSED = "granted", "refused"
 
@@ -255,7 +257,7 @@ def profile_fields(features: Sequence[str], importance_order: Sequence[str], gro
                    per_group: int | None = PROFILE_PER_GROUP) -> dict[str, list[str]]:
     """{group: features} for the chosen vocabulary groups: application columns first, then the
     features the model relies on most; at most ``per_group`` each (None: all)."""
-    from model.vocabulary import UnknownFeatureError, feature_info
+    from model.text.labels import UnknownFeatureError, feature_info
 
     rank = {f: i for i, f in enumerate(importance_order)}
     chosen = list(groups)
@@ -280,7 +282,7 @@ def profile_sections(row: pd.Series, features: Sequence[str], importance_order: 
                      ) -> list[tuple[str, list[tuple[str, str]]]]:
     """[(group, [(label, formatted value)])] of one client: the chosen fields, or the main ones
     of each chosen group when no field is chosen."""
-    from model.vocabulary import feature_info, format_info_value
+    from model.text.labels import feature_info, format_info_value
 
     chosen_groups = list(groups)
     picked = [f for f in fields if f in row.index]

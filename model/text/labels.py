@@ -20,17 +20,11 @@ reaching a client as ``BURO_DAYS_CREDIT_MEAN``.
 Labels carry no unit: the unit is in the formatted value ("32 ans"). Use
 :func:`axis_label` where a bare number is shown (chart axes): "Âge (ans)".
 
-Display choices
----------------
-* Numbers use Babel with ``fr_FR`` / ``en_GB``: French groups thousands with the narrow
-  no-break space U+202F and writes decimals with a comma ("202 500", "5,5").
-* Amounts: the Kaggle data does not say its currency; the product is for a French bank, so
-  amounts are shown in euros, without cents ("202 500 €" with Babel's no-break space
-  U+00A0 before "€" in French; "€202,500" in English).
-* Percentages: French typography puts a narrow no-break space (U+202F) before "%"
-  ("38 %"); Babel 2.18's fr_FR pattern uses U+00A0, so we write U+202F ourselves. English
-  has no space ("38%"). Units ``ratio``, ``percent`` and ``rate`` all hold fractions (0.38)
-  and are shown as percentages.
+Values are written by :func:`format_info_value` in the feature's unit (numbers, amounts
+and dates themselves by :mod:`model.text.formatting`):
+
+* Units ``ratio``, ``percent`` and ``rate`` all hold fractions (0.38) and are shown as
+  percentages.
 * Day counts before the application (``DAYS_BIRTH`` and the like, negative in Kaggle) are
   shown as positive durations in years; an age is given in completed years (floor).
 * ``365243`` in the sentinel columns of :mod:`data.schema` means "no date": for
@@ -41,23 +35,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Callable, Literal, Mapping
-
-import numpy as np
-import pandas as pd
-from babel import Locale
-from babel.numbers import format_currency as _babel_currency
-from babel.numbers import parse_pattern
+from typing import Any, Callable, Mapping
 
 from data.schema import TABLES
-from model.i18n import french_spacing
-
-Lang = Literal["fr", "en"]
-LANGS: tuple[Lang, ...] = ("fr", "en")
-LOCALES: dict[str, str] = {"fr": "fr_FR", "en": "en_GB"}
-CURRENCY = "EUR"
+from model.text.formatting import NBSP, format_currency, format_number, format_percent, is_missing
+from model.text.languages import Lang, check_lang
+from model.text.strings import french_spacing, t
 
 UNITS = frozenset({"years", "days", "months", "currency", "ratio", "percent", "count", "score", "flag",
                    "category", "hour", "rate", "area", "none"})
@@ -66,8 +50,6 @@ TRANSFORMS = frozenset({None, "days_to_years", "days_ago", "months_ago"})
 GROUPS = frozenset({"identity", "income_employment", "loan", "housing", "history_bureau", "history_previous",
                     "history_payments", "history_cards", "documents", "contact", "region", "external_scores"})
 
-NNBSP = "\u202f"   # narrow no-break space (French thousands, and before % in French)
-NBSP = "\u00a0"    # no-break space (Babel's before € in French)
 
 
 class UnknownFeatureError(KeyError):
@@ -114,13 +96,7 @@ class FeatureInfo:
         object.__setattr__(self, "label_fr", french_spacing(self.label_fr))
 
     def label(self, lang: Lang = "fr") -> str:
-        return self.label_fr if _lang(lang) == "fr" else self.label_en
-
-
-def _lang(lang: str) -> Lang:
-    if lang not in LOCALES:
-        raise ValueError(f"unsupported language {lang!r}; use one of {sorted(LOCALES)}")
-    return lang  # type: ignore[return-value]
+        return self.label_fr if check_lang(lang) == "fr" else self.label_en
 
 
 def _cap(text: str) -> str:
@@ -770,7 +746,7 @@ _COMMON_LEVELS = {
 
 def level_label(column: str, level: Any, lang: Lang = "fr") -> str:
     """A category level as shown to a client: translated where we have it, else the raw level."""
-    i = 0 if _lang(lang) == "fr" else 1
+    i = 0 if check_lang(lang) == "fr" else 1
     text = str(level)
     pair = _LEVELS.get(column, {}).get(text) or _COMMON_LEVELS.get(text)
     return pair[i] if pair else text
@@ -976,7 +952,7 @@ def _source_phrase(table: str, source: Any, name: str) -> tuple[_Phrase, str | N
     if phrase is not None:
         return phrase, None
     raise UnknownFeatureError(f"cannot label feature {name!r}: no phrase for source {source!r} of table {table!r} "
-                              "(add it to model.vocabulary._DERIVED)")
+                              "(add it to model.text.labels._DERIVED)")
 
 
 def _ratio_from_formula(name: str, prov: Mapping[str, Any], table: str) -> FeatureInfo:
@@ -1017,7 +993,7 @@ def info_from_provenance(name: str, prov: Mapping[str, Any]) -> FeatureInfo:
         return _ratio_from_formula(name, prov, table)
     if table == "application" or agg not in _AGGS:
         raise UnknownFeatureError(f"cannot label feature {name!r} (table {table!r}, agg {agg!r}): "
-                                  "add a hand-written override to model.vocabulary.ENGINEERED_OVERRIDES")
+                                  "add a hand-written override to model.text.labels.ENGINEERED_OVERRIDES")
 
     subset = prov.get("subset")
     subset_key = str(subset).lower() if subset else None
@@ -1135,73 +1111,17 @@ def axis_label(name: str, lang: Lang = "fr") -> str:
     """The label with its display unit, for chart axes: "Âge (ans)", "Loan amount (€)"."""
     info = feature_info(name)
     word = _UNIT_WORDS.get(info.unit)
-    return f"{info.label(lang)} ({word[0 if _lang(lang) == 'fr' else 1]})" if word else info.label(lang)
+    return f"{info.label(lang)} ({word[0 if check_lang(lang) == 'fr' else 1]})" if word else info.label(lang)
 
 
 # --------------------------------------------------------------------------------------
 # Formatting
 # --------------------------------------------------------------------------------------
-_MISSING = {"fr": "non renseigné", "en": "not provided"}
 _YES_NO = {"fr": ("oui", "non"), "en": ("yes", "no")}
 _SENTINEL_TEXT = {"DAYS_EMPLOYED": {"fr": "sans emploi / retraité", "en": "not employed / retired"}}
 _NO_DATE = {"fr": "pas de date", "en": "no date"}
 _TRUE = {"1", "1.0", "y", "yes", "true", "oui"}
 _FALSE = {"0", "0.0", "n", "no", "false", "non"}
-
-
-def is_missing(value: Any) -> bool:
-    """None, NaN (Python, NumPy or pandas) or pandas NA/NaT."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, (float, np.floating)):
-        return bool(np.isnan(value))
-    return False
-
-
-def _pattern(decimals: int) -> str:
-    return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-
-
-@lru_cache(maxsize=None)
-def _compiled(decimals: int, lang: str) -> tuple[Any, Locale]:
-    """Babel's parsed pattern and locale, built once: parsing them took most of a format call."""
-    return parse_pattern(_pattern(decimals)), Locale.parse(LOCALES[lang])
-
-
-def format_number(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
-    """``202500`` → "202 500" (U+202F in French) / "202,500"; fixed number of decimals."""
-    if is_missing(x):
-        return _MISSING[_lang(lang)]
-    pattern, locale = _compiled(int(decimals), _lang(lang))
-    return pattern.apply(float(x), locale)
-
-
-def format_percent(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
-    """A fraction as a percentage: ``0.38`` → "38 %" (narrow no-break space) / "38%"."""
-    if is_missing(x):
-        return _MISSING[_lang(lang)]
-    number = format_number(float(x) * 100, lang, decimals)
-    return f"{number}{NNBSP}%" if lang == "fr" else f"{number}%"
-
-
-def format_currency(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
-    """An amount in euros, no cents by default: "202 500 €" / "€202,500"."""
-    if is_missing(x):
-        return _MISSING[_lang(lang)]
-    loc = Locale.parse(LOCALES[_lang(lang)])
-    # the locale's own pattern (symbol position, spacing), with our number of decimals
-    pattern = loc.currency_formats["standard"].pattern.split(";")[0].replace("#,##0.00", _pattern(decimals))
-    return _babel_currency(float(x), CURRENCY, format=pattern, locale=loc, currency_digits=False)
-
-
-def format_date(d: date | datetime, lang: Lang = "fr") -> str:
-    """"23/11/2026", with the time for a datetime: "23/11/2026 09:00" (same in both languages, en_GB)."""
-    from babel.dates import format_date as _bd, format_datetime as _bdt  # noqa: PLC0415
-
-    loc = LOCALES[_lang(lang)]
-    if isinstance(d, datetime):
-        return _bdt(d, "dd/MM/yyyy HH:mm", locale=loc)
-    return _bd(d, "dd/MM/yyyy", locale=loc)
 
 
 def _plural(n: float, words: tuple[str, str], lang: str) -> str:
@@ -1269,14 +1189,14 @@ def format_column_value(table: str, column: str, value: Any, lang: Lang = "fr") 
 
 
 def format_info_value(info: FeatureInfo, value: Any, lang: Lang = "fr") -> str:
-    lang = _lang(lang)
+    lang = check_lang(lang)
     if is_missing(value):
-        return _MISSING[lang]
+        return t("common.not_provided", lang)
     if info.kind == "category":
         return level_label(info.source or info.name, value, lang)
     if info.kind == "flag":
         b = _as_bool(value)
-        return _MISSING[lang] if b is None else _YES_NO[lang][0 if b else 1]
+        return t("common.not_provided", lang) if b is None else _YES_NO[lang][0 if b else 1]
     try:
         raw = float(value)
     except (TypeError, ValueError):

@@ -1,7 +1,7 @@
 """Plain-language sentences about a score, for a relationship manager to read to a client.
 
-Words come from the feature dictionary (``model.vocabulary``) and the interface strings
-(``model.i18n``); no model jargon reaches these sentences.
+Words come from the feature dictionary (``model.text.labels``) and the interface strings
+(``model.text.strings``); no model jargon reaches these sentences.
 """
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from model.explain import Contribution, Explanation
-from model.i18n import t
-from model.vocabulary import Lang, feature_info, format_info_value, format_percent, format_number
+from model.text.strings import t
+from model.text.formatting import format_number, format_percent
+from model.text.labels import feature_info, format_info_value
+from model.text.languages import Lang
 
 #: Below this distance to the threshold (probability points), the decision is called a close call.
 CLOSE_CALL = 0.02

@@ -83,11 +83,12 @@ from werkzeug.routing import Map, Rule
 from data.load import DataError
 from data.schema import CHILD_TABLES, TABLES
 from model.explain import OTHER
-from model.i18n import t
-from model.narrative import decision_sentence, factor
+from model.text.strings import t
+from model.text.narrative import decision_sentence, factor
 from model.scoring import UnknownClient, json_value
-from model.scoring_log import record_from_payload as scoring_log_record
-from model.vocabulary import LANGS, feature_info
+from model.monitoring.scoring_log import record_from_payload as scoring_log_record
+from model.text.labels import feature_info
+from model.text.languages import LANGS
 
 API_PREFIX = "/api/"
 APPLICATION = "application_test"

@@ -1,0 +1,2 @@
+"""The product's words: UI strings (FR/EN), the feature dictionary, number and date formats,
+and the sentences that explain a score. No translated string lives outside this package."""

@@ -1,0 +1,88 @@
+"""Numbers, amounts, percentages and dates as French (or English) readers expect them.
+
+* Numbers use Babel with ``fr_FR`` / ``en_GB``: French groups thousands with the narrow
+  no-break space U+202F and writes decimals with a comma ("202 500", "5,5").
+* Amounts: the Kaggle data does not say its currency; the product is for a French bank, so
+  amounts are shown in euros, without cents ("202 500 €" with Babel's no-break space
+  U+00A0 before "€" in French; "€202,500" in English).
+* Percentages: French typography puts a narrow no-break space (U+202F) before "%"
+  ("38 %"); Babel 2.18's fr_FR pattern uses U+00A0, so we write U+202F ourselves. English
+  has no space ("38%").
+* A missing value is written "non renseigné" / "not provided".
+
+How one *feature's* value is shown (its unit, years from day counts, sentinels) is the
+feature dictionary's business: :func:`model.text.labels.format_info_value`.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from babel import Locale
+from babel.dates import format_date as _bd
+from babel.dates import format_datetime as _bdt
+from babel.numbers import NumberPattern, parse_pattern
+from babel.numbers import format_currency as _babel_currency
+
+from model.text.languages import LOCALES, Lang, check_lang
+from model.text.strings import t
+
+CURRENCY = "EUR"
+NNBSP = "\u202f"   # narrow no-break space (French thousands, and before % in French)
+NBSP = "\u00a0"    # no-break space (Babel's before € in French)
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN (Python, NumPy or pandas) or pandas NA/NaT."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return False
+
+
+def _pattern(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+
+
+@lru_cache(maxsize=None)
+def _compiled(decimals: int, lang: Lang) -> tuple[NumberPattern, Locale]:
+    """Babel's parsed pattern and locale, built once: parsing them took most of a format call."""
+    return parse_pattern(_pattern(decimals)), Locale.parse(LOCALES[lang])
+
+
+def format_number(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
+    """``202500`` → "202 500" (U+202F in French) / "202,500"; fixed number of decimals."""
+    if is_missing(x):
+        return t("common.not_provided", check_lang(lang))
+    pattern, locale = _compiled(int(decimals), check_lang(lang))
+    return pattern.apply(float(x), locale)
+
+
+def format_percent(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
+    """A fraction as a percentage: ``0.38`` → "38 %" (narrow no-break space) / "38%"."""
+    if is_missing(x):
+        return t("common.not_provided", check_lang(lang))
+    number = format_number(float(x) * 100, lang, decimals)
+    return f"{number}{NNBSP}%" if lang == "fr" else f"{number}%"
+
+
+def format_currency(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
+    """An amount in euros, no cents by default: "202 500 €" / "€202,500"."""
+    if is_missing(x):
+        return t("common.not_provided", check_lang(lang))
+    loc = Locale.parse(LOCALES[check_lang(lang)])
+    # the locale's own pattern (symbol position, spacing), with our number of decimals
+    pattern = loc.currency_formats["standard"].pattern.split(";")[0].replace("#,##0.00", _pattern(decimals))
+    return _babel_currency(float(x), CURRENCY, format=pattern, locale=loc, currency_digits=False)
+
+
+def format_date(d: date | datetime, lang: Lang = "fr") -> str:
+    """"23/11/2026", with the time for a datetime: "23/11/2026 09:00" (same in both languages, en_GB)."""
+    loc = LOCALES[check_lang(lang)]
+    if isinstance(d, datetime):
+        return _bdt(d, "dd/MM/yyyy HH:mm", locale=loc)
+    return _bd(d, "dd/MM/yyyy", locale=loc)
