@@ -13,8 +13,8 @@ from flask import Flask
 from flask_caching import Cache
 
 import auth
-from model.scoring import Scorer
 from model.monitoring.scoring_log import ScoringLog
+from model.scoring import Scorer
 from settings import ROOT, Settings, get_settings
 
 

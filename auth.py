@@ -15,9 +15,9 @@ import json
 import os
 import secrets
 import sys
+from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
-from typing import Iterable, Sequence
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, jsonify, redirect, request

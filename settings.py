@@ -5,9 +5,9 @@ One place, so that the app, the CLIs and the tests agree on paths and costs.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 ROOT = Path(__file__).resolve().parent
 

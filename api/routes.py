@@ -72,7 +72,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,12 +84,12 @@ from werkzeug.routing import Map, Rule
 from data.load import DataError
 from data.schema import CHILD_TABLES, TABLES
 from model.explain import OTHER
-from model.text.strings import t
-from model.text.narrative import decision_sentence, factor
-from model.scoring import UnknownClient, json_value
 from model.monitoring.scoring_log import record_from_payload as scoring_log_record
+from model.scoring import UnknownClient, json_value
 from model.text.labels import feature_info
 from model.text.languages import LANGS
+from model.text.narrative import decision_sentence, factor
+from model.text.strings import t
 
 API_PREFIX = "/api/"
 APPLICATION = "application_test"

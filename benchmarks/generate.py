@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'total':<24} {rows_total:>12,} {wall:>8.1f} {rows_total / wall:>12,.0f}")
         print(f"wall time {wall:.1f} s, peak RSS {peak_rss_mib():,.0f} MiB")
         if args.auc:
-            from tests.test_generate import quick_auc
             from data.generate import generate_tables
+            from tests.test_generate import quick_auc
             t1 = time.perf_counter()
             frames = generate_tables(args.clients, 0, args.seed)
             app, full = quick_auc(frames)

@@ -19,7 +19,6 @@ import resource
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,7 +42,7 @@ class PeakRSS:
             self.peak = max(self.peak, self._proc.memory_info().rss)
             self._stop.wait(0.2)
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self._thread.start()
         return self
 

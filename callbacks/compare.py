@@ -10,10 +10,10 @@ from callbacks.context import Context, as_lang, client_of, lang_of, off_screen
 from layouts import ids
 from layouts.compare import summary_block, too_small
 from layouts.figures import distribution_figure, empty_figure, position_figure
-from model.text.strings import t
 from model.clients.similar import GroupSummary, GroupTooSmall
 from model.text.formatting import format_percent
 from model.text.labels import axis_label, display_value, feature_info, feature_label, format_info_value, level_label
+from model.text.strings import t
 
 
 def panel(summary: GroupSummary, title: str, lang: str = "fr") -> dict[str, Any]:

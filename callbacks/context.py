@@ -15,7 +15,6 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
-
 from model.clients import directory as directory_mod
 from model.clients.similar import SimilarityIndex, choose_features
 from model.text.labels import UnknownFeatureError, feature_info

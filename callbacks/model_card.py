@@ -9,9 +9,9 @@ from callbacks.context import Context, as_lang
 from layouts import ids
 from layouts.figures import importance_figure
 from layouts.model_card import card_table
-from model.text.strings import t
 from model.text.formatting import format_date, format_number, format_percent
 from model.text.labels import feature_label
+from model.text.strings import t
 
 TOP = 15
 

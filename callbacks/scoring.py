@@ -11,13 +11,15 @@ from typing import Any
 from dash import Input, Output
 
 from callbacks.context import Context, client_of, lang_of
-from layouts import ids, score as score_layout, why as why_layout
+from layouts import ids
+from layouts import score as score_layout
+from layouts import why as why_layout
 from layouts.figures import empty_figure, gauge_figure, waterfall_figure
 from model.explain import OTHER
-from model.text.strings import t
-from model.text.narrative import decision_sentence, top_factors
 from model.text.formatting import format_percent
 from model.text.labels import feature_info, format_info_value
+from model.text.narrative import decision_sentence, top_factors
+from model.text.strings import t
 
 
 def cached_score(ctx: Context, client: int):

@@ -8,8 +8,8 @@ from callbacks.context import Context, as_lang
 from layouts import ids
 from layouts.search import table_columns
 from model.clients import directory as directory_mod
-from model.text.strings import t
 from model.text.formatting import format_number
+from model.text.strings import t
 
 SUGGESTIONS = 20
 

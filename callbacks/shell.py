@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from dash import ALL, Input, Output, State, ctx as dash_ctx, no_update
+from dash import ALL, Input, Output, State, no_update
+from dash import ctx as dash_ctx
 from flask_login import current_user
 
 from callbacks.context import Context, as_lang, client_of, lang_of, parse_state, state_query

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from scipy.optimize import brentq
 from scipy.special import expit, ndtr, ndtri
 
-from data.schema import DAYS_SENTINEL, KAGGLE_DEFAULT_RATE, KAGGLE_ROWS, TABLES
+from data.schema import DAYS_SENTINEL, KAGGLE_DEFAULT_RATE, TABLES
 
 REFERENCE_PATH = Path(__file__).with_name("reference_stats.json")
 FORMATS = ("csv", "parquet")

@@ -1,7 +1,7 @@
 """Compare: the client within all clients and within similar clients (aggregates only)."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -9,8 +9,8 @@ from dash import dcc, html
 from layouts import ids
 from layouts.figures import empty_figure
 from layouts.text import T
-from model.text.strings import t
 from model.text.languages import Lang
+from model.text.strings import t
 
 
 def layout(feature_options: Sequence[Mapping[str, str]] = (), lang: Lang = "fr", group_size: int = 100

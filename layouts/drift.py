@@ -7,8 +7,8 @@ from layouts import ids
 from layouts.model_card import card_table
 from layouts.text import T
 from model.monitoring.drift import DriftRow, DriftView
-from model.text.strings import t
 from model.text.languages import Lang
+from model.text.strings import t
 
 #: Where the dashboard serves Evidently's full HTML report (route in callbacks/drift.py).
 REPORT_URL = "/reports/drift"

@@ -6,13 +6,14 @@ text, signs, icons or patterns.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 
-from model.text.strings import t
 from model.text.formatting import format_number, format_percent
 from model.text.languages import Lang
+from model.text.strings import t
 
 BLUE, ORANGE, GREY, DARK = "#0072B2", "#D55E00", "#8C8C8C", "#1F2933"
 LIGHT_BLUE, LIGHT_ORANGE = "#CFE3F2", "#F7D9C4"

@@ -1,7 +1,7 @@
 """Model: global importance and the model card from the artifact metadata."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html

@@ -1,15 +1,15 @@
 """Profile: the client's descriptive information, in readable groups the manager chooses."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
 from layouts.text import T
-from model.text.strings import t
 from model.text.languages import Lang
+from model.text.strings import t
 
 #: Groups offered, in reading order; the first five are shown by default.
 GROUPS = ("identity", "income_employment", "loan", "housing", "history_bureau", "history_previous",

@@ -7,8 +7,8 @@ from dash import dcc, html
 from layouts import ids
 from layouts.figures import empty_figure
 from layouts.text import T
-from model.text.strings import t
 from model.text.languages import Lang
+from model.text.strings import t
 
 ICONS = {"granted": "✔", "refused": "✖"}
 

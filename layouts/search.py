@@ -1,15 +1,15 @@
 """Find a client: number search with suggestions, filters and a paged list."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
 from layouts import ids
 from layouts.text import T
-from model.text.strings import t
 from model.text.languages import Lang
+from model.text.strings import t
 
 COLUMN_KEYS = {"client": "search.client_id", "contract": "filter.contract", "gender": "filter.gender",
                "age_band": "filter.age_band", "income_band": "filter.income_band", "family": "filter.family",

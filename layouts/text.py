@@ -4,8 +4,8 @@ from __future__ import annotations
 from dash import html
 
 from layouts import ids
-from model.text.strings import t
 from model.text.languages import Lang
+from model.text.strings import t
 
 
 def T(key: str, lang: Lang = "fr", **kw) -> html.Span:

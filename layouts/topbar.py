@@ -6,8 +6,8 @@ from dash import html
 
 from layouts import ids
 from layouts.text import T
-from model.text.strings import t
 from model.text.languages import Lang
+from model.text.strings import t
 
 
 def topbar(lang: Lang = "fr", demo: bool = False) -> html.Header:

@@ -1,7 +1,7 @@
 """Why: the waterfall from the average risk to the client's, and plain sentences."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html

@@ -40,7 +40,7 @@ OOF_FILE = "oof.parquet"
 FORMAT_VERSION = 1
 
 
-def read_frame(path: Path) -> "pd.DataFrame":
+def read_frame(path: Path) -> pd.DataFrame:
     """A Parquet extra as a DataFrame, with Arrow's freed buffers handed back to the system.
 
     Arrow's allocator otherwise keeps the conversion's scratch memory: at Kaggle scale every
@@ -80,7 +80,7 @@ class ModelMetadata:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=False)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "ModelMetadata":
+    def from_dict(cls, raw: dict[str, Any]) -> ModelMetadata:
         known = set(cls.__dataclass_fields__)
         missing = sorted(k for k, f in cls.__dataclass_fields__.items()
                          if k not in raw and f.default is MISSING and f.default_factory is MISSING)

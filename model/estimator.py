@@ -37,7 +37,7 @@ class CatBoostParams:
     thread_count: int = 2
     random_seed: int = 42
 
-    def for_rows(self, n_rows: int) -> "CatBoostParams":
+    def for_rows(self, n_rows: int) -> CatBoostParams:
         """These parameters, with the large-data profile applied above :data:`LARGE_DATA_ROWS` clients.
 
         Only fields still at their default value are changed, so explicit choices win. At full
@@ -51,7 +51,7 @@ class CatBoostParams:
         changes = {k: v for k, v in LARGE_DATA_PROFILE.items() if getattr(self, k) == getattr(default, k)}
         return replace(self, **changes)
 
-    def with_(self, **changes: Any) -> "CatBoostParams":
+    def with_(self, **changes: Any) -> CatBoostParams:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:

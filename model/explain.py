@@ -9,8 +9,9 @@ the bars keep their sign and relative size and add up *exactly* to
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -136,7 +137,7 @@ class StoredExplanations:
         np.savez(path, base=np.array([self.base_log_odds]), raw=self.raw_score, index=self.index, value=self.value)
 
     @classmethod
-    def load(cls, path: Any) -> "StoredExplanations":
+    def load(cls, path: Any) -> StoredExplanations:
         with np.load(path) as z:
             return cls(float(z["base"][0]), z["raw"], z["index"], z["value"])
 

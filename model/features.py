@@ -31,8 +31,8 @@ Decisions worth knowing downstream:
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd

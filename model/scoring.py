@@ -8,18 +8,27 @@ explanation) was computed at training time and is only read here.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from data.load import Tables, validate_frame
 from model import features as feats
-from model.artifact import (EXPLANATIONS_FILE, GLOBAL_IMPORTANCE_FILE, POPULATION_FILE, SCORES_FILE, Artifact,
-                            ArtifactError, load_artifact, read_frame)
+from model.artifact import (
+    EXPLANATIONS_FILE,
+    GLOBAL_IMPORTANCE_FILE,
+    POPULATION_FILE,
+    SCORES_FILE,
+    Artifact,
+    ArtifactError,
+    load_artifact,
+    read_frame,
+)
 from model.cost import CostWeights
 from model.estimator import make_pool
 from model.explain import Explanation, StoredExplanations, explain
@@ -110,7 +119,7 @@ class Scorer:
         self._categorical = [j for j, f in enumerate(self.features) if f in cats]
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> "Scorer":
+    def load(cls, model_dir: str | Path) -> Scorer:
         """Load the current model version and what training stored beside it."""
         artifact = load_artifact(model_dir, expected_features=None)
         expected = feats.feature_columns(artifact.metadata.include_children)

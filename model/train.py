@@ -16,10 +16,11 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,8 +29,15 @@ from sklearn.model_selection import StratifiedKFold
 
 from data.load import DataError, load_tables
 from model import features as feats
-from model.artifact import (EXPLANATIONS_FILE, GLOBAL_IMPORTANCE_FILE, OOF_FILE, POPULATION_FILE, SCORES_FILE,
-                            ModelMetadata, save_artifact)
+from model.artifact import (
+    EXPLANATIONS_FILE,
+    GLOBAL_IMPORTANCE_FILE,
+    OOF_FILE,
+    POPULATION_FILE,
+    SCORES_FILE,
+    ModelMetadata,
+    save_artifact,
+)
 from model.cost import CostWeights, best_threshold, cost_curve, cost_per_client, decide
 from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, make_classifier, make_pool
 from model.explain import global_importance, store_explanations
@@ -367,7 +375,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     extras[OOF_FILE] = _parquet_bytes(oof_frame(X.index, y, cv.oof, fold_of))
     timings["population_s"] = time.perf_counter() - t
 
-    created = datetime.now(timezone.utc)
+    created = datetime.now(UTC)
     data_fp = fingerprint(X, y)
     metadata = ModelMetadata(
         version=f"{created:%Y%m%d-%H%M%S}-{data_fp[:8]}",

@@ -6,8 +6,7 @@ import pytest
 
 import auth
 from settings import Settings, get_settings
-from tests.test_api import (H, PASSWORD, _dashboard_ready, assert_error, build_server,  # noqa: F401
-                            client, make_settings, server)
+from tests.test_api import PASSWORD, H, _dashboard_ready, assert_error, build_server, client, make_settings, server  # noqa: F401
 
 
 def sign_in(client, user="alice", password=PASSWORD, next_url=None):

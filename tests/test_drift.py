@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from data.load import load_tables
+from model.features import build_features
 from model.monitoring import drift
 from model.monitoring.drift import DriftError, drift_summary, load_summary, run_drift
-from model.features import build_features
 
 #: Important application features of the model (numeric, ratios, categorical).
 FEATURES = ["EXT_SOURCE_MEAN", "EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "DAYS_EMPLOYED", "DAYS_BIRTH",

@@ -18,11 +18,21 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from layouts import ids
-from tests.helpers import served_without_sign_in, wait_until as _wait, walk as _walk
-from model.monitoring.drift import (HTML_FILE, SUMMARY_FILE, DriftError, DriftSummary, FeatureDrift, load_summary,
-                         run_drift, summary_view)
+from model.monitoring.drift import (
+    HTML_FILE,
+    SUMMARY_FILE,
+    DriftError,
+    DriftSummary,
+    FeatureDrift,
+    load_summary,
+    run_drift,
+    summary_view,
+)
 from model.text.formatting import NBSP, NNBSP
 from model.text.labels import feature_label
+from tests.helpers import served_without_sign_in
+from tests.helpers import wait_until as _wait
+from tests.helpers import walk as _walk
 
 USER, PASSWORD = "conseillere", "motdepasse-drift-7"
 

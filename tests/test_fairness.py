@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from model.monitoring import fairness as fair
 from model.cost import CostWeights
+from model.monitoring import fairness as fair
 
 W = CostWeights(fn=5, fp=2)
 

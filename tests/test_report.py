@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from model.text.formatting import format_date, format_number
 from model.text.labels import level_label
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 def _parts(text: str) -> tuple[str, str]:

@@ -14,11 +14,9 @@ import pytest
 
 from model import features as feats
 from model.artifact import load_artifact
-from model.cost import best_threshold
+from model.cost import CostWeights, best_threshold
 from model.estimator import CatBoostParams
-from model.train import (TrainConfig, cross_validate_catboost, evaluate, main, stratified_folds, train,
-                         training_frame)
-from model.cost import CostWeights
+from model.train import TrainConfig, cross_validate_catboost, evaluate, main, stratified_folds, train, training_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = CatBoostParams(iterations=30, learning_rate=0.25, depth=4, border_count=16, early_stopping_rounds=10)

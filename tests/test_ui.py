@@ -14,7 +14,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
-from tests.helpers import served_without_sign_in, wait_until as _wait
+from tests.helpers import served_without_sign_in
+from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

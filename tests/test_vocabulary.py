@@ -12,7 +12,17 @@ from model import features
 from model.text import labels as voc
 from model.text import strings as i18n
 from model.text.formatting import NBSP, NNBSP, format_date, format_number, format_percent
-from model.text.labels import GROUPS, UNITS, UnknownFeatureError, axis_label, column_info, display_value, feature_info, format_value, info_from_provenance
+from model.text.labels import (
+    GROUPS,
+    UNITS,
+    UnknownFeatureError,
+    axis_label,
+    column_info,
+    display_value,
+    feature_info,
+    format_value,
+    info_from_provenance,
+)
 
 ALL_COLUMNS = [(t, c.name) for t, table in TABLES.items() for c in table.columns]
 

@@ -14,15 +14,16 @@ suggestion is a few binary searches over the sorted ids.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.text.strings import t
 from model.text.formatting import format_currency, format_percent
 from model.text.labels import level_label
 from model.text.languages import Lang
+from model.text.strings import t
 
 GRANTED, REFUSED = "granted", "refused"
 

@@ -12,8 +12,9 @@ scaling); a scikit-learn ``NearestNeighbors`` k-d tree built once at start-up.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,7 @@ class SimilarityIndex:
     # -- construction -------------------------------------------------------------------
     @classmethod
     def build(cls, population: pd.DataFrame, features: Sequence[str], scores: pd.DataFrame | None = None,
-              min_group_size: int = 20, bins: int = 20) -> "SimilarityIndex":
+              min_group_size: int = 20, bins: int = 20) -> SimilarityIndex:
         features = list(features)
         if not features:
             raise ValueError("no similarity features")

@@ -42,7 +42,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Union
 
@@ -250,7 +250,7 @@ def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
         if len(frame) < 100:
             notes.append(f"the {side} batch has only {len(frame)} rows: tests have little power")
     return DriftSummary(
-        generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         reference={"rows": int(len(reference))}, current={"rows": int(len(current))},
         n_features_tested=n, n_drifted=n_drifted, share_drifted=share,
         dataset_drift=bool(n and share >= DATASET_DRIFT_SHARE), dataset_drift_share=DATASET_DRIFT_SHARE,
@@ -583,8 +583,8 @@ class DriftView:
 def _fraction(x: Any, lang: str, trim: bool = False) -> str:
     """A p-value or distance with 3 decimals, tiny p-values as "< 0,001"; ``trim`` drops trailing zeros
     (thresholds read "0,05" and "0,1", as they are set)."""
-    from model.text.strings import t
     from model.text.formatting import NBSP, format_number
+    from model.text.strings import t
 
     if x is None or not math.isfinite(float(x)):
         return t("drift.unknown", lang)
@@ -607,8 +607,8 @@ def _when(stamp: Any, lang: str, with_time: bool = True) -> str | None:
 
 def _source_words(side: Mapping[str, Any], lang: str) -> str:
     """"Dossier de données (application_train), 5 000 lignes": what one side of the comparison was."""
-    from model.text.strings import STRINGS, t
     from model.text.formatting import format_number
+    from model.text.strings import STRINGS, t
 
     kind = str(side.get("kind") or "")
     if kind.startswith("raw "):                 # "raw application_train file (application features only)"
@@ -650,8 +650,8 @@ def summary_view(summary: Mapping[str, Any], lang: str = "fr") -> DriftView:
     Raises :class:`DriftError` when a field the screen needs is missing or of the wrong type
     (a hand-edited or truncated file): the screen then says so instead of failing.
     """
-    from model.text.strings import t
     from model.text.formatting import NBSP, format_percent
+    from model.text.strings import t
 
     try:
         rows = []

@@ -26,8 +26,8 @@ is given beside it so that a gap between groups can be read against the noise.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

@@ -9,9 +9,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from datetime import datetime, timezone
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import orjson
 import pandas as pd
@@ -33,7 +34,7 @@ def record_from_payload(payload: Mapping[str, Any], features: pd.DataFrame | Map
     else:
         row = dict(features)
     return {
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "source": source,
         **{k: payload[k] for k in ("client_id", "model_version", "probability", "threshold", "decision")},
         "features": row,

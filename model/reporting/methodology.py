@@ -25,24 +25,32 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.monitoring import fairness as fair
-from model.artifact import (EXPLANATIONS_FILE, GLOBAL_IMPORTANCE_FILE, OOF_FILE, POPULATION_FILE, ArtifactError,
-                            ModelMetadata, load_artifact)
-from model.estimator import MISSING_LEVEL
+from model.artifact import (
+    EXPLANATIONS_FILE,
+    GLOBAL_IMPORTANCE_FILE,
+    OOF_FILE,
+    POPULATION_FILE,
+    ArtifactError,
+    ModelMetadata,
+    load_artifact,
+)
 from model.cost import CostWeights, best_threshold, confusion, cost_curve, cost_per_client
+from model.estimator import MISSING_LEVEL
 from model.features import CHILD_FEATURES, feature_provenance
-from model.text.strings import french_spacing
+from model.monitoring import fairness as fair
 from model.text.formatting import format_date, format_number, format_percent
 from model.text.labels import feature_label, level_label
 from model.text.languages import Lang
+from model.text.strings import french_spacing
 from settings import ROOT, get_settings
 
 #: Global importance rows shown in the document.
@@ -189,7 +197,7 @@ def find_run(tracking_uri: str | None, version: str) -> Tracking:
     run = runs[0]
     return Tracking(tracking_uri, True, "", experiment=experiments.get(run.info.experiment_id),
                     run_id=run.info.run_id, run_name=run.info.run_name,
-                    started=datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc),
+                    started=datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC),
                     status=run.info.status, params=dict(run.data.params), metrics=dict(run.data.metrics),
                     n_runs=len(runs))
 
@@ -442,7 +450,7 @@ def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
         platt_ece=fair.expected_calibration_error(platt_bins), platt_bins=platt_bins,
         sensitivity=sensitivity, top_features=top, children_share=children_share,
         rank_of=_rank_of(imp), base_probability=base_p, is_demo=is_demo,
-        generated_at=now or datetime.now(timezone.utc),
+        generated_at=now or datetime.now(UTC),
     )
 
 

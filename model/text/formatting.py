@@ -16,7 +16,7 @@ feature dictionary's business: :func:`model.text.labels.format_info_value`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -48,7 +48,7 @@ def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(decimals: int, lang: Lang) -> tuple[NumberPattern, Locale]:
     """Babel's parsed pattern and locale, built once: parsing them took most of a format call."""
     return parse_pattern(_pattern(decimals)), Locale.parse(LOCALES[lang])

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Callable, Mapping
+from functools import cache
+from typing import Any
 
 from data.schema import TABLES
 from model.text.formatting import NBSP, format_currency, format_number, format_percent, is_missing
@@ -763,14 +764,14 @@ def _sentinel(table: str, column: str) -> int | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _application_info(name: str) -> FeatureInfo:
     fr, en, unit, group, transform, decimals = _APPLICATION[name]
     return FeatureInfo(name, fr, en, unit, _kind_of(unit), transform, group, decimals, name, "application",
                        _sentinel("application", name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def column_info(table: str, column: str) -> FeatureInfo:
     """A raw Kaggle column of ``table`` (schema name; application_train/test both mean the application)."""
     key = _table_key(table)
@@ -1074,7 +1075,7 @@ def _features_provenance() -> Callable[[str], Mapping[str, Any]] | None:
     return getattr(features, "feature_provenance", None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def feature_info(name: str) -> FeatureInfo:
     """A model input: an application column, a hand-labelled ratio, or a feature described by its provenance.
 

@@ -5,14 +5,15 @@ Words come from the feature dictionary (``model.text.labels``) and the interface
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from model.explain import Contribution, Explanation
-from model.text.strings import t
 from model.text.formatting import format_number, format_percent
 from model.text.labels import feature_info, format_info_value
 from model.text.languages import Lang
+from model.text.strings import t
 
 #: Below this distance to the threshold (probability points), the decision is called a close call.
 CLOSE_CALL = 0.02
