@@ -6,32 +6,28 @@ the relationship managers' dashboard and the JSON routes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dash import Dash
 from flask import Flask
-from flask_caching import Cache
 
+import api
 import auth
-from model.monitoring.scoring_log import ScoringLog
+import callbacks
+import layouts
+from callbacks.drift import register_report_route
 from model.scoring import Scorer
+from services import Services
 from settings import ROOT, Settings, get_settings
 
-
-@dataclass(frozen=True)
-class Services:
-    """What callbacks and routes share: built once per process, read-only afterwards."""
-
-    settings: Settings
-    scorer: Scorer
-    cache: Cache
-    scoring_log: ScoringLog = ScoringLog(None)
+#: Where ``server.extensions`` keeps the process's :class:`Services` (tests and benchmarks read it).
+SERVICES_KEY = "credit_services"
 
 
-def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> Dash:
-    """Build the app; tests pass their own settings and scorer."""
-    settings = settings or get_settings()
-    scorer = scorer or Scorer.load(settings.model_dir)
+def create_flask(settings: Settings, scorer: Scorer) -> tuple[Flask, Services]:
+    """The Flask side alone: configuration, sign-in, services and the JSON routes.
+
+    ``create_app`` adds the dashboard on top; tests and the API benchmark use this directly
+    so that they run the very server configuration production runs.
+    """
     server = Flask(__name__, instance_path=str(settings.instance_dir))
     server.config.update(
         SECRET_KEY=auth.secret_key(settings),
@@ -42,29 +38,37 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         DEBUG=settings.debug,
         PROPAGATE_EXCEPTIONS=False,
     )
-    cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600,
-                                  "CACHE_THRESHOLD": 5000})
-    services = Services(settings=settings, scorer=scorer, cache=cache, scoring_log=ScoringLog(settings.scoring_log))
-    server.extensions["credit_services"] = services
+    services = Services.build(server, settings, scorer)
+    server.extensions[SERVICES_KEY] = services
     auth.init_auth(server, settings)
-
-    import api
-    import callbacks
-    import layouts
-
     server.register_blueprint(api.create_blueprint(services))
-    callbacks.drift.register_report_route(server, settings)
+    return server, services
+
+
+def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> Dash:
+    """Build the app; tests pass their own settings and scorer."""
+    settings = settings or get_settings()
+    scorer = scorer or Scorer.load(settings.model_dir)
+    server, services = create_flask(settings, scorer)
+    register_report_route(server, settings)
     app = Dash(__name__, server=server, title="Prêt à dépenser", update_title=None,
                assets_folder=str(ROOT / "assets"),  # Bootstrap 5.3.6 is served from assets/: no CDN
                suppress_callback_exceptions=True)
-    app.layout = layouts.root_layout(services)
+    app.layout = layouts.root_layout(settings)
     callbacks.register(app, services)
     return app
 
 
-def create_server():
+def services_of(server: Flask) -> Services:
+    """The :class:`Services` a server was built with."""
+    services: Services = server.extensions[SERVICES_KEY]
+    return services
+
+
+def create_server() -> Flask:
     """WSGI entry point for gunicorn (``'app:create_server()'``)."""
-    return create_app().server
+    server: Flask = create_app().server
+    return server
 
 
 if __name__ == "__main__":

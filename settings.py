@@ -50,6 +50,9 @@ class Settings:
     min_group_size: int = 20
     #: Rows per page of the client list.
     page_size: int = 15
+    #: Computed views kept per worker (flask-caching SimpleCache): lifetime in seconds, most entries.
+    cache_seconds: int = 3600
+    cache_entries: int = 5000
     #: JSON Lines log of every score served (``SCORING_LOG``; ``SCORING_LOG=off`` disables it).
     scoring_log: Path | None = ROOT / "instance" / "scoring_log.jsonl"
     #: Folder of the last drift check (``DRIFT_DIR``): ``python -m model.monitoring.drift --out`` writes its summary and

@@ -64,7 +64,7 @@ Rules, checked in this order (the first failure is reported):
 * Whatever ``validate_frame`` still refuses (say a duplicate ``SK_ID_BUREAU``) is a 400
   ``invalid_data`` with its message.
 
-Caching: the answer for a known client is cached in ``services.cache`` under
+Caching: the answer for a known client is cached in ``services.views`` under
 (model version, client id, lang, top); answers to ``/predict`` are never cached.
 """
 from __future__ import annotations
@@ -87,9 +87,10 @@ from model.explain import OTHER
 from model.monitoring.scoring_log import record_from_payload as scoring_log_record
 from model.scoring import UnknownClient, json_value
 from model.text.labels import feature_info
-from model.text.languages import LANGS
+from model.text.languages import DEFAULT_LANG, LANGS, Lang, check_lang
 from model.text.narrative import decision_sentence, factor
 from model.text.strings import t
+from services import Services
 
 API_PREFIX = "/api/"
 APPLICATION = "application_test"
@@ -169,11 +170,11 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 # --------------------------------------------------------------------------- query parameters
 
-def _lang_param() -> str:
-    lang = request.args.get("lang", "fr")
+def _lang_param() -> Lang:
+    lang = request.args.get("lang", DEFAULT_LANG)
     if lang not in LANGS:
         raise ApiError(400, "invalid_parameter", f"lang must be one of {', '.join(LANGS)}, got {lang!r}", "lang")
-    return lang
+    return check_lang(lang)
 
 
 def _top_param(default: int, most: int) -> int:
@@ -402,10 +403,10 @@ def _typed_frame(table: str, columns: Mapping[str, list[Any]]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- blueprint
 
-def create_blueprint(services: Any) -> Blueprint:
+def create_blueprint(services: Services) -> Blueprint:
     """The ``/api/v1`` routes, with JSON error handlers for everything under ``/api/``."""
     bp = Blueprint("api", __name__, url_prefix="/api")
-    settings, scorer, cache = services.settings, services.scorer, services.cache
+    settings, scorer, views = services.settings, services.scorer, services.views
     n_features = len(scorer.features)
     defaults_top = settings.top_factors
 
@@ -419,7 +420,7 @@ def create_blueprint(services: Any) -> Blueprint:
         top = _top_param(defaults_top, n_features)
         meta = scorer.artifact.metadata
         chosen = dict((meta.cv_metrics or {}).get("chosen", {}))
-        importance = scorer.global_importance.get("importance", [])[:top]
+        importance = scorer.importance[:top]
         return jsonify(
             version=meta.version,
             created_at=meta.created_at,
@@ -430,8 +431,8 @@ def create_blueprint(services: Any) -> Blueprint:
             categorical_feature_count=len(scorer.cat_features),
             include_children=scorer.include_children,
             top_global_importance=[
-                {"feature": row["feature"], "label": feature_info(row["feature"]).label(lang),
-                 "mean_abs_shap": row["mean_abs_shap"]} for row in importance],
+                {"feature": row.feature, "label": feature_info(row.feature).label(lang),
+                 "mean_abs_shap": row.mean_abs_shap} for row in importance],
             lang=lang,
         )
 
@@ -440,15 +441,14 @@ def create_blueprint(services: Any) -> Blueprint:
         client_id = _client_id(raw_id)
         lang = _lang_param()
         top = _top_param(defaults_top, n_features)
-        key = f"api-score:{scorer.version}:{client_id}:{lang}:{top}"
-        payload = cache.get(key)
-        if payload is None:
+        def answer() -> dict[str, Any]:
             try:
                 score = scorer.score_client(client_id)
             except UnknownClient:
                 raise ApiError(404, "unknown_client", f"no client {client_id}", "client_id") from None
-            payload = score_payload(score, scorer.typical, lang, top)
-            cache.set(key, payload)
+            return score_payload(score, scorer.typical, lang, top)
+
+        payload = views.get_or_compute("api-score", (client_id, lang, top), answer)
         if services.scoring_log.enabled:
             services.scoring_log.append(scoring_log_record(payload, scorer.feature_values(client_id), "api"))
         return jsonify(payload)

@@ -45,23 +45,12 @@ MAX_CONCURRENCY = 16
 def api_server():
     """WSGI app with only auth and the JSON routes (``benchmarks.serve:api_server()``), to
     measure the API without the dashboard or while the dashboard does not start."""
-    from flask import Flask
-    from flask_caching import Cache
-
-    import api
-    import auth
-    from app import Services
+    from app import create_flask
     from model.scoring import Scorer
     from settings import get_settings
 
     settings = get_settings()
-    server = Flask("api-bench", instance_path=str(settings.instance_dir))
-    server.config.update(SECRET_KEY=auth.secret_key(settings), MAX_CONTENT_LENGTH=settings.max_request_bytes)
-    cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600,
-                                  "CACHE_THRESHOLD": 5000})
-    services = Services(settings=settings, scorer=Scorer.load(settings.model_dir), cache=cache)
-    auth.init_auth(server, settings)
-    server.register_blueprint(api.create_blueprint(services))
+    server, _ = create_flask(settings, Scorer.load(settings.model_dir))
     return server
 
 

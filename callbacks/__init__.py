@@ -1,19 +1,15 @@
-"""Dashboard callbacks: thin wrappers around tested functions of ``model/``.
+"""Dashboard callbacks: thin wrappers around tested functions of ``model/`` and ``layouts/``.
 
-``register(app, services)`` builds once per process what the callbacks share (client
-directory, similarity index; see :mod:`callbacks.context`) and registers every screen.
+Every module's ``register(app, services)`` receives the process's one :class:`services.Services`.
 """
 from __future__ import annotations
 
-from typing import Any
+from dash import Dash
 
 from callbacks import compare, drift, model_card, profile, scoring, search, shell
-from callbacks.context import Context, build_context
+from services import Services
 
 
-def register(app: Any, services: Any) -> Context:
-    ctx = build_context(services)
-    app.server.extensions["credit_dashboard"] = ctx
+def register(app: Dash, services: Services) -> None:
     for module in (shell, search, scoring, profile, compare, model_card, drift):
-        module.register(app, ctx)
-    return ctx
+        module.register(app, services)

@@ -4,19 +4,21 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from dash import Input, Output, State
+from dash import Dash, Input, Output, State
 
-from callbacks.context import Context, as_lang, client_of, lang_of, off_screen
+from callbacks.state import client_of, lang_of, off_screen
 from layouts import ids
 from layouts.compare import summary_block, too_small
 from layouts.figures import distribution_figure, empty_figure, position_figure
 from model.clients.similar import GroupSummary, GroupTooSmall
 from model.text.formatting import format_percent
 from model.text.labels import axis_label, display_value, feature_info, feature_label, format_info_value, level_label
+from model.text.languages import Lang, as_lang
 from model.text.strings import t
+from services import Services
 
 
-def panel(summary: GroupSummary, title: str, lang: str = "fr") -> dict[str, Any]:
+def panel(summary: GroupSummary, title: str, lang: Lang = "fr") -> dict[str, Any]:
     """Chart data of one group summary, in display units (years, €, …)."""
     out = {"title": title, "repaid": summary.counts["repaid"], "defaulted": summary.counts["defaulted"],
            "unknown": summary.counts["unknown"]}
@@ -42,13 +44,15 @@ def panel(summary: GroupSummary, title: str, lang: str = "fr") -> dict[str, Any]
 EMPTY = empty_figure()
 
 
-def register(app, ctx: Context) -> None:
+def register(app: Dash, services: Services) -> None:
+    choices = services.clients.compare_features
+
     @app.callback(Output(ids.COMPARE_FEATURE, "options"), Output(ids.COMPARE_FEATURE, "value"),
                   Input(ids.LANG, "value"), State(ids.COMPARE_FEATURE, "value"))
-    def feature_options(lang, current):
-        lang = as_lang(lang)
-        options = [{"label": feature_label(f, lang), "value": f} for f in ctx.compare_features]
-        return options, current if current in ctx.compare_features else (ctx.compare_features or [None])[0]
+    def feature_options(value: Any, current: str | None) -> tuple[list[dict[str, str]], str | None]:
+        lang = as_lang(value)
+        options = [{"label": feature_label(f, lang), "value": f} for f in choices]
+        return options, current if current in choices else (choices or [None])[0]
 
     @app.callback(
         Output(ids.COMPARE_DISTRIBUTION, "figure"), Output(ids.COMPARE_SUMMARY, "children"),
@@ -56,28 +60,25 @@ def register(app, ctx: Context) -> None:
         Input(ids.STATE, "data"), Input(ids.COMPARE_FEATURE, "value"), Input(ids.TABS, "active_tab"),
         State(ids.COMPARE_SUMMARY, "children"),
     )
-    def compare(state, feature, tab, shown):
-        lang, client = lang_of(state), client_of(ctx, state)
-        if client is None or feature not in ctx.scorer.features:
+    def compare(state: dict[str, Any] | None, feature: str | None, tab: str | None, shown: Any) -> tuple[Any, ...]:
+        lang, client = lang_of(state), client_of(services.scorer, state)
+        if client is None or feature is None or feature not in services.scorer.features:
             return empty_figure(t("search.no_client", lang)), None, None, empty_figure()
         blank = off_screen(tab, "compare", (EMPTY, None, None, EMPTY), is_blank=shown is None)
         if blank is not None:
             return blank
-        key = f"compare-view:{ctx.scorer.version}:{client}:{feature}:{lang}"
-        view = ctx.cache.get(key)
-        if view is None:
-            view = compare_view(ctx, client, feature, lang)
-            ctx.cache.set(key, view)
-        return view
+        return services.views.get_or_compute("compare-view", (client, feature, lang),
+                                             lambda: compare_view(services, client, feature, lang))
 
 
-def compare_view(ctx: Context, client: int, feature: str, lang: str) -> tuple:
+def compare_view(services: Services, client: int, feature: str, lang: Lang) -> tuple[Any, ...]:
     """Distribution chart, summary lines, too-small message and position chart, as plain JSON."""
-    idx = ctx.index
-    k = ctx.settings.similar_group_size
+    idx = services.clients.similar
+    population = services.scorer.population
+    k = services.settings.similar_group_size
     group = idx.neighbours(client, k)
     info = feature_info(feature)
-    raw = ctx.scorer.population.at[client, feature]
+    raw = population.at[client, feature]
     lines = [t("compare.client_value", lang, value=format_info_value(info, raw, lang))]
     everyone = idx.group_summary(None, feature)
     panels = [panel(everyone, t("compare.all_clients", lang), lang)]
@@ -104,9 +105,9 @@ def compare_view(ctx: Context, client: int, feature: str, lang: str) -> tuple:
     # the client against the group's medians, as percentiles of all clients
     position = empty_figure()
     if message is None:
-        feats = ctx.position_features
+        feats = services.clients.position_features
         medians = idx.medians(group, feats)
-        values = ctx.scorer.population.loc[client, feats]
+        values = population.loc[client, feats]
         rows = [{"label": feature_label(f, lang),
                  "client": idx.percentile(f, None if values[f] != values[f] else float(values[f])),
                  "group": idx.percentile(f, medians[f])} for f in feats]

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from typing import Any
 
-from dash import Input, Output, State, html
+from dash import Dash, Input, Output, State, html
 from flask import Flask, Response, request, send_file
 from flask_login import login_required
 
-from callbacks.context import Context, as_lang, off_screen
+from callbacks.state import off_screen
 from layouts import drift as drift_layout
 from layouts import ids
 from model.monitoring.drift import HTML_FILE, SUMMARY_FILE, DriftError, load_summary, summary_view
+from model.text.languages import Lang, as_lang
 from model.text.strings import t
+from services import Services
 from settings import ROOT, Settings
 
 
@@ -34,20 +37,20 @@ def drift_command(settings: Settings) -> str:
     return f"python -m model.monitoring.drift --reference {_shown(settings.data_dir)} --out {_shown(settings.drift_dir)}"
 
 
-def report_href(settings: Settings, lang: str) -> str | None:
+def report_href(settings: Settings, lang: Lang) -> str | None:
     """The report route, or None when there is no report to link (a link to a 404 helps nobody)."""
     if not (Path(settings.drift_dir) / HTML_FILE).is_file():
         return None
     return f"{drift_layout.REPORT_URL}?lang={lang}"
 
 
-def drift_body(ctx: Context, lang: str) -> list | html.Div:
+def drift_body(services: Services, lang: Lang) -> list[Any] | html.Div:
     """The screen's content: the summary, or what to do when there is none or it cannot be read.
 
     The summary is cached under its modification time: a drift run replaces the file (atomically),
     which gives a new key, so every worker picks the new run up on its next render.
     """
-    settings = ctx.settings
+    settings = services.settings
     path = Path(settings.drift_dir) / SUMMARY_FILE
     command = drift_command(settings)
     try:
@@ -56,29 +59,26 @@ def drift_body(ctx: Context, lang: str) -> list | html.Div:
         return drift_layout.message(t("drift.no_summary", lang), command)
     except OSError as exc:
         return drift_layout.message(t("drift.corrupt", lang, file=str(path)), command, str(exc))
-    key = f"drift-summary:{path}:{stat.st_mtime_ns}:{stat.st_size}"
     try:
-        summary = ctx.cache.get(key)
-        if summary is None:
-            summary = load_summary(settings.drift_dir)
-            ctx.cache.set(key, summary)
+        summary = services.views.get_or_compute("drift-summary", (path, stat.st_mtime_ns, stat.st_size),
+                                                lambda: load_summary(settings.drift_dir))
         view = summary_view(summary, lang)
     except (DriftError, OSError) as exc:
         return drift_layout.message(t("drift.corrupt", lang, file=str(path)), command, str(exc))
     return drift_layout.summary(view, report_href(settings, lang), command, lang)
 
 
-def register(app, ctx: Context) -> None:
+def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.DRIFT_BODY, "children"),
                   Input(ids.LANG, "value"), Input(ids.TABS, "active_tab"), State(ids.DRIFT_BODY, "children"))
-    def show_drift(lang, tab, shown):
+    def show_drift(value: Any, tab: str | None, shown: Any) -> Any:
         blank = off_screen(tab, "drift", (None,), is_blank=shown is None)
         if blank is not None:
             return blank[0]
-        return drift_body(ctx, as_lang(lang))
+        return drift_body(services, as_lang(value))
 
 
-def _missing_page(lang: str, command: str) -> str:
+def _missing_page(lang: Lang, command: str) -> str:
     title = escape(t("drift.report_missing_title", lang))
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>'
             f'<body><main><h1>{title}</h1><p>{escape(t("drift.report_missing", lang))}</p>'

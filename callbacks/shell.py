@@ -2,17 +2,23 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from dash import ALL, Input, Output, State, no_update
+from dash import ALL, Dash, Input, Output, State, no_update
 from dash import ctx as dash_ctx
 from flask_login import current_user
 
-from callbacks.context import Context, as_lang, client_of, lang_of, parse_state, state_query
+from callbacks.state import PageState, client_of, lang_of, parse_state, state_query
 from layouts import ids
-from model.text.strings import t
+from model.scoring import Scorer
+from model.text.languages import as_lang
+from model.text.strings import STRINGS, t
+from services import Services
 
 
-def register(app, ctx: Context) -> None:
+def register(app: Dash, services: Services) -> None:
+    scorer = services.scorer
+
     @app.callback(
         Output(ids.URL, "search"), Output(ids.LANG, "value"), Output(ids.STATE, "data"),
         Output(ids.TABS, "active_tab"), Output(ids.CURRENT_CLIENT, "children"),
@@ -20,11 +26,12 @@ def register(app, ctx: Context) -> None:
         Input(ids.CLIENT_TABLE, "active_cell"),
         State(ids.CLIENT_TABLE, "data"), State(ids.STATE, "data"), State(ids.TABS, "active_tab"),
     )
-    def route(search, lang, chosen, cell, rows, state, tab):
+    def route(search: str | None, lang: Any, chosen: Any, cell: dict[str, Any] | None,
+              rows: list[dict[str, Any]] | None, state: dict[str, Any] | None, tab: str | None) -> tuple[Any, ...]:
         """The one writer of the state: URL, language switch, search box or list → state."""
-        url, lang_value, new, active = next_state(ctx, dash_ctx.triggered_id, search, lang, chosen, cell, rows,
+        url, lang_value, new, active = next_state(scorer, dash_ctx.triggered_id, search, lang, chosen, cell, rows,
                                                   state, tab)
-        return url, lang_value, new, active, no_update if new is no_update else current_client_text(ctx, new)
+        return url, lang_value, new, active, no_update if new is no_update else current_client_text(scorer, new)
 
     # one screen visible at a time (all stay in the page, so their callbacks keep their targets);
     # in the browser: a server round trip here would delay every screen change
@@ -39,10 +46,10 @@ def register(app, ctx: Context) -> None:
         Input(ids.LANG, "value"),
         State({"type": ids.TEXT, "key": ALL}, "id"),
     )
-    def translate(lang, text_ids):
-        lang = as_lang(lang)
-        size = ctx.settings.similar_group_size
-        texts = [t(i["key"], lang, count=size) if "{count}" in _raw(i["key"], lang) else t(i["key"], lang)
+    def translate(value: Any, text_ids: list[dict[str, str]]) -> tuple[Any, ...]:
+        lang = as_lang(value)
+        size = services.settings.similar_group_size
+        texts = [t(i["key"], lang, count=size) if "{count}" in STRINGS[i["key"]][lang] else t(i["key"], lang)
                  for i in text_ids]
         user = ""
         if getattr(current_user, "is_authenticated", False):
@@ -50,20 +57,22 @@ def register(app, ctx: Context) -> None:
         return (texts, *[t(ids.NAV_KEYS[n], lang) for n in ids.SCREENS], user)
 
 
-def next_state(ctx: Context, trigger: str | None, search, lang, chosen, cell, rows, state, tab) -> tuple:
+def next_state(scorer: Scorer, trigger: str | None, search: str | None, lang: Any, chosen: Any,
+               cell: dict[str, Any] | None, rows: list[dict[str, Any]] | None, state: dict[str, Any] | None,
+               tab: str | None) -> tuple[Any, ...]:
     """(URL query, language switch, state, active tab) after `trigger` changed; no_update where nothing changes."""
-    state = dict(state or {"lang": "fr", "client": None})
+    state = dict(state or parse_state(""))
     if trigger in (None, ids.URL):
         new = parse_state(search)
-        if new["client"] is not None and not ctx.scorer.knows(new["client"]):
+        if new["client"] is not None and not scorer.knows(new["client"]):
             new["client"] = None
         go_score = new["client"] is not None and new["client"] != state.get("client") and tab == "search"
         return no_update, new["lang"], new, "score" if go_score else no_update
     if trigger == ids.LANG:
-        state["lang"] = lang if lang in ("fr", "en") else "fr"
+        state["lang"] = as_lang(lang)
         return state_query(state), no_update, state, no_update
     if trigger == ids.SEARCH:
-        if chosen is None or not ctx.scorer.knows(int(chosen)):
+        if chosen is None or not scorer.knows(int(chosen)):
             return no_update, no_update, no_update, no_update
         state["client"] = int(chosen)
     elif trigger == ids.CLIENT_TABLE:
@@ -73,12 +82,7 @@ def next_state(ctx: Context, trigger: str | None, search, lang, chosen, cell, ro
     return state_query(state), no_update, state, "score"
 
 
-def current_client_text(ctx: Context, state: dict | None) -> str:
-    lang, client = lang_of(state), client_of(ctx, state)
+def current_client_text(scorer: Scorer, state: PageState | dict[str, Any] | None) -> str:
+    lang, client = lang_of(state), client_of(scorer, state)
     return (t("search.current_client", lang, client_id=client) if client is not None
             else t("search.no_client", lang))
-
-
-def _raw(key: str, lang: str) -> str:
-    from model.text.strings import STRINGS
-    return STRINGS[key][lang]

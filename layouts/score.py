@@ -8,17 +8,6 @@ from layouts import ids
 from layouts.figures import empty_figure
 from layouts.text import T
 from model.text.languages import Lang
-from model.text.strings import t
-
-ICONS = {"granted": "✔", "refused": "✖"}
-
-
-def decision_badge(decision: str, lang: Lang = "fr") -> html.Div:
-    """Decision as icon + words + colour class (never colour alone)."""
-    return html.Div(className=f"decision decision-{decision}", role="status", children=[
-        html.Span(ICONS[decision], className="decision-icon", **{"aria-hidden": "true"}),
-        html.Span(t(f"decision.{decision}", lang), className="decision-text"),
-    ])
 
 
 def layout(lang: Lang = "fr") -> html.Section:

@@ -2,18 +2,79 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import dash_table, dcc, html
 
 from layouts import ids
+from layouts.decisions import decision_cell_styles, decision_words
 from layouts.text import T
+from model.clients.directory import FILTERS, MISSING, FilterError, filter_levels
+from model.text.formatting import format_currency, format_percent
+from model.text.labels import level_label
 from model.text.languages import Lang
 from model.text.strings import t
 
 COLUMN_KEYS = {"client": "search.client_id", "contract": "filter.contract", "gender": "filter.gender",
                "age_band": "filter.age_band", "income_band": "filter.income_band", "family": "filter.family",
                "probability": "score.probability", "decision": "filter.decision"}
+
+
+#: Filters whose levels are the levels of an application column (the others are bands or decisions).
+_COLUMN_FILTERS = ("contract", "gender", "family")
+
+
+def level_text(name: str, level: str, lang: Lang = "fr") -> str:
+    """A filter level as shown in the interface."""
+    if level == MISSING:
+        return t("common.not_provided", lang).capitalize()
+    if name in _COLUMN_FILTERS:
+        return level_label(FILTERS[name], level, lang)
+    if name == "decision":
+        return t(f"decision.{level}", lang)
+    if name == "age_band":
+        if level.endswith("+"):
+            return t("clients.age_band_open", lang, low=level[:-1])
+        lo, hi = level.split("-")
+        return t("clients.age_band", lang, low=lo, high=int(hi) - 1)
+    if name == "income_band":
+        if level.startswith("<"):
+            return t("clients.income_below", lang, high=format_currency(float(level[1:]), lang))
+        if level.endswith("+"):
+            return t("clients.income_above", lang, low=format_currency(float(level[:-1]), lang))
+        lo, hi = level.split("-")
+        return t("clients.income_band", lang, low=format_currency(float(lo), lang),
+                 high=format_currency(float(hi), lang))
+    raise FilterError(f"unknown filter {name!r}")
+
+
+def filter_options(directory: pd.DataFrame, lang: Lang = "fr") -> dict[str, list[dict[str, str]]]:
+    """Dropdown options {label, value} of every filter."""
+    return {name: [{"label": level_text(name, v, lang), "value": v} for v in levels]
+            for name, levels in filter_levels(directory).items()}
+
+
+_LEVEL_COLUMNS = ("contract", "gender", "age_band", "income_band", "family")
+
+
+def table_rows(rows: pd.DataFrame, lang: Lang = "fr") -> list[dict[str, Any]]:
+    """A page of the directory as table records, every value written for people.
+
+    ``decision_code`` is not a column: it carries the decision for the cell colours, so that no
+    style has to search the words or the icon.
+    """
+    out = []
+    for client, r in zip(rows.index.tolist(), rows.itertuples(index=False), strict=True):
+        out.append({
+            "client": int(client),
+            **{name: level_text(name, getattr(r, name), lang) for name in _LEVEL_COLUMNS},
+            "probability": format_percent(float(r.probability), lang, 1),
+            "decision": decision_words(r.decision, lang),
+            "decision_code": r.decision,
+        })
+    return out
 
 
 def table_columns(lang: Lang = "fr") -> list[dict[str, str]]:
@@ -58,11 +119,6 @@ def layout(options: Mapping[str, Sequence[Mapping[str, str]]] | None = None, lan
             style_cell={"fontFamily": "inherit", "fontSize": "15px", "padding": "6px 10px", "textAlign": "left",
                         "cursor": "pointer"},
             style_header={"fontWeight": "600", "backgroundColor": "#F1F4F8"},
-            style_data_conditional=[
-                {"if": {"filter_query": '{decision} contains "✖"', "column_id": "decision"},
-                 "color": "#B04A00", "fontWeight": "600"},
-                {"if": {"filter_query": '{decision} contains "✔"', "column_id": "decision"},
-                 "color": "#005A8C", "fontWeight": "600"},
-            ],
+            style_data_conditional=decision_cell_styles("decision", "decision_code"),
         ),
     ])

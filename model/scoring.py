@@ -7,8 +7,7 @@ explanation) was computed at training time and is only read here.
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,10 +29,10 @@ from model.artifact import (
     read_frame,
 )
 from model.cost import CostWeights
+from model.decision import Decision, decide
 from model.estimator import make_pool
 from model.explain import Explanation, StoredExplanations, explain
-
-GRANTED, REFUSED = "granted", "refused"
+from model.importance import FeatureImportance, read_importance
 
 
 def json_value(v: Any) -> Any:
@@ -60,8 +59,8 @@ class Score:
     explanation: Explanation
 
     @property
-    def decision(self) -> str:
-        return REFUSED if self.probability >= self.threshold else GRANTED
+    def decision(self) -> Decision:
+        return decide(self.probability, self.threshold)
 
     @property
     def margin(self) -> float:
@@ -90,7 +89,7 @@ class Scorer:
     """Scores known clients by number and new applicants from their raw rows."""
 
     def __init__(self, artifact: Artifact, population: pd.DataFrame, scores: pd.DataFrame,
-                 global_importance: Mapping[str, Any] | None = None,
+                 importance: Sequence[FeatureImportance] = (),
                  stored: StoredExplanations | None = None) -> None:
         meta = artifact.metadata
         if list(population.columns) != list(meta.features):
@@ -99,7 +98,8 @@ class Scorer:
         self.model = artifact.model
         self.population = population
         self.scores = scores
-        self.global_importance = dict(global_importance or {})
+        #: Global importance stored at training, most important first (empty when none was stored).
+        self.importance: list[FeatureImportance] = list(importance)
         self.features: list[str] = list(meta.features)
         self.cat_features: list[str] = list(meta.categorical_features)
         self.threshold: float = float(meta.threshold)
@@ -131,8 +131,7 @@ class Scorer:
                 raise ArtifactError(f"incomplete model at {artifact.path}: {name} is missing")
         population = read_frame(artifact.extra(POPULATION_FILE))
         scores = read_frame(artifact.extra(SCORES_FILE))
-        path = artifact.extra(GLOBAL_IMPORTANCE_FILE)
-        importance = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        importance = read_importance(artifact.extra(GLOBAL_IMPORTANCE_FILE))
         stored_path = artifact.extra(EXPLANATIONS_FILE)
         stored = StoredExplanations.load(stored_path) if stored_path.exists() else None
         return cls(artifact, population, scores, importance, stored)

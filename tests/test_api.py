@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from flask import Flask
-from flask_caching import Cache
 
 import api
 import auth
@@ -38,16 +37,10 @@ def make_settings(tmp: Path, model_dir: Path, **kw) -> Settings:
 
 
 def build_server(settings: Settings, scorer) -> Flask:
-    """The Flask side of app.create_app: same config, auth and blueprint, plus one page."""
-    from app import Services
+    """The Flask side of app.create_app (same config, auth, services and blueprint), plus one page."""
+    from app import create_flask
 
-    server = Flask("api-test", instance_path=str(settings.instance_dir))
-    server.config.update(SECRET_KEY=auth.secret_key(settings), MAX_CONTENT_LENGTH=settings.max_request_bytes,
-                         DEBUG=settings.debug, PROPAGATE_EXCEPTIONS=False)
-    cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000})
-    services = Services(settings=settings, scorer=scorer, cache=cache)
-    auth.init_auth(server, settings)
-    server.register_blueprint(api.create_blueprint(services))
+    server, _ = create_flask(settings, scorer)
 
     @server.get("/")
     def home():
@@ -171,7 +164,7 @@ def test_model_summary(client, tiny_scorer):
     assert 0.5 < body["cv_metrics"]["auc"] <= 1
     top = body["top_global_importance"]
     assert len(top) == 5 and [r["feature"] for r in top] == [
-        r["feature"] for r in tiny_scorer.global_importance["importance"][:5]]
+        r.feature for r in tiny_scorer.importance[:5]]
     assert all(r["label"] and r["label"] != r["feature"] for r in top)
     fr = client.get("/api/v1/model?top=5", headers=H).get_json()["top_global_importance"]
     assert [r["label"] for r in fr] != [r["label"] for r in top]      # French by default

@@ -121,9 +121,8 @@ def drift_run(tiny_model_dir, tiny_scorer, tmp_path_factory) -> dict:
     order (drifted by importance, then the others by importance) differs from the run's own order.
     """
     pop = tiny_scorer.population
-    ranked = sorted(tiny_scorer.global_importance["importance"], key=lambda r: -r["mean_abs_shap"])
-    chosen = [r["feature"] for r in ranked if r["feature"] not in tiny_scorer.cat_features
-              and pop[r["feature"]].notna().mean() > 0.9 and pop[r["feature"]].nunique() > 20][:6]
+    chosen = [r.feature for r in tiny_scorer.importance if r.feature not in tiny_scorer.cat_features
+              and pop[r.feature].notna().mean() > 0.9 and pop[r.feature].nunique() > 20][:6]
     assert len(chosen) == 6
     shifted = [chosen[1], chosen[3]]
     perm = np.random.default_rng(3).permutation(len(pop))
@@ -232,7 +231,7 @@ def test_an_unreadable_summary_is_a_message_naming_the_file(drift_app, without_r
     from callbacks.drift import drift_body
 
     path = _drift_dir(drift_app) / SUMMARY_FILE
-    ctx = drift_app.server.extensions["credit_dashboard"]
+    ctx = drift_app.server.extensions["credit_services"]
     with drift_app.server.app_context():
         for content in ("{not json", '{"features": 1, "share_drifted": 0}'):
             path.write_text(content)
@@ -245,7 +244,7 @@ def test_an_unreadable_summary_is_a_message_naming_the_file(drift_app, without_r
 def test_a_new_run_replaces_the_cached_summary(drift_app, with_report):
     from callbacks.drift import drift_body
 
-    ctx = drift_app.server.extensions["credit_dashboard"]
+    ctx = drift_app.server.extensions["credit_services"]
     path = _drift_dir(drift_app) / SUMMARY_FILE
     with drift_app.server.app_context():
         first = _texts(drift_body(ctx, "en"))
@@ -261,7 +260,7 @@ def test_a_new_run_replaces_the_cached_summary(drift_app, with_report):
 def test_summary_without_its_html_report_says_how_to_produce_it_instead_of_a_dead_link(drift_app, with_report):
     from callbacks.drift import drift_body
 
-    ctx = drift_app.server.extensions["credit_dashboard"]
+    ctx = drift_app.server.extensions["credit_services"]
     (_drift_dir(drift_app) / HTML_FILE).unlink()
     with drift_app.server.app_context():
         body = drift_body(ctx, "fr")

@@ -1,12 +1,14 @@
 """Layouts are pure functions: given data, they build the expected components and figures."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from layouts import figures, ids, profile, root_layout, score, search, why
+from layouts import decisions, figures, ids, profile, root_layout, search, why
+from model.clients.directory import build_directory
+from settings import Settings
 from tests.helpers import walk as _walk
 
 
@@ -15,8 +17,7 @@ def _ids(component) -> list:
 
 
 def test_root_layout_has_every_screen_and_unique_ids():
-    services = SimpleNamespace(settings=SimpleNamespace(page_size=15, similar_group_size=100, uses_demo_data=True))
-    page = root_layout(services)
+    page = root_layout(Settings(page_size=15, similar_group_size=100))
     found = [i for i in _ids(page) if isinstance(i, str)]
     assert len(found) == len(set(found))
     for name in ids.SCREENS:
@@ -37,11 +38,11 @@ def test_search_layout_translates_columns_and_fills_filter_options():
 
 
 def test_decision_badge_uses_icon_words_and_class():
-    refused = score.decision_badge("refused", "fr")
+    refused = decisions.decision_badge("refused", "fr")
     assert "decision-refused" in refused.className
     texts = [c.children for c in _walk(refused) if isinstance(getattr(c, "children", None), str)]
     assert "✖" in texts and "Crédit refusé" in texts
-    assert "Credit granted" in [c.children for c in _walk(score.decision_badge("granted", "en"))
+    assert "Credit granted" in [c.children for c in _walk(decisions.decision_badge("granted", "en"))
                                 if isinstance(getattr(c, "children", None), str)]
 
 
@@ -96,3 +97,24 @@ def test_distribution_and_position_figures():
     assert sum(ys) == pytest.approx(200)          # each panel in % of its group
     pos = figures.position_figure([{"label": "Âge", "client": 40, "group": 55}], "fr")
     assert pos.data[0].x == (55,) and pos.data[1].x == (40,)
+
+
+def test_client_list_rows_and_filter_options_in_both_languages():
+    pop = pd.DataFrame({"NAME_CONTRACT_TYPE": ["Cash loans", "Revolving loans"] * 5, "CODE_GENDER": ["F", "M"] * 5,
+                        "DAYS_BIRTH": [-9000, -16000] * 5, "AMT_INCOME_TOTAL": [90_000.0, 250_000.0] * 5,
+                        "NAME_FAMILY_STATUS": ["Married", None] * 5}, index=range(100001, 100011))
+    d = build_directory(pop, pd.DataFrame({"PROBABILITY": np.linspace(0.05, 0.9, 10)}, index=pop.index), 0.5)
+    rows = search.table_rows(d.iloc[:5], "fr")
+    assert [r["client"] for r in rows] == list(d.index[:5])
+    assert all(r["decision"].endswith(("Crédit accordé", "Crédit refusé")) for r in rows)
+    assert all(r["probability"].endswith("%") and "," in r["probability"] for r in rows)
+    assert search.level_text("age_band", "25-35", "en") == "25 to 34 years"
+    assert search.level_text("gender", "F", "fr") == "Femme"
+    opts = search.filter_options(d, "en")
+    assert {o["value"] for o in opts["gender"]} == {"F", "M"}        # only levels present
+    assert opts["decision"][0]["label"] == "Credit granted"
+    assert [r["decision_code"] for r in search.table_rows(d, "en")] == ["granted"] * 5 + ["refused"] * 5
+    assert search.table_rows(d.iloc[:1], "en")[0]["decision"] == "✔ Credit granted"
+    # cells are coloured from the decision code, not by searching the words or the icon
+    styles = search.layout().children[-1].style_data_conditional
+    assert {st["if"]["filter_query"] for st in styles} == {'{decision_code} = "granted"', '{decision_code} = "refused"'}

@@ -3,15 +3,16 @@ import numpy as np
 import pytest
 
 from model.explain import store_explanations
-from model.scoring import GRANTED, REFUSED, Scorer, UnknownClient
+from model.decision import GRANTED, REFUSED
+from model.scoring import Scorer, UnknownClient
 
 
 @pytest.fixture(scope="module")
 def scorers(tiny_scorer):
     s = tiny_scorer
     stored = store_explanations(s.model, s.population, s.cat_features, keep=12)
-    return Scorer(s.artifact, s.population, s.scores, s.global_importance, None), \
-        Scorer(s.artifact, s.population, s.scores, s.global_importance, stored)
+    return Scorer(s.artifact, s.population, s.scores, s.importance, None), \
+        Scorer(s.artifact, s.population, s.scores, s.importance, stored)
 
 
 def test_probability_is_the_models_and_decision_follows_threshold(scorers):

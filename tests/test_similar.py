@@ -116,7 +116,7 @@ def test_percentile_and_medians(index):
 
 def test_choose_features_follows_importance_and_skips_categories():
     pop, _ = _data()
-    imp = [{"feature": "sector"}, {"feature": "c"}, {"feature": "a"}]
+    imp = ["sector", "c", "a"]
     assert choose_features(imp, pop, n=2) == ["c", "a"]
 
 

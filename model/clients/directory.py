@@ -14,18 +14,13 @@ suggestion is a few binary searches over the sorted ids.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.text.formatting import format_currency, format_percent
-from model.text.labels import level_label
-from model.text.languages import Lang
-from model.text.strings import t
-
-GRANTED, REFUSED = "granted", "refused"
+from model.decision import DECISIONS, decide_all
 
 #: Age bands in completed years: [low, high) ; the last one is open.
 AGE_EDGES: tuple[int, ...] = (18, 25, 35, 45, 55, 65)
@@ -99,8 +94,7 @@ def build_directory(population: pd.DataFrame, scores: pd.DataFrame, threshold: f
                               leading_open=True),
         "family": _category(population["NAME_FAMILY_STATUS"]),
         "probability": prob.to_numpy(np.float32),
-        "decision": pd.Categorical(np.where(prob.to_numpy() >= threshold, REFUSED, GRANTED),
-                                   categories=[GRANTED, REFUSED]),
+        "decision": pd.Categorical(decide_all(prob.to_numpy(), threshold), categories=list(DECISIONS)),
     }, index=pd.Index(population.index.to_numpy(np.int64), name="SK_ID_CURR"))
     return frame.sort_index()
 
@@ -188,113 +182,3 @@ def suggest(directory: pd.DataFrame, prefix: Any, limit: int = 20) -> list[int]:
         if len(out) >= limit:
             break
     return out
-
-
-# -- labels -------------------------------------------------------------------------------
-_SOURCE_COLUMN = {"contract": "NAME_CONTRACT_TYPE", "gender": "CODE_GENDER", "family": "NAME_FAMILY_STATUS"}
-
-
-def level_text(name: str, level: str, lang: Lang = "fr") -> str:
-    """A filter level as shown in the interface."""
-    if level == MISSING:
-        return t("common.not_provided", lang).capitalize()
-    if name in _SOURCE_COLUMN:
-        return level_label(_SOURCE_COLUMN[name], level, lang)
-    if name == "decision":
-        return t(f"decision.{level}", lang)
-    if name == "age_band":
-        if level.endswith("+"):
-            return t("clients.age_band_open", lang, low=level[:-1])
-        lo, hi = level.split("-")
-        return t("clients.age_band", lang, low=lo, high=int(hi) - 1)
-    if name == "income_band":
-        if level.startswith("<"):
-            return t("clients.income_below", lang, high=format_currency(float(level[1:]), lang))
-        if level.endswith("+"):
-            return t("clients.income_above", lang, low=format_currency(float(level[:-1]), lang))
-        lo, hi = level.split("-")
-        return t("clients.income_band", lang, low=format_currency(float(lo), lang),
-                 high=format_currency(float(hi), lang))
-    raise FilterError(f"unknown filter {name!r}")
-
-
-def filter_options(directory: pd.DataFrame, lang: Lang = "fr") -> dict[str, list[dict[str, str]]]:
-    """Dropdown options {label, value} of every filter."""
-    return {name: [{"label": level_text(name, v, lang), "value": v} for v in levels]
-            for name, levels in filter_levels(directory).items()}
-
-
-COLUMNS: tuple[str, ...] = ("client", "contract", "gender", "age_band", "income_band", "family", "probability",
-                            "decision")
-
-
-def display_rows(rows: pd.DataFrame, lang: Lang = "fr") -> list[dict[str, Any]]:
-    """Rows of a page as plain records with every value already formatted for the table."""
-    out = []
-    for client, r in zip(rows.index.tolist(), rows.itertuples(index=False)):
-        out.append({
-            "client": int(client),
-            "contract": level_text("contract", r.contract, lang),
-            "gender": level_text("gender", r.gender, lang),
-            "age_band": level_text("age_band", r.age_band, lang),
-            "income_band": level_text("income_band", r.income_band, lang),
-            "family": level_text("family", r.family, lang),
-            "probability": format_percent(float(r.probability), lang, 1),
-            "decision": ("✔ " if r.decision == GRANTED else "✖ ") + t(f"decision.{r.decision}", lang),
-        })
-    return out
-
-
-def known_ids(directory: pd.DataFrame, ids: Iterable[int]) -> list[int]:
-    idx = directory.index
-    return [int(i) for i in ids if int(i) in idx]
-
-
-# -- profile -------------------------------------------------------------------------------
-PROFILE_PER_GROUP = 10
-
-
-def profile_fields(features: Sequence[str], importance_order: Sequence[str], groups: Iterable[str],
-                   per_group: int | None = PROFILE_PER_GROUP) -> dict[str, list[str]]:
-    """{group: features} for the chosen vocabulary groups: application columns first, then the
-    features the model relies on most; at most ``per_group`` each (None: all)."""
-    from model.text.labels import UnknownFeatureError, feature_info
-
-    rank = {f: i for i, f in enumerate(importance_order)}
-    chosen = list(groups)
-    out: dict[str, list[str]] = {g: [] for g in chosen}
-    for f in features:
-        try:
-            info = feature_info(f)
-        except (UnknownFeatureError, KeyError):
-            continue
-        if info.group in out:
-            out[info.group].append(f)
-    for g, names in out.items():
-        names.sort(key=lambda f: (0 if feature_info(f).table == "application" and f in rank else 1,
-                                  rank.get(f, len(rank)), features.index(f) if isinstance(features, list) else 0))
-        if per_group is not None:
-            del names[per_group:]
-    return {g: v for g, v in out.items() if v}
-
-
-def profile_sections(row: pd.Series, features: Sequence[str], importance_order: Sequence[str],
-                     groups: Iterable[str], fields: Iterable[str] = (), lang: Lang = "fr"
-                     ) -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(group, [(label, formatted value)])] of one client: the chosen fields, or the main ones
-    of each chosen group when no field is chosen."""
-    from model.text.labels import feature_info, format_info_value
-
-    chosen_groups = list(groups)
-    picked = [f for f in fields if f in row.index]
-    if picked:
-        by_group: dict[str, list[str]] = {}
-        for f in picked:
-            g = feature_info(f).group
-            if g in chosen_groups:
-                by_group.setdefault(g, []).append(f)
-        layout = {g: by_group[g] for g in chosen_groups if g in by_group}
-    else:
-        layout = profile_fields(list(features), importance_order, chosen_groups)
-    return [(g, [(feature_info(f).label(lang), format_info_value(feature_info(f), row[f], lang)) for f in names])
-            for g, names in layout.items()]

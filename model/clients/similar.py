@@ -12,7 +12,7 @@ scaling); a scikit-learn ``NearestNeighbors`` k-d tree built once at start-up.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +37,10 @@ class GroupTooSmall(ValueError):
         self.size, self.minimum = size, minimum
 
 
-def choose_features(importance: Sequence[Mapping[str, Any]], population: pd.DataFrame, n: int = 10) -> list[str]:
+def choose_features(importance_order: Sequence[str], population: pd.DataFrame, n: int = 10) -> list[str]:
     """The ``n`` most important numeric features (global importance order), else BASE_FEATURES."""
     numeric = {c for c in population.columns if pd.api.types.is_numeric_dtype(population[c].dtype)}
-    chosen = [r["feature"] for r in importance if r.get("feature") in numeric]
+    chosen = [f for f in importance_order if f in numeric]
     for f in BASE_FEATURES:
         if len(chosen) >= n:
             break

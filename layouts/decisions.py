@@ -1,0 +1,34 @@
+"""How a decision looks on screen: its icon, its colour and its words, written once for the
+Score screen's badge and the client list (never colour alone: the icon and the words say it too)."""
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+from model.decision import GRANTED, REFUSED, Decision
+from model.text.languages import Lang
+from model.text.strings import t
+
+ICONS: dict[Decision, str] = {GRANTED: "✔", REFUSED: "✖"}
+#: Text colours with at least 4.5:1 contrast on white (WCAG AA).
+COLOURS: dict[Decision, str] = {GRANTED: "#005A8C", REFUSED: "#B04A00"}
+
+
+def decision_words(decision: Decision, lang: Lang = "fr") -> str:
+    """"✔ Crédit accordé": icon and words, for table cells."""
+    return f"{ICONS[decision]} {t(f'decision.{decision}', lang)}"
+
+
+def decision_badge(decision: Decision, lang: Lang = "fr") -> html.Div:
+    """Decision as icon + words + colour class."""
+    return html.Div(className=f"decision decision-{decision}", role="status", children=[
+        html.Span(ICONS[decision], className="decision-icon", **{"aria-hidden": "true"}),
+        html.Span(t(f"decision.{decision}", lang), className="decision-text"),
+    ])
+
+
+def decision_cell_styles(column: str, code_field: str) -> list[dict[str, Any]]:
+    """DataTable conditional styles colouring ``column`` by the decision code held in ``code_field``."""
+    return [{"if": {"filter_query": f'{{{code_field}}} = "{d}"', "column_id": column},
+             "color": COLOURS[d], "fontWeight": "600"} for d in ICONS]
