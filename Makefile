@@ -19,13 +19,18 @@ WORKERS ?= 2
 
 REPORTS_DIR ?= reports
 
-.PHONY: run test venv test-venv browser demo-data summary model drift report serve clean
+.PHONY: run test lint venv test-venv browser demo-data summary model drift report serve clean
 
 # Set-up, data, model, drift report, then the dashboard and JSON routes on http://$(HOST):$(PORT)
 run: venv demo-data summary model drift serve
 
-test: test-venv browser
+test: test-venv browser lint
 	$(PY) -m pytest -q
+
+# Lint and types (configured in pyproject.toml): zero findings or the test run stops here.
+lint: test-venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)

@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     scorer = scorer or Scorer.load(settings.model_dir)
     server, services = create_flask(settings, scorer)
     register_report_route(server, settings)
-    app = Dash(__name__, server=server, title="Prêt à dépenser", update_title=None,
+    # Dash 4's annotations say server: bool | Callable and update_title: str; its documentation and
+    # code take a Flask instance and None (no "Updating..." title)
+    app = Dash(__name__, server=server, title="Prêt à dépenser", update_title=None,  # type: ignore[arg-type]
                assets_folder=str(ROOT / "assets"),  # Bootstrap 5.3.6 is served from assets/: no CDN
                suppress_callback_exceptions=True)
     app.layout = layouts.root_layout(settings)

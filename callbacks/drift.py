@@ -16,7 +16,7 @@ from flask_login import login_required
 from callbacks.state import off_screen
 from layouts import drift as drift_layout
 from layouts import ids
-from model.monitoring.drift import HTML_FILE, SUMMARY_FILE, DriftError, load_summary, summary_view
+from model.monitoring.drift import HTML_FILE, SUMMARY_FILE, DriftError, load_summary
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
 from services import Services
@@ -62,7 +62,7 @@ def drift_body(services: Services, lang: Lang) -> list[Any] | html.Div:
     try:
         summary = services.views.get_or_compute("drift-summary", (path, stat.st_mtime_ns, stat.st_size),
                                                 lambda: load_summary(settings.drift_dir))
-        view = summary_view(summary, lang)
+        view = drift_layout.summary_view(summary, lang)
     except (DriftError, OSError) as exc:
         return drift_layout.message(t("drift.corrupt", lang, file=str(path)), command, str(exc))
     return drift_layout.summary(view, report_href(settings, lang), command, lang)

@@ -36,7 +36,7 @@ def register(app: Dash, services: Services) -> None:
     # one screen visible at a time (all stay in the page, so their callbacks keep their targets);
     # in the browser: a server round trip here would delay every screen change
     app.clientside_callback(
-        "(tab) => %s.map((name) => name !== (tab || 'search'))" % json.dumps(list(ids.SCREENS)),
+        f"(tab) => {json.dumps(list(ids.SCREENS))}.map((name) => name !== (tab || 'search'))",
         [Output(ids.screen(n), "hidden") for n in ids.SCREENS], Input(ids.TABS, "active_tab"))
 
     @app.callback(

@@ -1,19 +1,156 @@
-"""Drift: has the data moved away from what the model learnt from? Summary, table and report link."""
+"""Drift: has the data moved away from what the model learnt from? Summary, table and report link.
+
+The drift check (``python -m model.monitoring.drift``) writes a summary of numbers; this module
+turns it into what the screen shows (:func:`summary_view`: words and formatted numbers in one
+language) and into components.
+"""
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from dash import html
 
 from layouts import ids
 from layouts.model_card import card_table
 from layouts.text import T
-from model.monitoring.drift import DriftRow, DriftView
+from model.monitoring.drift import DATASET_DRIFT_SHARE, DriftError
+from model.text.formatting import NBSP, format_date, format_number, format_percent
+from model.text.labels import UnknownFeatureError, feature_label
 from model.text.languages import Lang
-from model.text.strings import t
+from model.text.strings import STRINGS, t
 
 #: Where the dashboard serves Evidently's full HTML report (route in callbacks/drift.py).
 REPORT_URL = "/reports/drift"
 #: Drift is a problem (orange), no drift is fine (blue); always with an icon and words.
 ICONS = {True: "⚠", False: "✔"}
+
+
+def _label(feature: str, lang: Lang) -> str:
+    """The feature's label; a column that is not a product feature keeps its name."""
+    try:
+        return feature_label(feature, lang)
+    except (UnknownFeatureError, KeyError):
+        return feature
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    """One compared feature as the drift screen shows it: words and formatted numbers only."""
+
+    feature: str
+    label: str
+    rank: str                 # rank in the model's global importance, "—" when unknown
+    test: str
+    score: str
+    threshold: str            # the drift rule, e.g. "≥ 0,1" (distance) or "< 0,05" (p-value)
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DriftView:
+    """A drift summary ready to display in one language (see :func:`summary_view`)."""
+
+    rows: list[DriftRow]
+    n_tested: int
+    n_drifted: int
+    share_drifted: str
+    dataset_drift: bool
+    dataset_drift_share: str
+    reference: str
+    current: str
+    generated_at: str
+    n_not_tested: int
+
+
+def _fraction(x: Any, lang: Lang, trim: bool = False) -> str:
+    """A p-value or distance with 3 decimals, tiny p-values as "< 0,001"; ``trim`` drops trailing zeros
+    (thresholds read "0,05" and "0,1", as they are set)."""
+    if x is None or not math.isfinite(float(x)):
+        return t("drift.unknown", lang)
+    x = float(x)
+    if 0 < x < 0.001:
+        return f"<{NBSP}{format_number(0.001, lang, 3)}"
+    decimals = next((d for d in range(4) if abs(round(x, d) - x) < 1e-9), 3) if trim else 3
+    return format_number(x, lang, decimals)
+
+
+def _when(stamp: Any, lang: Lang, with_time: bool = True) -> str | None:
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except (TypeError, ValueError):
+        return None
+    return format_date(moment if with_time else moment.date(), lang)
+
+
+def _source_words(side: Mapping[str, Any], lang: Lang) -> str:
+    """"Dossier de données (application_train), 5 000 lignes": what one side of the comparison was."""
+    kind = str(side.get("kind") or "")
+    if kind.startswith("raw "):                 # "raw application_train file (application features only)"
+        what = t("drift.kind.raw_file", lang, table=kind.split()[1])
+    elif f"drift.kind.{kind}" in STRINGS:
+        what = t(f"drift.kind.{kind}", lang)
+    else:
+        what = kind or t("drift.unknown", lang)
+    if side.get("table"):
+        what = f"{what} ({side['table']})"
+    rows = side.get("rows")
+    if rows is not None:
+        key = "drift.rows_one" if int(rows) == 1 else "drift.rows"
+        what = f"{what}, {t(key, lang, rows=format_number(int(rows), lang))}"
+    start, end = (_when(side.get(k), lang, with_time=False) for k in ("first_timestamp", "last_timestamp"))
+    if start and end:
+        what = f"{what}, {t('drift.period', lang, start=start, end=end)}"
+    return what
+
+
+def _display_order(features: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Drifted features first; within each group the model's most important first, unknown importance last.
+
+    A manager should see first the drift that can move scores: a shifted feature the model barely
+    uses matters less than a small shift on one it relies on.
+    """
+    def key(item: tuple[int, Mapping[str, Any]]) -> tuple[bool, bool, float, int]:
+        i, f = item
+        imp = f.get("importance")
+        known = imp is not None and math.isfinite(float(imp))
+        return (not f["drifted"], not known, -float(imp) if known else 0.0, i)
+
+    return [f for _, f in sorted(enumerate(features), key=key)]
+
+
+def summary_view(summary: Mapping[str, Any], lang: Lang = "fr") -> DriftView:
+    """What the drift screen shows of a summary read by :func:`load_summary`, in ``lang``.
+
+    Raises :class:`DriftError` when a field the screen needs is missing or of the wrong type
+    (a hand-edited or truncated file): the screen then says so instead of failing.
+    """
+    try:
+        rows = []
+        for f in _display_order(summary["features"]):
+            label = _label(str(f["feature"]), lang)
+            rule = "≥" if f.get("score_kind") == "distance" else "<"   # drift when score ≥ / < threshold
+            rank = f.get("importance_rank")
+            rows.append(DriftRow(feature=str(f["feature"]), label=label,
+                                 rank=str(int(rank)) if rank is not None else "—", test=str(f.get("test") or ""),
+                                 score=_fraction(f.get("score"), lang),
+                                 threshold=f"{rule}{NBSP}{_fraction(f.get('threshold'), lang, trim=True)}",
+                                 drifted=bool(f["drifted"])))
+        n_drifted = sum(r.drifted for r in rows)
+        return DriftView(
+            rows=rows, n_tested=len(rows), n_drifted=n_drifted,
+            share_drifted=format_percent(float(summary["share_drifted"]), lang, 1),
+            dataset_drift=bool(summary.get("dataset_drift")),
+            dataset_drift_share=format_percent(float(summary.get("dataset_drift_share", DATASET_DRIFT_SHARE)), lang),
+            reference=_source_words(summary.get("reference") or {}, lang),
+            current=_source_words(summary.get("current") or {}, lang),
+            generated_at=_when(summary.get("generated_at"), lang) or t("drift.unknown", lang),
+            n_not_tested=len(summary.get("not_tested") or []))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DriftError(f"not a drift summary ({type(exc).__name__}: {exc})") from None
 
 
 def layout(lang: Lang = "fr") -> html.Section:

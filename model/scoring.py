@@ -170,7 +170,8 @@ class Scorer:
 
     # -- any feature row ----------------------------------------------------------------
     def probability(self, X: pd.DataFrame) -> np.ndarray:
-        return self.model.predict_proba(make_pool(X[self.features], self.cat_features))[:, 1]
+        proba: np.ndarray = self.model.predict_proba(make_pool(X[self.features], self.cat_features))[:, 1]
+        return proba
 
     def score_features(self, x: pd.DataFrame, client_id: int | None = None) -> Score:
         """Score and explain one feature row; the probability is the explanation's end point."""

@@ -1,4 +1,4 @@
-"""The drift screen: the summary shown in French/English (model.monitoring.drift.summary_view), the report
+"""The drift screen: the summary shown in French/English (layouts.drift.summary_view), the report
 route behind the sign-in (callbacks/drift.py), and the screen in a real headless Chromium.
 
 The browser tests read a summary written by the real ``run_drift`` on two halves of the tiny
@@ -18,6 +18,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from layouts import ids
+from layouts.drift import summary_view
 from model.monitoring.drift import (
     HTML_FILE,
     SUMMARY_FILE,
@@ -26,7 +27,6 @@ from model.monitoring.drift import (
     FeatureDrift,
     load_summary,
     run_drift,
-    summary_view,
 )
 from model.text.formatting import NBSP, NNBSP
 from model.text.labels import feature_label

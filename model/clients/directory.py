@@ -61,7 +61,7 @@ def _bands(values: np.ndarray, edges: Sequence[float], codes: list[str], leading
     if not leading_open:       # age: values below the first edge go into the first band
         idx = np.clip(idx - 1, 0, len(codes) - 1)
     idx = np.where(np.isnan(values), len(codes), idx)
-    return pd.Categorical.from_codes(idx.astype(np.int8), categories=codes + [MISSING])
+    return pd.Categorical.from_codes(idx.astype(np.int8), categories=pd.Index([*codes, MISSING]))  # type: ignore[arg-type]  # pandas-stubs asks a Sequence; an int8 array is what pandas wants
 
 
 def _category(series: pd.Series) -> pd.Categorical:

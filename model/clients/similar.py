@@ -128,9 +128,12 @@ class SimilarityIndex:
     def neighbours(self, client_id: int, k: int) -> np.ndarray:
         """Ids of the ``k`` clients nearest to ``client_id`` (the client itself excluded), nearest first."""
         try:
-            i = self._positions.get_loc(client_id)
+            loc = self._positions.get_loc(client_id)
         except KeyError:
             raise KeyError(f"unknown client {client_id}") from None
+        if not isinstance(loc, int):    # ids are unique: anything else is a corrupt population
+            raise KeyError(f"client {client_id} is not unique in the population")
+        i = loc
         k = min(int(k), len(self.ids) - 1)
         _, idx = self.nn.kneighbors(self.matrix[i:i + 1], n_neighbors=k + 1)
         idx = [j for j in idx[0] if j != i][:k]
@@ -138,13 +141,14 @@ class SimilarityIndex:
 
     def neighbours_of_vector(self, z: np.ndarray, k: int) -> np.ndarray:
         _, idx = self.nn.kneighbors(np.asarray(z, np.float32).reshape(1, -1), n_neighbors=min(k, len(self.ids)))
-        return self.ids[idx[0]]
+        found: np.ndarray = self.ids[idx[0]]
+        return found
 
     # -- aggregates -------------------------------------------------------------------------
     def _positions_of(self, ids: Sequence[int] | None) -> np.ndarray | None:
         if ids is None:
             return None
-        pos = self._positions.get_indexer(np.asarray(ids))
+        pos = self._positions.get_indexer(pd.Index(np.asarray(ids)))
         if (pos < 0).any():
             raise KeyError(f"{int((pos < 0).sum())} unknown client id(s) in the group")
         return np.unique(pos)
@@ -189,7 +193,7 @@ class SimilarityIndex:
         is_category = isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col.dtype)
         if is_category:
             values = col if pos is None else col.iloc[pos]
-            cats = pd.Categorical(values.astype(object).where(values.notna(), None))
+            cats = pd.Categorical(values.astype(object).where(values.notna(), np.nan))
             levels = [str(c) for c in cats.categories]
             codes = cats.codes
             counts = {g: np.bincount(codes[m][codes[m] >= 0], minlength=len(levels)).tolist()

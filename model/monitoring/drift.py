@@ -40,17 +40,22 @@ import math
 import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from data.load import DataError, load_tables, read_table
 from data.schema import APPLICATION_TABLES, TABLES
+from model.artifact import GLOBAL_IMPORTANCE_FILE, ArtifactError, load_artifact
+from model.features import CATEGORICAL_FEATURES, build_features, feature_columns
+from model.importance import read_importance
+from model.text.labels import UnknownFeatureError, feature_label
+from settings import get_settings
 
 ID = "SK_ID_CURR"
 SUMMARY_FILE = "drift_summary.json"
@@ -63,7 +68,7 @@ _DISTANCES = ("wasserstein", "jensen-shannon", "hellinger", "kullback", "psi", "
 _TIME_KEYS = ("timestamp", "ts", "time", "created_at", "scored_at")
 _NOT_FEATURES = {ID, "TARGET"}
 
-Source = Union[str, Path, pd.DataFrame]
+Source = str | Path | pd.DataFrame
 
 
 class DriftError(ValueError):
@@ -115,7 +120,8 @@ class DriftSummary:
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if k != "snapshot"}
         out["drifted_features"] = [asdict(f) for f in self.drifted]
-        return _jsonable(out)
+        clean: dict[str, Any] = _jsonable(out)
+        return clean
 
 
 def _jsonable(value: Any) -> Any:
@@ -138,14 +144,12 @@ def _jsonable(value: Any) -> Any:
 
 def _labels(name: str) -> tuple[str, str]:
     try:
-        from model.text.labels import feature_label
         return feature_label(name, "fr"), feature_label(name, "en")
-    except Exception:  # UnknownFeatureError, or a column that is not a product feature
+    except (UnknownFeatureError, KeyError):  # a column that is not a product feature
         return name, name
 
 
 def _categorical_names() -> set[str]:
-    from model.features import CATEGORICAL_FEATURES
     return set(CATEGORICAL_FEATURES)
 
 
@@ -166,7 +170,7 @@ def _is_categorical(name: str, ref: pd.Series, cur: pd.Series, categorical: set[
     if name in categorical:
         return True
     dtypes = (ref.dtype, cur.dtype)
-    return any(isinstance(d, pd.CategoricalDtype) or d == object or pd.api.types.is_string_dtype(d)
+    return any(isinstance(d, pd.CategoricalDtype) or pd.api.types.is_object_dtype(d) or pd.api.types.is_string_dtype(d)
                or pd.api.types.is_bool_dtype(d) for d in dtypes)
 
 
@@ -179,9 +183,10 @@ def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
     Features absent from one side, or with no value on one side, are listed in ``not_tested``.
     Raises :class:`DriftError` for an empty side or when no feature can be tested.
     """
-    from evidently import DataDefinition, Dataset, Report
-    from evidently import __version__ as evidently_version
-    from evidently.presets import DataDriftPreset
+    # Evidently takes seconds to import: only drift runs pay for it, not every importer of this module
+    from evidently import DataDefinition, Dataset, Report  # noqa: PLC0415
+    from evidently import __version__ as evidently_version  # noqa: PLC0415
+    from evidently.presets import DataDriftPreset  # noqa: PLC0415
 
     if len(reference) == 0:
         raise DriftError("the reference batch is empty (no rows)")
@@ -272,7 +277,8 @@ def _per_feature(snapshot: Any) -> dict[str, dict[str, Any]]:
         if not str(config.get("type", "")).endswith("ValueDrift"):
             continue
         method = str(config.get("method") or "")
-        threshold = float(config.get("threshold")) if config.get("threshold") is not None else float("nan")
+        raw_threshold = config.get("threshold")
+        threshold = float(raw_threshold) if raw_threshold is not None else float("nan")
         value = metric.get("value")
         score = float(value) if value is not None and np.isfinite(float(value)) else None
         kind = "distance" if any(d in method.lower() for d in _DISTANCES) else "p_value"
@@ -283,7 +289,7 @@ def _per_feature(snapshot: Any) -> dict[str, dict[str, Any]]:
             drifted = False
         else:
             drifted = score >= threshold if kind == "distance" else score < threshold
-        out[config.get("column")] = {"test": method, "score_kind": kind, "score": score,
+        out[str(config.get("column"))] = {"test": method, "score_kind": kind, "score": score,
                                      "threshold": threshold, "drifted": bool(drifted)}
     return out
 
@@ -316,7 +322,7 @@ def _coerce_numeric(frame: pd.DataFrame, name: str, categorical: set[str]) -> pd
 
 
 def _read_log(path: Path) -> Batch:
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     skipped, times = 0, []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -384,9 +390,8 @@ def _read_file(path: Path) -> Batch:
         raise DataError(path.name, f"unreadable file: {text[:200]}") from None
     if len(frame) == 0:
         raise DriftError(f"{path}: empty batch (no rows)")
-    table = _raw_application(frame.columns)
+    table = _raw_application(list(frame.columns))
     if table is not None:  # a raw Kaggle application file: build its application features
-        from model.features import build_features
         tables = {table: read_table(path, table)}
         feats = build_features(tables, include_children=False)
         return Batch(feats.reset_index(), {"kind": f"raw {table} file (application features only)"})
@@ -404,7 +409,6 @@ class _FolderCache:
     def get(self, folder: Path, include_children: bool) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
         key = (folder.resolve(), include_children)
         if key not in self._built:
-            from model.features import build_features
             tables = load_tables(folder, None if include_children else APPLICATION_TABLES)
             feats = build_features(tables, include_children=include_children)
             ids = {t: tables[t][ID].to_numpy(dtype=np.int64) for t in APPLICATION_TABLES if t in tables}
@@ -439,19 +443,10 @@ def load_batch(source: Source, table: str = "application_train", include_childre
 
 # --------------------------------------------------------------------------- model
 
-def model_features(model_dir: str | Path | None) -> tuple[list[str], dict[str, float], dict[str, Any]]:
+def model_features(model_dir: str | Path) -> tuple[list[str], dict[str, float], dict[str, Any]]:
     """(model features, mean |SHAP| per feature, model info) of the artifact in ``model_dir``."""
-    from model.artifact import GLOBAL_IMPORTANCE_FILE, load_artifact
-
     artifact = load_artifact(Path(model_dir))
-    importance: dict[str, float] = {}
-    path = artifact.extra(GLOBAL_IMPORTANCE_FILE)
-    if path.exists():
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            importance = {str(d["feature"]): float(d["mean_abs_shap"]) for d in raw.get("importance", [])}
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-            importance = {}
+    importance = {r.feature: r.mean_abs_shap for r in read_importance(artifact.extra(GLOBAL_IMPORTANCE_FILE))}
     info = {"model_version": artifact.metadata.version, "model_dir": str(artifact.path),
             "include_children": artifact.metadata.include_children}
     return list(artifact.metadata.features), importance, info
@@ -466,22 +461,18 @@ def select_features(features: list[str], importance: Mapping[str, float], n: int
 def run_drift(reference_src: Source, current_src: Source, out_dir: str | Path | None,
               model_dir: str | Path | None = None, n_features: int | None = DEFAULT_FEATURES,
               reference_table: str = "application_train", current_table: str = "application_test",
-              log=print) -> DriftSummary:
+              log: Callable[[str], object] | None = print) -> DriftSummary:
     """Compare the model's top ``n_features`` between two sources; write the HTML report and the JSON
     summary into ``out_dir`` (nothing is written when it is None).
 
     ``model_dir=None`` uses the product's model (``settings.model_dir``); when there is no model there,
     the product's feature list is used without importance (a note says so).
     """
-    from model.artifact import ArtifactError
-    from model.features import feature_columns
-
     if n_features is not None and n_features < 0:
         raise DriftError("--features must be 0 (all) or a positive number")
     notes: list[str] = []
     model_info: dict[str, Any] = {}
     if model_dir is None:
-        from settings import get_settings
         try:
             features, importance, model_info = model_features(get_settings().model_dir)
         except ArtifactError as exc:
@@ -525,7 +516,7 @@ def run_drift(reference_src: Source, current_src: Source, out_dir: str | Path | 
         tmp = out / f".{SUMMARY_FILE}.tmp"
         tmp.write_text(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
         tmp.replace(out / SUMMARY_FILE)
-        if log:
+        if log is not None:
             log(f"wrote {out / HTML_FILE} and {out / SUMMARY_FILE}")
     return summary
 
@@ -549,138 +540,9 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     return data
 
 
-# --------------------------------------------------------------------------- display
-
-@dataclass(frozen=True)
-class DriftRow:
-    """One compared feature as the drift screen shows it: words and formatted numbers only."""
-
-    feature: str
-    label: str
-    rank: str                 # rank in the model's global importance, "—" when unknown
-    test: str
-    score: str
-    threshold: str            # the drift rule, e.g. "≥ 0,1" (distance) or "< 0,05" (p-value)
-    drifted: bool
-
-
-@dataclass(frozen=True)
-class DriftView:
-    """A drift summary ready to display in one language (see :func:`summary_view`)."""
-
-    rows: list[DriftRow]
-    n_tested: int
-    n_drifted: int
-    share_drifted: str
-    dataset_drift: bool
-    dataset_drift_share: str
-    reference: str
-    current: str
-    generated_at: str
-    n_not_tested: int
-
-
-def _fraction(x: Any, lang: str, trim: bool = False) -> str:
-    """A p-value or distance with 3 decimals, tiny p-values as "< 0,001"; ``trim`` drops trailing zeros
-    (thresholds read "0,05" and "0,1", as they are set)."""
-    from model.text.formatting import NBSP, format_number
-    from model.text.strings import t
-
-    if x is None or not math.isfinite(float(x)):
-        return t("drift.unknown", lang)
-    x = float(x)
-    if 0 < x < 0.001:
-        return f"<{NBSP}{format_number(0.001, lang, 3)}"
-    decimals = next((d for d in range(4) if abs(round(x, d) - x) < 1e-9), 3) if trim else 3
-    return format_number(x, lang, decimals)
-
-
-def _when(stamp: Any, lang: str, with_time: bool = True) -> str | None:
-    from model.text.formatting import format_date
-
-    try:
-        moment = datetime.fromisoformat(str(stamp))
-    except (TypeError, ValueError):
-        return None
-    return format_date(moment if with_time else moment.date(), lang)
-
-
-def _source_words(side: Mapping[str, Any], lang: str) -> str:
-    """"Dossier de données (application_train), 5 000 lignes": what one side of the comparison was."""
-    from model.text.formatting import format_number
-    from model.text.strings import STRINGS, t
-
-    kind = str(side.get("kind") or "")
-    if kind.startswith("raw "):                 # "raw application_train file (application features only)"
-        what = t("drift.kind.raw_file", lang, table=kind.split()[1])
-    elif f"drift.kind.{kind}" in STRINGS:
-        what = t(f"drift.kind.{kind}", lang)
-    else:
-        what = kind or t("drift.unknown", lang)
-    if side.get("table"):
-        what = f"{what} ({side['table']})"
-    rows = side.get("rows")
-    if rows is not None:
-        key = "drift.rows_one" if int(rows) == 1 else "drift.rows"
-        what = f"{what}, {t(key, lang, rows=format_number(int(rows), lang))}"
-    start, end = (_when(side.get(k), lang, with_time=False) for k in ("first_timestamp", "last_timestamp"))
-    if start and end:
-        what = f"{what}, {t('drift.period', lang, start=start, end=end)}"
-    return what
-
-
-def _display_order(features: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Drifted features first; within each group the model's most important first, unknown importance last.
-
-    A manager should see first the drift that can move scores: a shifted feature the model barely
-    uses matters less than a small shift on one it relies on.
-    """
-    def key(item: tuple[int, Mapping[str, Any]]) -> tuple:
-        i, f = item
-        imp = f.get("importance")
-        known = imp is not None and math.isfinite(float(imp))
-        return (not f["drifted"], not known, -float(imp) if known else 0.0, i)
-
-    return [f for _, f in sorted(enumerate(features), key=key)]
-
-
-def summary_view(summary: Mapping[str, Any], lang: str = "fr") -> DriftView:
-    """What the drift screen shows of a summary read by :func:`load_summary`, in ``lang``.
-
-    Raises :class:`DriftError` when a field the screen needs is missing or of the wrong type
-    (a hand-edited or truncated file): the screen then says so instead of failing.
-    """
-    from model.text.formatting import NBSP, format_percent
-    from model.text.strings import t
-
-    try:
-        rows = []
-        for f in _display_order(summary["features"]):
-            fr, en = _labels(str(f["feature"]))
-            rule = "≥" if f.get("score_kind") == "distance" else "<"   # drift when score ≥ / < threshold
-            rank = f.get("importance_rank")
-            rows.append(DriftRow(feature=str(f["feature"]), label=fr if lang == "fr" else en,
-                                 rank=str(int(rank)) if rank is not None else "—", test=str(f.get("test") or ""),
-                                 score=_fraction(f.get("score"), lang),
-                                 threshold=f"{rule}{NBSP}{_fraction(f.get('threshold'), lang, trim=True)}",
-                                 drifted=bool(f["drifted"])))
-        n_drifted = sum(r.drifted for r in rows)
-        return DriftView(
-            rows=rows, n_tested=len(rows), n_drifted=n_drifted,
-            share_drifted=format_percent(float(summary["share_drifted"]), lang, 1),
-            dataset_drift=bool(summary.get("dataset_drift")),
-            dataset_drift_share=format_percent(float(summary.get("dataset_drift_share", DATASET_DRIFT_SHARE)), lang),
-            reference=_source_words(summary.get("reference") or {}, lang),
-            current=_source_words(summary.get("current") or {}, lang),
-            generated_at=_when(summary.get("generated_at"), lang) or t("drift.unknown", lang),
-            n_not_tested=len(summary.get("not_tested") or []))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DriftError(f"not a drift summary ({type(exc).__name__}: {exc})") from None
-
-
 # --------------------------------------------------------------------------- CLI
 
-def _print_summary(s: DriftSummary, log=print) -> None:
+def _print_summary(s: DriftSummary, log: Callable[[str], object] = print) -> None:
     log(f"reference: {s.reference.get('rows'):,} rows ({s.reference.get('kind')}"
         f"{', ' + s.reference['table'] if 'table' in s.reference else ''}); "
         f"current: {s.current.get('rows'):,} rows ({s.current.get('kind')}"
@@ -696,9 +558,6 @@ def _print_summary(s: DriftSummary, log=print) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from model.artifact import ArtifactError
-    from settings import get_settings
-
     s = get_settings()
     p = argparse.ArgumentParser(prog="python -m model.monitoring.drift",
                                 description="Data drift of the model's features (Evidently), reference vs current.")

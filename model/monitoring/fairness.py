@@ -128,7 +128,7 @@ def age_bands(days_birth: ArrayLike, edges: Sequence[int] = AGE_EDGES) -> pd.Cat
     known = ~np.isnan(years)
     completed = np.floor(np.where(known, years, 0.0) + 1e-9)
     codes = np.searchsorted(np.asarray(edges, dtype=np.float64), completed, side="right")
-    return pd.Categorical.from_codes(np.where(known, codes, -1), categories=labels)
+    return pd.Categorical.from_codes(np.where(known, codes, -1).tolist(), categories=pd.Index(labels))
 
 
 def _group_keys(groups: ArrayLike | pd.Categorical | pd.Series) -> tuple[np.ndarray, list[str]]:

@@ -27,10 +27,11 @@ def record_from_payload(payload: Mapping[str, Any], features: pd.DataFrame | Map
     ``payload`` is any mapping with the keys of :meth:`Score.to_dict` (a cached answer will do);
     ``features`` a one-row frame, or values already made JSON (``Scorer.feature_values``).
     """
+    row: dict[str, Any]
     if features is None:
         row = {}
     elif isinstance(features, pd.DataFrame):
-        row = {k: json_value(v) for k, v in features.iloc[0].items()}
+        row = {str(k): json_value(v) for k, v in features.iloc[0].items()}
     else:
         row = dict(features)
     return {
