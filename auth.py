@@ -20,10 +20,14 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, Response, jsonify, redirect, request
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask import Flask, redirect, request
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
 
+from api.errors import error_response, is_api_path
+from model.text.languages import Lang, as_lang
 from model.text.strings import t
 from settings import Settings, get_settings
 
@@ -36,9 +40,24 @@ class ConfigError(RuntimeError):
     """A configured file (users, keys) that cannot be used, named with the reason."""
 
 
-class User(UserMixin):
+class User:
+    """A signed-in person, with what flask-login asks of a user (its UserMixin is untyped)."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
     def __init__(self, name: str) -> None:
         self.id = name
+
+    def get_id(self) -> str:
+        return self.id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, User) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -116,7 +135,9 @@ def ensure_demo_api_key(settings: Settings) -> str | None:
 
 
 def valid_api_key(given: str | None, keys: Iterable[str]) -> bool:
-    return bool(given) and any(hmac.compare_digest(given, k) for k in keys)
+    if not given:
+        return False
+    return any(hmac.compare_digest(given, k) for k in keys)
 
 
 def _safe_next(target: str | None) -> str:
@@ -129,12 +150,11 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _lang() -> str:
-    lang = request.args.get("lang") or request.cookies.get("lang") or "fr"
-    return lang if lang in ("fr", "en") else "fr"
+def _lang() -> Lang:
+    return as_lang(request.args.get("lang") or request.cookies.get("lang"))
 
 
-def login_page(lang: str, error: str | None = None, next_url: str = "/") -> str:
+def login_page(lang: Lang, error: str | None = None, next_url: str = "/") -> str:
     msg = f'<div class="alert alert-danger" role="alert">{escape(error)}</div>' if error else ""
     return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -158,12 +178,13 @@ def init_auth(server: Flask, settings: Settings) -> None:
     keys = api_keys(settings)
     server.config["API_KEYS"] = keys
 
-    @manager.user_loader
     def _load(user_id: str) -> User | None:
         return User(user_id) if user_id in users else None
 
+    manager.user_loader(_load)
+
     @server.route("/login", methods=["GET", "POST"])
-    def login() -> Response | str:
+    def login() -> ResponseReturnValue:
         lang = _lang()
         next_url = _safe_next(request.args.get("next"))
         if request.method == "POST":
@@ -186,15 +207,14 @@ def init_auth(server: Flask, settings: Settings) -> None:
         path = request.path
         if server.config.get("LOGIN_DISABLED") or path.startswith(PUBLIC_PREFIXES):
             return None
-        if path.startswith("/api/"):
+        if is_api_path(path):
             if valid_api_key(request.headers.get(API_KEY_HEADER), keys):
                 return None
-            return jsonify(error={"code": "unauthorized",
-                                  "message": f"missing or invalid {API_KEY_HEADER} header"}), 401
+            return error_response(401, "unauthorized", f"missing or invalid {API_KEY_HEADER} header")
         if current_user.is_authenticated:
             return None
         if path.startswith("/_dash") or request.method != "GET":
-            return jsonify(error={"code": "unauthorized", "message": "sign in first"}), 401
+            return error_response(401, "unauthorized", "sign in first")
         return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='')}")
 
 

@@ -117,6 +117,83 @@ TABLES: dict[str, Table] = {t.name: t for t in (
 APPLICATION_TABLES = ("application_train", "application_test")
 CHILD_TABLES = tuple(name for name in TABLES if name not in APPLICATION_TABLES)
 
+
+@dataclass(frozen=True)
+class Bounds:
+    """Inclusive range of the values a request may send for a column (``None``: no bound on that side).
+
+    A column's Kaggle sentinel (:attr:`Column.sentinel`, e.g. ``DAYS_EMPLOYED`` =
+    :data:`DAYS_SENTINEL`) is accepted besides the range.
+    """
+
+    low: float | None
+    high: float | None
+    #: The rule as the API's error message states it ("> 0", "between 0 and 1").
+    rule_words: str
+
+    def admits(self, value: float) -> bool:
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+
+_POSITIVE = Bounds(1e-9, None, "> 0")
+_NON_NEGATIVE = Bounds(0, None, ">= 0")
+_PAST_DAYS = Bounds(-36500, 0, "between -36500 and 0")
+_RATING = Bounds(1, 3, "1, 2 or 3")
+_SHARE = Bounds(0, 1, "between 0 and 1")
+_FLAG = Bounds(0, 1, "0 or 1")
+
+#: Bounds declared column by column; they win over the rules by name below.
+_COLUMN_BOUNDS: dict[str, Bounds] = {
+    "AMT_INCOME_TOTAL": _POSITIVE,
+    "AMT_CREDIT": _POSITIVE,
+    "AMT_ANNUITY": _POSITIVE,
+    "AMT_GOODS_PRICE": _NON_NEGATIVE,
+    "DAYS_BIRTH": Bounds(-36500, -6570, "between -36500 and -6570 (18 to 100 years old)"),
+    "DAYS_EMPLOYED": Bounds(-36500, 0, f"between -36500 and 0, or {DAYS_SENTINEL} (no employment)"),
+    "DAYS_REGISTRATION": _PAST_DAYS,
+    "DAYS_ID_PUBLISH": _PAST_DAYS,
+    "DAYS_LAST_PHONE_CHANGE": _PAST_DAYS,
+    "CNT_CHILDREN": Bounds(0, 30, "between 0 and 30"),
+    "CNT_FAM_MEMBERS": Bounds(1, 40, "between 1 and 40"),
+    "OWN_CAR_AGE": Bounds(0, 100, "between 0 and 100"),
+    "REGION_POPULATION_RELATIVE": _SHARE,
+    "REGION_RATING_CLIENT": _RATING,
+    "REGION_RATING_CLIENT_W_CITY": _RATING,
+    "HOUR_APPR_PROCESS_START": Bounds(0, 23, "between 0 and 23"),
+}
+
+#: Bounds of column families, as (kinds, name prefixes, name suffixes, bounds): the first rule
+#: whose kind matches and whose prefix or suffix matches the name applies.
+_FAMILY_BOUNDS: tuple[tuple[tuple[Kind, ...], tuple[str, ...], tuple[str, ...], Bounds], ...] = (
+    (("float",), ("EXT_SOURCE_",), ("_AVG", "_MODE", "_MEDI"), _SHARE),     # scores, building measures
+    (("int",), ("FLAG_", "REG_", "LIVE_"), (), _FLAG),                       # yes/no flags
+    (("int", "float", "category"), ("AMT_", "OBS_", "DEF_"), (), _NON_NEGATIVE),  # amounts, counts
+)
+
+
+def _bounds(table: Table) -> dict[str, Bounds]:
+    out: dict[str, Bounds] = {}
+    for c in table.columns:
+        rule = _COLUMN_BOUNDS.get(c.name)
+        if rule is None:
+            rule = next((b for kinds, prefixes, suffixes, b in _FAMILY_BOUNDS
+                         if c.kind in kinds and (c.name.startswith(prefixes) or c.name.endswith(suffixes))), None)
+        if rule is not None:
+            out[c.name] = rule
+    return out
+
+
+#: Allowed values of the application columns a request sends (``application_test``'s columns;
+#: the API's validator and its documentation read this). Child tables have none: they are
+#: history from bank systems, where Kaggle has legitimate negative debts.
+RANGES: dict[str, Bounds] = _bounds(TABLES["application_test"])
+
+
+def bounds_of(column: str) -> Bounds | None:
+    """The declared range of an application column, ``None`` when it has none."""
+    return RANGES.get(column)
+
+
 #: Row counts of the full Kaggle files (the generator's default proportions).
 KAGGLE_ROWS: dict[str, int] = {
     "application_train": 307_511,

@@ -19,7 +19,7 @@ from flask import Flask
 
 import api
 import auth
-from data.schema import CHILD_TABLES, TABLES
+from data.schema import CHILD_TABLES, DAYS_SENTINEL, RANGES, TABLES, Bounds
 from model.explain import OTHER
 from settings import Settings
 
@@ -71,9 +71,7 @@ def assert_error(resp, status: int, code: str | None = None, field: str | None |
     assert resp.status_code == status, resp.get_data(as_text=True)
     assert resp.mimetype == "application/json"
     body = json.loads(resp.get_data(as_text=True), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
-    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
-    if status != 401:   # auth.py's 401 has no "field" yet
-        assert set(body["error"]) == {"code", "message", "field"}
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "field"}
     assert body["error"]["message"] and "Traceback" not in body["error"]["message"]
     if code is not None:
         assert body["error"]["code"] == code
@@ -515,7 +513,7 @@ def test_ranges_cover_the_documented_columns():
     for name in ("AMT_INCOME_TOTAL", "DAYS_BIRTH", "EXT_SOURCE_1", "EXT_SOURCE_3", "FLAG_DOCUMENT_21",
                  "APARTMENTS_AVG", "CNT_CHILDREN", "HOUR_APPR_PROCESS_START"):
         assert name in api.RANGES
-    assert api.RANGES["DAYS_BIRTH"][:2] == (-36500, -6570)
+    assert (api.RANGES["DAYS_BIRTH"].low, api.RANGES["DAYS_BIRTH"].high) == (-36500, -6570)
     assert set(api.REQUIRED) <= set(TABLES["application_test"].column_names)
 
 
@@ -532,3 +530,55 @@ def test_routes_table_matches_the_blueprint(server):
     real = {(str(r.rule).replace("<string:raw_id>", "<raw_id>"), frozenset(r.methods - {"HEAD", "OPTIONS"}))
             for r in server.url_map.iter_rules() if r.endpoint.startswith("api.") and r.endpoint != "api._no_route"}
     assert real == {(path, frozenset(m)) for path, m in api.ROUTES}
+
+
+def _outside(bounds: Bounds, kind: str) -> list[float]:
+    """Values just outside the declared bounds (whole numbers for int columns)."""
+    step = 1 if kind == "int" else 1e-6
+    return [b for b in ((bounds.low - step) if bounds.low is not None else None,
+                        (bounds.high + step) if bounds.high is not None else None) if b is not None]
+
+
+def test_every_declared_range_is_enforced(client):
+    """The validator reads data.schema.RANGES: each bounded column refuses low-ε and high+ε, and takes
+    its bounds themselves."""
+    app = TABLES["application_test"]
+    assert RANGES and set(RANGES) <= set(app.column_names)
+    for name, bounds in RANGES.items():
+        kind = app.column(name).kind
+        field = f"application.{name}"
+        outside = _outside(bounds, kind)
+        assert outside, f"{name} has bounds without a bound"
+        for value in outside:
+            err = assert_error(post(client, {"application": minimal_application(**{name: value})}), 400,
+                               "out_of_range", field)
+            assert bounds.rule_words in err["message"], err
+        for value in (bounds.low, bounds.high):
+            if value is not None:
+                api.parse_predict_body({"application": minimal_application(**{name: value})}, {})
+
+
+def test_sentinel_comes_from_the_schema(client):
+    assert TABLES["application_test"].column("DAYS_EMPLOYED").sentinel == DAYS_SENTINEL
+    api.parse_predict_body({"application": minimal_application(DAYS_EMPLOYED=DAYS_SENTINEL)}, {})
+    assert_error(post(client, {"application": minimal_application(DAYS_EMPLOYED=DAYS_SENTINEL + 1)}), 400,
+                 "out_of_range", "application.DAYS_EMPLOYED")
+
+
+def test_validator_reads_the_declaration(client, monkeypatch):
+    """Changing the schema's declaration changes what the API accepts: there is no second copy."""
+    monkeypatch.setitem(RANGES, "OWN_CAR_AGE", Bounds(0, 5, "between 0 and 5 (test)"))
+    err = assert_error(post(client, {"application": minimal_application(OWN_CAR_AGE=6.0)}), 400, "out_of_range",
+                       "application.OWN_CAR_AGE")
+    assert "between 0 and 5 (test)" in err["message"]
+
+
+def test_parsed_application(tiny_scorer):
+    parsed = api.parse_predict_body({"application": minimal_application(SK_ID_CURR=42)}, tiny_scorer.typical)
+    assert isinstance(parsed, api.ParsedApplication)
+    assert parsed.id_given and set(parsed.frames) == {"application_test"}
+    assert int(parsed.frames["application_test"]["SK_ID_CURR"].iloc[0]) == 42
+    assert "CNT_CHILDREN" in parsed.filled_defaults and "AMT_CREDIT" not in parsed.filled_defaults
+    anonymous = api.parse_predict_body({"application": minimal_application()}, {})
+    assert not anonymous.id_given
+    assert int(anonymous.frames["application_test"]["SK_ID_CURR"].iloc[0]) == api.validation.PLACEHOLDER_ID

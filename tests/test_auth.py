@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import auth
+from api.errors import error_body
 from settings import Settings, get_settings
 from tests.test_api import PASSWORD, H, _dashboard_ready, assert_error, build_server, client, make_settings, server  # noqa: F401
 
@@ -152,3 +153,15 @@ def test_add_user_refuses_short_passwords(tmp_path):
     stored = auth.load_users(tmp_path / "u.json")["carol"]
     assert "long enough pw" not in stored                     # a hash, not the password
     assert (tmp_path / "u.json").stat().st_mode & 0o077 == 0  # owner-only file
+
+
+def test_401_has_the_api_error_shape(client):
+    """auth's 401s (API key, signed-out Dash call) are written by api.errors, like every API error."""
+    api_404 = assert_error(client.get("/api/v1/nothing-here", headers=H), 404, "not_found")
+    key_401 = assert_error(client.get("/api/v1/model"), 401, "unauthorized", None)
+    dash = client.post("/_dash-update-component", json={})
+    assert dash.status_code == 401 and dash.mimetype == "application/json"
+    dash_401 = dash.get_json()["error"]
+    shape = set(error_body("c", "m")["error"])
+    assert set(api_404) == set(key_401) == set(dash_401) == shape
+    assert dash_401["code"] == "unauthorized" and dash_401["field"] is None
