@@ -244,3 +244,83 @@ def test_top_features_are_listed_with_french_labels(report, tiny_model_dir):
     row = next(line for line in section.splitlines() if line.startswith("| 1 |"))
     assert feature_label(first["feature"], "fr") in row and f"`{first['feature']}`" in row
     assert format_number(first["mean_abs_shap"], "fr", 4) in row
+
+
+def test_templates_use_only_the_context_and_real_facts():
+    """Every branch of every template, read statically: a misspelt fact fails here, not on the day it is shown."""
+    from dataclasses import fields
+
+    from jinja2 import meta
+
+    from model.reporting.facts import Facts
+    from model.reporting.render import TEMPLATES, environment
+
+    env = environment("fr")
+    names = {f.name for f in fields(Facts)}
+    for path in sorted(TEMPLATES.glob("*.j2")):
+        source = path.read_text(encoding="utf-8")
+        assert meta.find_undeclared_variables(env.parse(source)) <= {"f", "files", "cost_figure",
+                                                                      "calibration_figure"}, path.name
+        assert set(re.findall(r"\bf\.(\w+)", source)) <= names, path.name
+
+
+def test_every_branch_renders_strictly_in_both_languages(report):
+    """StrictUndefined renders of the facts with each optional part present and absent."""
+    from dataclasses import replace
+
+    from model.monitoring.fairness import GroupMetrics
+    from model.reporting.facts import (
+        DriftedFeature,
+        DriftFacts,
+        GroupGap,
+        MetricCheck,
+        SubsetFacts,
+        Tracking,
+        VersusLogistic,
+    )
+    from model.reporting.render import figure_text, render
+
+    f = report["facts"]
+    group = GroupMetrics("30-39", 120, 12, 0.1, 0.12, 0.7, 0.05, 0.3, 0.6, 0.25, 0.5)
+    run = Tracking("sqlite:///x.db", True, "", experiment="exp", run_id="abc", run_name="v", started=NOW,
+                   status="FINISHED", params={"depth": "4"}, metrics={"auc": f.auc, "time.total_s": 1.5}, n_runs=2)
+    drift = DriftFacts(NOW, 3000.0, "application_train", 400.0, None, 7.0, 0.6, 1.0, 1 / 7, True, 0.5,
+                       "another-model", True, [DriftedFeature("Score | externe", "K-S", 0.01, 0.05)], False)
+    full = replace(f, is_demo=True, tracking=run, tracking_checks=[MetricCheck("auc", f.auc, f.auc, True)],
+                   tracking_times=[("total_s", 1.5)], run_params=[("depth", "4")], drift=drift, drift_problem=None,
+                   versus_logistic=VersusLogistic(-0.01, 0.5, -0.02), has_baselines=True,
+                   subsets=[SubsetFacts(["bureau", "bureau_balance"], "ACTIVE", "CREDIT_ACTIVE == 'Active'")],
+                   gender_gap=GroupGap(group, group, 0.7, False, None, 1.5), iterations_cap=100.0, cv_seconds=3.0,
+                   threshold_reproduced=False, brier_above_prior=not f.brier_above_prior, balanced=True,
+                   class_weights="balanced", base_probability=0.2, stored_keep=5, small_groups=[group],
+                   empty_groups=["XNA"], sensitive_ranks=[("CODE_GENDER", 3)], platt_improves=True)
+    bare = replace(f, tracking=Tracking(None, False, "no tracking store was given", problem="not_given"),
+                   drift=None, drift_problem="not_given", has_baselines=False, versus_logistic=None, top_features=[],
+                   children_share=None, base_probability=None, stored_keep=None, gender_gap=None, age_gap=None,
+                   small_groups=[], empty_groups=[], sensitive_ranks=[], cost_nested=None, refit_ratio=None,
+                   subsets=[], platt_improves=False, brier_above_prior=f.brier_above_prior)
+    texts = {name: render(facts, {CALIBRATION_FIGURE: "figures/c.png", COST_FIGURE: "figures/t.png"})
+             for name, facts in (("full", full), ("bare", bare))}
+    for variant in (full, bare):
+        assert all(figure_text(variant).__dict__.values())
+    assert "différent de `metadata.json`" in texts["full"] and "`another-model`" in texts["full"]
+    assert "Score \\| externe" in texts["full"] and "moins élevée" in texts["full"]
+    assert "données de démonstration générées**" in texts["full"]
+    assert "--no-baselines" in texts["bare"] and "aucun dossier de dérive" in texts["bare"]
+    assert "pas de comparaison" in texts["bare"] and "aucun store de suivi" in texts["bare"]
+    for text in texts.values():
+        assert "None" not in text.replace("`None`", "") and text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_the_package_code_holds_no_french_prose():
+    """The words of the note are in the templates: a French string in the Python code is a sentence out of place."""
+    import ast
+
+    package = ROOT / "model" / "reporting"
+    french = re.compile(r"[àâçéèêëîïôùûüœ«»]|\b(le|la|les|des|du|une|est|pour|aucun|selon|sur)\b", re.IGNORECASE)
+    found = []
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and french.search(node.value):
+                found.append(f"{path.name}:{node.lineno}: {node.value[:60]!r}")
+    assert not found, found
