@@ -25,10 +25,12 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -64,10 +66,68 @@ LATE_SLOPE, UNDERPAID_SLOPE, BB_LATE_SLOPE, REFUSED_WEIGHT = 1.3, 1.2, 1.4, 0.5
 #: Recent applications are more often refused or cancelled (approved ones are older, as in Kaggle).
 RECENCY_WEIGHT = 0.5
 
-_REF: dict | None = None
+
+# ---- the reference statistics (shape of data/reference_stats.json) -----------------------
+class ColumnStats(TypedDict, total=False):
+    """Marginal of one column: quantiles (numeric), or levels / values with their frequencies."""
+
+    kind: str                   # "int", "float" or "category" (data.schema.Kind)
+    missing: float              # share of blanks
+    quantiles: list[float]      # numeric: evenly spaced quantiles, 0 to 1
+    decimals: int
+    sentinel: int
+    sentinel_rate: float
+    values: list[float]         # discrete numeric: the values and their probabilities
+    levels: list[str]           # category: the levels and their probabilities
+    probs: list[float]
 
 
-def reference() -> dict:
+class CopulaStats(TypedDict):
+    columns: list[str]
+    corr: list[list[float]]     # rank correlations of ``columns``, in the copula's normal space
+
+
+class TableStats(TypedDict):
+    rows_in_sample: int
+    columns: dict[str, ColumnStats]
+    copula: CopulaStats
+    missing_groups: list[list[str]]  # columns that are blank together (nested blocks)
+
+
+class RowCounts(TypedDict):
+    bureau_balance_share: float
+    per_client_mean: dict[str, float]
+    per_bureau_mean: dict[str, float]
+    per_previous_mean: dict[str, float]
+    zero_share: dict[str, float]
+
+
+class Relations(TypedDict):
+    target_rate: float
+    goods_over_credit: list[float]
+    credit_over_annuity: list[float]
+    instalment_late_rate: float
+    instalment_delay_late: list[float]
+    instalment_delay_early: list[float]
+    instalment_underpaid_rate: float
+    instalment_underpaid_ratio: list[float]
+    prev_days_offset: dict[str, list[float]]
+    bureau_balance_status: dict[str, float]
+    prev_status_by_contract_type: dict[str, dict[str, float]]
+
+
+class ReferenceStats(TypedDict):
+    source: str
+    n_quantiles: int
+    tables: dict[str, TableStats]
+    relations: Relations
+    row_counts: RowCounts
+
+
+_REF: ReferenceStats | None = None
+
+
+def reference() -> ReferenceStats:
     """The aggregate statistics of the real sample (``data/reference_stats.json``)."""
     global _REF
     if _REF is None:
@@ -76,19 +136,30 @@ def reference() -> dict:
 
 
 # ---- small vectorised helpers ------------------------------------------------------------
-def _inverse_cdf(spec: dict, u: np.ndarray) -> np.ndarray:
+_Floats = npt.NDArray[np.float64]
+#: A latent or normal score: float64, or float32 where memory matters (child tables).
+_Scores = npt.NDArray[np.floating[Any]]
+_Ints = npt.NDArray[np.int64]
+_Codes = npt.NDArray[np.int16]
+_Mask = npt.NDArray[np.bool_]
+#: A column of an output frame: a numpy array, or a pandas Categorical for category columns.
+_Column = np.ndarray | pd.Categorical
+
+
+def _inverse_cdf(spec: ColumnStats, u: _Scores) -> _Floats:
     """Map uniforms through the stored real marginal (quantiles, or discrete frequencies)."""
     if "quantiles" in spec:
         q = np.asarray(spec["quantiles"])
         x = np.interp(u, np.linspace(0.0, 1.0, q.size), q)
-        return np.round(x, 0 if spec["kind"] == "int" else spec.get("decimals", 6))
+        rounded: _Floats = np.round(x, 0 if spec["kind"] == "int" else spec.get("decimals", 6))
+        return rounded
     cum = np.cumsum(spec["probs"])
     idx = np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), len(cum) - 1)
     return np.asarray(spec["values"], dtype=float)[idx]
 
 
-def _categorical(spec: dict, n: int, rng: np.random.Generator, u: np.ndarray | None = None,
-                 exclude: tuple[str, ...] = ()) -> np.ndarray:
+def _categorical(spec: ColumnStats, n: int, rng: np.random.Generator, u: _Floats | None = None,
+                 exclude: tuple[str, ...] = ()) -> _Codes:
     """Codes (int16) into spec['levels'] drawn with the real frequencies (minus ``exclude``)."""
     probs = np.array([0.0 if lv in exclude else p for lv, p in zip(spec["levels"], spec["probs"])])
     cum = np.cumsum(probs)
@@ -97,7 +168,7 @@ def _categorical(spec: dict, n: int, rng: np.random.Generator, u: np.ndarray | N
 
 
 def _nb_counts(n: int, mean: float, zero_share: float | None, rng: np.random.Generator,
-               scale: np.ndarray | None = None) -> np.ndarray:
+               scale: _Floats | None = None) -> _Ints:
     """Negative-binomial counts with the given mean and share of zeros (heavy right tail)."""
     if zero_share is None:
         r = 1.5
@@ -107,14 +178,14 @@ def _nb_counts(n: int, mean: float, zero_share: float | None, rng: np.random.Gen
     return rng.negative_binomial(r, r / (r + mu), size=n).astype(np.int64)
 
 
-def _positions(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _positions(counts: _Ints) -> tuple[_Ints, _Ints]:
     """For rows repeated ``counts`` times: the parent index of each row and its position in the parent."""
     parent = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
     start = np.repeat(np.cumsum(counts) - counts, counts)
     return parent, np.arange(parent.size, dtype=np.int64) - start
 
 
-def _rerank(u: np.ndarray, sel: np.ndarray) -> np.ndarray:
+def _rerank(u: _Floats, sel: _Mask) -> _Floats:
     """Uniforms of the rows in ``sel`` re-ranked among themselves (their marginal becomes exact again)."""
     out = u.copy()
     idx = np.flatnonzero(sel)
@@ -126,14 +197,15 @@ def _rerank(u: np.ndarray, sel: np.ndarray) -> np.ndarray:
     return out
 
 
-def _standardise(x: np.ndarray) -> np.ndarray:
+def _standardise(x: _Scores) -> npt.NDArray[np.float32]:
     """Zero mean, unit variance over the rows (so a latent loading keeps the marginal exact)."""
     if x.size < 2:
         return x.astype(np.float32)
-    return ((x - x.mean()) / (x.std() + 1e-9)).astype(np.float32)
+    z: npt.NDArray[np.float32] = ((x - x.mean()) / (x.std() + 1e-9)).astype(np.float32)
+    return z
 
 
-def _bisect(f, lo: float, hi: float, target: float, iters: int = 50) -> float:
+def _bisect(f: Callable[[float], float], lo: float, hi: float, target: float, iters: int = 50) -> float:
     """Solve f(x) = target for increasing f."""
     for _ in range(iters):
         mid = (lo + hi) / 2
@@ -141,8 +213,8 @@ def _bisect(f, lo: float, hi: float, target: float, iters: int = 50) -> float:
     return (lo + hi) / 2
 
 
-def _copula(stats: dict, n: int, rng: np.random.Generator, loadings: dict[str, tuple[float, np.ndarray]] | None = None,
-            chunk: int = 2_000_000) -> dict[str, np.ndarray]:
+def _copula(stats: TableStats, n: int, rng: np.random.Generator,
+            loadings: Mapping[str, tuple[float, _Scores]] | None = None, chunk: int = 2_000_000) -> dict[str, _Floats]:
     """Uniforms (float64) for every copula column: correlated normals, optionally loaded on a latent."""
     cols = stats["copula"]["columns"]
     corr = np.asarray(stats["copula"]["corr"])
@@ -161,11 +233,11 @@ def _copula(stats: dict, n: int, rng: np.random.Generator, loadings: dict[str, t
     return out
 
 
-def _missing_masks(stats: dict, n: int, rng: np.random.Generator, group_u: dict[int, np.ndarray] | None = None,
-                   skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+def _missing_masks(stats: TableStats, n: int, rng: np.random.Generator, group_u: dict[int, _Floats] | None = None,
+                   skip: tuple[str, ...] = ()) -> dict[str, _Mask]:
     """Missing masks at the real rates; columns of a missing group share one uniform (nested blocks)."""
     cols = stats["columns"]
-    masks: dict[str, np.ndarray] = {}
+    masks: dict[str, _Mask] = {}
     for g, group in enumerate(stats["missing_groups"]):
         u = (group_u or {}).get(g)
         u = rng.random(n) if u is None else u
@@ -178,14 +250,16 @@ def _missing_masks(stats: dict, n: int, rng: np.random.Generator, group_u: dict[
     return masks
 
 
-def _cat_frame_column(codes: np.ndarray, levels: list[str], missing: np.ndarray | None = None) -> pd.Categorical:
-    codes = codes.astype(np.int16, copy=True)
+def _cat_frame_column(codes: npt.NDArray[np.integer[Any]], levels: Sequence[str],
+                      missing: _Mask | None = None) -> pd.Categorical:
+    codes16 = codes.astype(np.int16, copy=True)
     if missing is not None:
-        codes[missing] = -1
-    return pd.Categorical.from_codes(codes, categories=list(levels))
+        codes16[missing] = -1
+    # pandas-stubs type the codes as Sequence[int]; pandas takes (and here gets) an int array
+    return pd.Categorical.from_codes(cast("Sequence[int]", codes16), categories=pd.Index(list(levels)))
 
 
-def _numeric_column(values: np.ndarray, kind: str, missing: np.ndarray | None = None) -> np.ndarray:
+def _numeric_column(values: np.ndarray, kind: str, missing: _Mask | None = None) -> npt.NDArray[np.int64 | np.float64]:
     if kind == "int":
         return values.astype(np.int64)
     out = values.astype(np.float64)
@@ -194,16 +268,37 @@ def _numeric_column(values: np.ndarray, kind: str, missing: np.ndarray | None = 
     return out
 
 
-def _finish(table: str, cols: dict[str, object]) -> pd.DataFrame:
+def _finish(table: str, cols: Mapping[str, _Column]) -> pd.DataFrame:
     """Frame with the schema's columns in Kaggle order."""
     return pd.DataFrame({c: cols[c] for c in TABLES[table].column_names}, copy=False)
 
 
-def _month_of(days: np.ndarray) -> np.ndarray:
+def _month_of(days: _Ints) -> _Ints:
     return np.floor(days / MONTH).astype(np.int64)
 
 
 # ---- the generator -----------------------------------------------------------------------
+class _BureauInfo(TypedDict):
+    """Per bureau credit, for bureau_balance."""
+
+    client: _Ints
+    days_credit: _Ints
+    end_fact: _Ints
+    closed: _Mask
+
+
+class _PrevInfo(TypedDict):
+    """Per previous application, for POS_CASH_balance, installments_payments and credit_card_balance."""
+
+    client: _Ints
+    ids: _Ints
+    approved: _Mask
+    revolving: _Mask
+    decision: _Ints
+    first_due: _Ints
+    cnt_payment: _Ints
+
+
 class _Generator:
     def __init__(self, n_train: int, n_test: int, seed: int) -> None:
         if n_train < 1 or n_test < 0:
@@ -224,10 +319,23 @@ class _Generator:
         logit = BETA_APP * self.r_app + BETA_CHILD * self.r_child
         alpha = _bisect(lambda a: expit(a + logit).mean(), -15, 5, KAGGLE_DEFAULT_RATE)
         self.target = (rng.random(n_train) < expit(alpha + logit[:n_train])).astype(np.int64)
-        self.prev_info: dict[str, np.ndarray] | None = None
+        self.bureau_info: _BureauInfo | None = None
+        self.prev_info: _PrevInfo | None = None
 
-    def stats(self, table: str) -> dict:
+    def stats(self, table: str) -> TableStats:
         return self.ref["tables"]["application_train" if table == "application_test" else table]
+
+    def _bureau(self) -> _BureauInfo:
+        """What :meth:`bureau` left for bureau_balance."""
+        if self.bureau_info is None:
+            raise RuntimeError("bureau() must run before bureau_balance()")
+        return self.bureau_info
+
+    def _prev(self) -> _PrevInfo:
+        """What :meth:`previous_application` left for the tables of previous loans."""
+        if self.prev_info is None:
+            raise RuntimeError("previous_application() must run before the tables of previous loans")
+        return self.prev_info
 
     # -- application --------------------------------------------------------------------
     def application(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -241,7 +349,7 @@ class _Generator:
         c0 = _bisect(lambda c: expit(c - 2.5 * z_birth).mean(), -30, 30, rate)
         retired = rng.random(n) < expit(c0 - 2.5 * z_birth)
         u["DAYS_EMPLOYED"] = _rerank(u["DAYS_EMPLOYED"], ~retired)
-        out: dict[str, object] = {}
+        out: dict[str, np.ndarray] = {}
         for c in st["copula"]["columns"]:
             out[c] = _inverse_cdf(spec[c], u[c])
         birth = out["DAYS_BIRTH"]
@@ -249,7 +357,7 @@ class _Generator:
         out["DAYS_REGISTRATION"] = np.maximum(out["DAYS_REGISTRATION"], birth)
         out["DAYS_ID_PUBLISH"] = np.maximum(out["DAYS_ID_PUBLISH"], birth + 14 * 365)
         out["FLAG_EMP_PHONE"] = (~retired).astype(np.int64)
-        cats: dict[str, np.ndarray] = {}
+        cats: dict[str, npt.NDArray[np.integer[Any]]] = {}
         for c, cs in spec.items():
             if cs["kind"] == "category":
                 cats[c] = _categorical(cs, n, rng)
@@ -270,7 +378,7 @@ class _Generator:
         masks["OWN_CAR_AGE"] = cats["FLAG_OWN_CAR"] != car.index("Y")
         occ_rate = max(0.0, (spec["OCCUPATION_TYPE"]["missing"] - retired.mean()) / max(1e-9, 1 - retired.mean()))
         masks["OCCUPATION_TYPE"] = retired | (rng.random(n) < occ_rate)
-        cols: dict[str, object] = {"SK_ID_CURR": self.ids}
+        cols: dict[str, _Column] = {"SK_ID_CURR": self.ids}
         for c, cs in spec.items():
             m = masks.get(c)
             if cs["kind"] == "category":
@@ -308,8 +416,8 @@ class _Generator:
         dc = vals["DAYS_CREDIT"]
         vals["DAYS_ENDDATE_FACT"] = np.clip(vals["DAYS_ENDDATE_FACT"], dc, 0)
         vals["DAYS_CREDIT_UPDATE"] = np.minimum(vals["DAYS_CREDIT_UPDATE"], 0)
-        cols: dict[str, object] = {"SK_ID_CURR": self.ids[client],
-                                   "SK_ID_BUREAU": 5_000_000 + np.arange(m, dtype=np.int64)}
+        cols: dict[str, _Column] = {"SK_ID_CURR": self.ids[client],
+                                    "SK_ID_BUREAU": 5_000_000 + np.arange(m, dtype=np.int64)}
         for c, cs in spec.items():
             cols[c] = (_cat_frame_column(cats[c], cs["levels"], masks.get(c)) if cs["kind"] == "category"
                        else _numeric_column(vals[c], cs["kind"], masks.get(c)))
@@ -319,7 +427,7 @@ class _Generator:
         return _finish("bureau", cols)
 
     def bureau_balance(self) -> pd.DataFrame:
-        rng, st, info = self.rngs["bureau_balance"], self.stats("bureau_balance"), self.bureau_info
+        rng, st, info = self.rngs["bureau_balance"], self.stats("bureau_balance"), self._bureau()
         rc = self.ref["row_counts"]
         start = np.clip(_month_of(info["days_credit"]), -96, -1)      # first month of the history
         length = -start                                                 # months start .. -1
@@ -394,7 +502,7 @@ class _Generator:
             refused = uz[sel] > 1 - p_ref
             others = {lv: p for lv, p in dist.items() if lv != "Refused"}
             tot = sum(others.values()) or 1.0
-            sub = {"levels": st_levels, "probs": [others.get(lv, 0.0) / tot for lv in st_levels]}
+            sub: ColumnStats = {"levels": st_levels, "probs": [others.get(lv, 0.0) / tot for lv in st_levels]}
             code = _categorical(sub, k, rng, exclude=("Approved",)) if tot > others.get("Approved", 0) else \
                 np.zeros(k, dtype=np.int16)
             if "Approved" in st_levels:
@@ -427,14 +535,13 @@ class _Generator:
         dd = vals["DAYS_DECISION"]
         for c in ("DAYS_FIRST_DRAWING", "DAYS_FIRST_DUE", "DAYS_LAST_DUE_1ST_VERSION", "DAYS_LAST_DUE", "DAYS_TERMINATION"):
             sentinel = rng.random(m) < spec[c].get("sentinel_rate", 0.0)
-            dated = ~masks[c] & ~sentinel if c in masks else ~sentinel
             # dates follow the decision: DAYS_DECISION + a real offset, within the real range
             off = np.asarray(self.ref["relations"]["prev_days_offset"][c])
             q = spec[c]["quantiles"]
             x = np.clip(np.round(dd + np.interp(u[c], np.linspace(0, 1, off.size), off)), q[0], q[-1])
             vals[c] = np.where(sentinel, DAYS_SENTINEL, x)
         ids = 1_000_001 + rng.permutation(m).astype(np.int64)
-        cols: dict[str, object] = {"SK_ID_PREV": ids, "SK_ID_CURR": self.ids[client]}
+        cols: dict[str, _Column] = {"SK_ID_PREV": ids, "SK_ID_CURR": self.ids[client]}
         for c, cs in spec.items():
             cols[c] = (_cat_frame_column(cats[c], cs["levels"], masks.get(c)) if cs["kind"] == "category"
                        else _numeric_column(vals[c], cs["kind"], masks.get(c)))
@@ -452,7 +559,7 @@ class _Generator:
     def _prev_rows(self, table: str, eligible: np.ndarray, available: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
         """Rows per previous application: heavy-tailed, capped by the months available, scaled to Kaggle's total."""
-        info = self.prev_info
+        info = self._prev()
         target = self.ref["row_counts"]["per_previous_mean"][table] * info["ids"].size
         k = int(eligible.sum())
         mean = target / max(1, k)
@@ -466,7 +573,7 @@ class _Generator:
 
     # -- POS_CASH_balance -----------------------------------------------------------------
     def pos_cash(self) -> pd.DataFrame:
-        rng, st, info = self.rngs["POS_CASH_balance"], self.stats("POS_CASH_balance"), self.prev_info
+        rng, st, info = self.rngs["POS_CASH_balance"], self.stats("POS_CASH_balance"), self._prev()
         spec = st["columns"]
         start = np.clip(_month_of(info["decision"]) + 1, -96, -1)
         eligible = info["approved"] & ~info["revolving"]
@@ -492,7 +599,8 @@ class _Generator:
         if "Completed" in levels:
             code[last & (future == 0)] = levels.index("Completed")
         masks = _missing_masks(st, m, rng)
-        cols = {"SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client],
+        cols: dict[str, _Column] = {
+                "SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client],
                 "MONTHS_BALANCE": months.astype(np.int64),
                 "CNT_INSTALMENT": _numeric_column(cnt, "float", masks.get("CNT_INSTALMENT")),
                 "CNT_INSTALMENT_FUTURE": _numeric_column(future, "float", masks.get("CNT_INSTALMENT")),
@@ -503,7 +611,7 @@ class _Generator:
 
     # -- installments_payments ------------------------------------------------------------
     def installments(self) -> pd.DataFrame:
-        rng, st, info = self.rngs["installments_payments"], self.stats("installments_payments"), self.prev_info
+        rng, st, info = self.rngs["installments_payments"], self.stats("installments_payments"), self._prev()
         spec, rel = st["columns"], self.ref["relations"]
         first_due = info["first_due"]
         eligible = info["approved"] & (first_due < 0)
@@ -535,7 +643,8 @@ class _Generator:
         ratio = np.where(under, np.interp(rng.random(m), np.linspace(0, 1, q_ratio.size), q_ratio), 1.0)
         payment = np.round(amount * ratio, 3)
         miss = rng.random(m) < spec["AMT_PAYMENT"]["missing"]
-        cols = {"SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client],
+        cols: dict[str, _Column] = {
+                "SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client],
                 "NUM_INSTALMENT_VERSION": version, "NUM_INSTALMENT_NUMBER": (pos + 1).astype(np.int64),
                 "DAYS_INSTALMENT": days, "DAYS_ENTRY_PAYMENT": _numeric_column(entry, "float", miss),
                 "AMT_INSTALMENT": amount, "AMT_PAYMENT": _numeric_column(payment, "float", miss)}
@@ -543,7 +652,7 @@ class _Generator:
 
     # -- credit_card_balance --------------------------------------------------------------
     def credit_card(self) -> pd.DataFrame:
-        rng, st, info = self.rngs["credit_card_balance"], self.stats("credit_card_balance"), self.prev_info
+        rng, st, info = self.rngs["credit_card_balance"], self.stats("credit_card_balance"), self._prev()
         spec = st["columns"]
         eligible = info["approved"] & info["revolving"]
         # cards stay open: each history runs up to the application (month -1), at most 96 months
@@ -562,7 +671,7 @@ class _Generator:
         masks = _missing_masks(st, m, rng)
         levels = spec["NAME_CONTRACT_STATUS"]["levels"]
         code = _categorical(spec["NAME_CONTRACT_STATUS"], m, rng)
-        cols: dict[str, object] = {"SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client]}
+        cols: dict[str, _Column] = {"SK_ID_PREV": info["ids"][parent], "SK_ID_CURR": self.ids[client]}
         for c, cs in spec.items():
             if cs["kind"] == "category":
                 cols[c] = _cat_frame_column(code, levels, masks.get(c))
@@ -655,11 +764,11 @@ def write_tables(frames: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") -
 
 
 def generate_to(out: Path, n_train: int, n_test: int, seed: int, fmt: str = "csv",
-                on_table=None) -> dict[str, Path]:
+                on_table: Callable[[str, int, float], object] | None = None) -> dict[str, Path]:
     """Generate and write table by table (memory stays at one table); ``on_table(name, rows, seconds)``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    paths: dict[str, Path] = {}
     t0 = time.perf_counter()
     for name, df in iter_tables(n_train, n_test, seed):
         paths[name] = write_table(df, name, out, fmt)

@@ -45,6 +45,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from data.schema import APPLICATION_TABLES, TABLES, Table
+from settings import get_settings
 
 #: Accepted file suffixes, in the order they are looked for.
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -58,7 +59,7 @@ _READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeDecodeE
 class DataError(ValueError):
     """Bad input data: names the file, the column, the problem and the first offending rows."""
 
-    def __init__(self, file: str, problem: str, column: str | None = None, rows: Sequence[int] = ()) -> None:
+    def __init__(self, file: str, problem: str, column: str | None = None, rows: Iterable[int] = ()) -> None:
         self.file = str(file)
         self.problem = problem
         self.column = column
@@ -73,7 +74,8 @@ class DataError(ValueError):
             text += f" ({label} {', '.join(map(str, self.rows))})"
         return text
 
-    def __reduce__(self):  # keep the attributes when the error crosses a process boundary
+    def __reduce__(self) -> tuple[type[DataError], tuple[str, str, str | None, tuple[int, ...]]]:
+        # keep the attributes when the error crosses a process boundary
         return (type(self), (self.file, self.problem, self.column, self.rows))
 
 
@@ -200,7 +202,8 @@ def _read_csv(path: Path, spec: Table) -> pd.DataFrame:
             raise DataError(name, f"unreadable CSV: {_short(exc2)}") from None
     except _READ_ERRORS as exc:
         raise DataError(name, f"unreadable file: {_short(exc)}") from None
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+    return frame
 
 
 def _pyarrow_csv(path: Path, types: dict[str, pa.DataType]) -> pa.Table:
@@ -242,7 +245,8 @@ def _read_parquet(path: Path, spec: Table) -> pd.DataFrame:
         table = pq.read_table(path, columns=spec.column_names)
     except _READ_ERRORS as exc:
         raise DataError(name, f"unreadable Parquet file: {_short(exc)}") from None
-    return table.to_pandas(split_blocks=True, self_destruct=True, ignore_metadata=True)
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True, ignore_metadata=True)
+    return frame
 
 
 def _short(exc: BaseException) -> str:
@@ -262,7 +266,7 @@ def validate_frame(df: pd.DataFrame, table: str, file: str = "<memory>") -> pd.D
     """
     spec = TABLES[table]
     _check_columns([str(c) for c in df.columns], spec, file)
-    out: dict[str, pd.Series | np.ndarray] = {}
+    out: dict[str, np.ndarray | pd.Categorical] = {}
     for col in spec.columns:
         series = df[col.name]
         if col.kind == "category":
@@ -364,7 +368,8 @@ def _to_category(series: pd.Series, levels: tuple[str, ...]) -> pd.Categorical:
         used = np.bincount(codes[codes >= 0], minlength=len(cat.cat.categories)) > 0
         seen = list(cat.cat.categories[used])
     else:
-        cat = series.astype(object).where(series.notna(), None)
+        # pandas-stubs reject None as `other` of Series.where; pandas takes it (the object missing value)
+        cat = series.astype(object).where(series.notna(), None)  # type: ignore[call-overload]
         cat = cat.map(lambda v: v if v is None or isinstance(v, str) else str(v))
         seen = [v for v in pd.unique(cat) if v is not None]
     categories = sorted(set(levels) | set(seen))
@@ -543,8 +548,6 @@ def load_tables(directory: str | Path, tables: Iterable[str] | None = None) -> T
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m data.load``: check a data folder and print its summary; exit 2 on bad data."""
-    from settings import get_settings
-
     parser = argparse.ArgumentParser(prog="python -m data.load", description=main.__doc__)
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder of the Kaggle files (default: HOME_CREDIT_DIR or the demo folder)")

@@ -14,18 +14,22 @@ Layout::
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 import tempfile
 from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import catboost
+import pandas as pd
+import pyarrow as pa
 from catboost import CatBoostClassifier
 
-if TYPE_CHECKING:
-    import pandas as pd
+from model.features import feature_columns
+from settings import get_settings
 
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
@@ -46,9 +50,6 @@ def read_frame(path: Path) -> pd.DataFrame:
     Arrow's allocator otherwise keeps the conversion's scratch memory: at Kaggle scale every
     gunicorn worker held 1.8 GiB for a 0.6 GiB population instead of 0.7 GiB.
     """
-    import pandas as pd
-    import pyarrow as pa
-
     frame = pd.read_parquet(path)
     pa.default_memory_pool().release_unused()
     return frame
@@ -194,11 +195,6 @@ def needs_training(model_dir: Path, data_dir: Path, expected_features: list[str]
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m model.artifact status --model-dir M --data-dir D``: exit 1 when training is needed."""
-    import argparse
-
-    from model.features import feature_columns
-    from settings import get_settings
-
     s = get_settings()
     p = argparse.ArgumentParser(prog="python -m model.artifact")
     p.add_argument("command", choices=["status"])
@@ -218,6 +214,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(main())

@@ -88,11 +88,18 @@ def _small_frame_rows(X: pd.DataFrame, cat_positions: list[int]) -> np.ndarray:
     return rows
 
 
+def _column_position(X: pd.DataFrame, name: str) -> int:
+    loc = X.columns.get_loc(name)
+    if not isinstance(loc, int):  # a slice or a mask: the name is not unique
+        raise ValueError(f"feature {name!r} names several columns of the frame")
+    return loc
+
+
 def make_pool(X: pd.DataFrame, cat_features: list[str], y: Any = None) -> Pool:
     """CatBoost Pool of a feature frame; both routes give CatBoost the same values."""
     label = None if y is None else np.asarray(y)
     if len(X) <= SMALL_FRAME_ROWS:
-        positions = [X.columns.get_loc(c) for c in cat_features]
+        positions = [_column_position(X, c) for c in cat_features]
         return Pool(_small_frame_rows(X, positions), label=label, cat_features=positions,
                     feature_names=list(map(str, X.columns)))
     return Pool(to_model_input(X, cat_features), label=label, cat_features=cat_features)

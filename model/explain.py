@@ -9,9 +9,10 @@ the bars keep their sign and relative size and add up *exactly* to
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -116,7 +117,7 @@ class StoredExplanations:
 
     @property
     def keep(self) -> int:
-        return self.index.shape[1] // 2
+        return int(self.index.shape[1]) // 2
 
     def explanation(self, row: int, features: Sequence[str], values: Callable[[list[int]], list[Any]]) -> Explanation:
         """Explanation of the client at ``row``; ``values(positions)`` gives its feature values."""
@@ -133,11 +134,11 @@ class StoredExplanations:
         return Explanation(base, raw, contributions, float((raw - base) - phi.sum()),
                            n_omitted=len(features) - len(idx))
 
-    def save(self, path: Any) -> None:
+    def save(self, path: str | os.PathLike[str] | IO[bytes]) -> None:
         np.savez(path, base=np.array([self.base_log_odds]), raw=self.raw_score, index=self.index, value=self.value)
 
     @classmethod
-    def load(cls, path: Any) -> StoredExplanations:
+    def load(cls, path: str | os.PathLike[str] | IO[bytes]) -> StoredExplanations:
         with np.load(path) as z:
             return cls(float(z["base"][0]), z["raw"], z["index"], z["value"])
 

@@ -31,10 +31,13 @@ Decisions worth knowing downstream:
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, TypedDict, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from data.schema import APPLICATION_TABLES, DAYS_SENTINEL, TABLES
@@ -44,6 +47,15 @@ __all__ = ["build_features", "feature_columns", "feature_provenance", "target", 
 
 ID = "SK_ID_CURR"
 _F64 = np.float64
+
+#: Row / per-client arrays: float64 values, int64 positions and codes, boolean masks.
+_Floats = npt.NDArray[np.float64]
+_Ints = npt.NDArray[np.int64]
+_Mask = npt.NDArray[np.bool_]
+#: Category codes (-1 = missing): int8/16/32 as pandas or the schema lookup give them.
+_Codes = npt.NDArray[np.signedinteger[Any]]
+#: The cleaned application columns handed to the derived-feature functions.
+_AppColumns = Mapping[str, _Floats]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -86,7 +98,7 @@ def _levels(table: str, column: str) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------------------------
 # Small numeric helpers
 # ----------------------------------------------------------------------------------------------
-def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _div(a: _Floats, b: _Floats) -> _Floats:
     """a / b with NaN where b is 0, NaN or the result is not finite."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.asarray(a, dtype=_F64) / np.asarray(b, dtype=_F64)
@@ -94,7 +106,7 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _flag(cond: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+def _flag(cond: _Mask, known: _Mask | None = None) -> _Floats:
     """0/1 float; NaN where ``known`` is False."""
     out = cond.astype(_F64)
     if known is not None:
@@ -102,63 +114,66 @@ def _flag(cond: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def _schema_codes(s: pd.Series, levels: tuple[str, ...]) -> np.ndarray:
+def _schema_codes(s: pd.Series, levels: tuple[str, ...]) -> _Codes:
     """Codes of ``s`` in the schema levels (-1 for missing or unknown values)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = s.cat.categories
-        codes = np.asarray(s.array.codes)
+        codes: _Codes = np.asarray(s.array.codes)
         if len(cats) == len(levels) and list(cats) == list(levels):
             return codes
         # map the frame's categories to schema positions, then take through the codes
         pos = pd.Index(levels).get_indexer(cats.astype(str))
-        lut = np.append(pos, -1).astype(np.int16 if len(levels) < 30000 else np.int32)
+        lut: _Codes = np.append(pos, -1).astype(np.int16 if len(levels) < 30000 else np.int32)
         return lut[codes]
-    return pd.Categorical(s.astype(object).where(s.notna(), None), categories=list(levels)).codes
+    # pandas-stubs reject None as `other` of Series.where; pandas takes it (the object missing value)
+    text = s.astype(object).where(s.notna(), None)  # type: ignore[call-overload]
+    return pd.Categorical(text, categories=list(levels)).codes
 
 
-def _dense_indexer(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+def _dense_indexer(keys: npt.NDArray[np.integer[Any]], query: npt.NDArray[np.integer[Any]]) -> _Ints:
     """Position of each ``query`` value in the unique int array ``keys`` (-1 if absent)."""
-    keys = np.asarray(keys, dtype=np.int64)
-    query = np.asarray(query, dtype=np.int64)
-    if len(keys) == 0 or len(query) == 0:
-        return np.full(len(query), -1, dtype=np.int64)
-    lo, hi = int(keys.min()), int(keys.max())
-    if hi - lo <= max(4 * len(keys), 1 << 22):  # dense ids: a lookup table is ~10x faster than hashing
+    keys64 = np.asarray(keys, dtype=np.int64)
+    query64 = np.asarray(query, dtype=np.int64)
+    if len(keys64) == 0 or len(query64) == 0:
+        return np.full(len(query64), -1, dtype=np.int64)
+    lo, hi = int(keys64.min()), int(keys64.max())
+    if hi - lo <= max(4 * len(keys64), 1 << 22):  # dense ids: a lookup table is ~10x faster than hashing
         lut = np.full(hi - lo + 2, -1, dtype=np.int64)
-        lut[keys - lo] = np.arange(len(keys), dtype=np.int64)
-        q = query - lo
+        lut[keys64 - lo] = np.arange(len(keys64), dtype=np.int64)
+        q = query64 - lo
         q[(q < 0) | (q > hi - lo)] = hi - lo + 1  # the last slot stays -1
         return lut[q]
-    return pd.Index(keys).get_indexer(query).astype(np.int64)
+    # get_indexer turns its target into an Index anyway; building it here satisfies pandas-stubs
+    return pd.Index(keys64).get_indexer(pd.Index(query64)).astype(np.int64)
 
 
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
+def _factorize(values: npt.NDArray[np.integer[Any]]) -> tuple[_Ints, int]:
     """Integer codes 0..k-1 of int values (order irrelevant), and k."""
-    values = np.asarray(values, dtype=np.int64)
-    if len(values) == 0:
+    values64 = np.asarray(values, dtype=np.int64)
+    if len(values64) == 0:
         return np.zeros(0, dtype=np.int64), 0
-    lo, hi = int(values.min()), int(values.max())
-    if hi - lo <= max(4 * len(values), 1 << 22):
+    lo, hi = int(values64.min()), int(values64.max())
+    if hi - lo <= max(4 * len(values64), 1 << 22):
         seen = np.zeros(hi - lo + 1, dtype=bool)
-        seen[values - lo] = True
+        seen[values64 - lo] = True
         rank = np.cumsum(seen, dtype=np.int64) - 1
-        return rank[values - lo], int(rank[-1]) + 1
-    codes, uniq = pd.factorize(values)
+        return rank[values64 - lo], int(rank[-1]) + 1
+    codes, uniq = pd.factorize(values64)
     return codes.astype(np.int64), len(uniq)
 
 
 class _Group:
     """Per-client reductions of row arrays over integer codes in [0, n) (NaN-aware)."""
 
-    def __init__(self, codes: np.ndarray, n: int) -> None:
+    def __init__(self, codes: _Ints, n: int) -> None:
         self.codes = codes
         self.n = n
         self._rows = np.bincount(codes, minlength=n).astype(_F64)
 
-    def count(self) -> np.ndarray:
+    def count(self) -> _Floats:
         return self._rows.copy()
 
-    def aggs(self, x: np.ndarray, hows: Iterable[str]) -> list[np.ndarray]:
+    def aggs(self, x: _Floats, hows: Iterable[str]) -> list[_Floats]:
         """NaN-ignoring reductions of ``x`` per client, one array per name in ``hows``."""
         ok = ~np.isnan(x)
         if ok.all():
@@ -168,36 +183,38 @@ class _Group:
             cnt = np.bincount(cv, minlength=self.n).astype(_F64)
         del ok
         empty = cnt == 0
-        s = None
+        s: _Floats | None = None  # per-client sums, shared by sum, mean and std
         results = []
         for how in hows:
-            if how in ("sum", "mean", "std") and s is None:
-                s = np.bincount(cv, weights=xv, minlength=self.n).astype(_F64, copy=False)
-            if how == "sum":
-                out = s.copy()
-            elif how == "mean":
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    out = s / cnt
-            elif how in ("min", "max"):
+            if how in ("min", "max"):
                 out = np.full(self.n, np.inf if how == "min" else -np.inf)
                 (np.minimum if how == "min" else np.maximum).at(out, cv, xv)
-            elif how == "std":
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    mean = s / cnt
-                    d = xv - mean[cv]
-                    out = np.sqrt(np.bincount(cv, weights=d * d, minlength=self.n).astype(_F64, copy=False) / (cnt - 1))
-                del d
-                out[cnt < 2] = np.nan
+            elif how in ("sum", "mean", "std"):
+                if s is None:
+                    s = np.bincount(cv, weights=xv, minlength=self.n).astype(_F64, copy=False)
+                if how == "sum":
+                    out = s.copy()
+                elif how == "mean":
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        out = s / cnt
+                else:
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        mean = s / cnt
+                        d = xv - mean[cv]
+                        out = np.sqrt(np.bincount(cv, weights=d * d, minlength=self.n).astype(_F64, copy=False)
+                                      / (cnt - 1))
+                    del d
+                    out[cnt < 2] = np.nan
             else:
                 raise ValueError(how)
             out[empty] = np.nan
             results.append(out)
         return results
 
-    def agg(self, x: np.ndarray, how: str) -> np.ndarray:
+    def agg(self, x: _Floats, how: str) -> _Floats:
         return self.aggs(x, (how,))[0]
 
-    def last_rows(self, time: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    def last_rows(self, time: _Floats, tiebreak: _Floats) -> _Ints:
         """Row positions of each client's most recent row (largest time, then largest tiebreak)."""
         t = np.where(np.isnan(time), -np.inf, time)
         tmax = np.full(self.n, -np.inf)
@@ -207,9 +224,10 @@ class _Group:
         b = tiebreak[cand]
         bmax = np.full(self.n, -np.inf)
         np.maximum.at(bmax, cc, b)
-        return cand[b == bmax[cc]]
+        latest: _Mask = b == bmax[cc]
+        return cand[latest]
 
-    def last(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def last(self, x: _Floats, rows: _Ints) -> _Floats:
         out = np.full(self.n, np.nan)
         out[self.codes[rows]] = x[rows]  # duplicates of the same (time, tiebreak): the later row wins
         return out
@@ -235,24 +253,33 @@ _CONTACT = ["FLAG_MOBIL", "FLAG_EMP_PHONE", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE
 _YEAR = 365.25
 
 
-def _ext_stack(c) -> np.ndarray:
+class _RowReducer(Protocol):
+    """``np.nanmean`` / ``nanstd`` / ``nanmin`` / ``nanmax``, as :func:`_nanreduce` calls them."""
+
+    def __call__(self, a: _Floats, /, *, axis: int) -> npt.NDArray[np.floating[Any]]: ...
+
+
+#: A derived application feature, computed from the cleaned application columns.
+_Derive = Callable[[_AppColumns], npt.NDArray[np.floating[Any]]]
+
+
+def _ext_stack(c: _AppColumns) -> _Floats:
     return np.column_stack([c[e] for e in _EXT])
 
 
-def _nanreduce(fn, m: np.ndarray) -> np.ndarray:
+def _nanreduce(fn: _RowReducer, m: _Floats) -> npt.NDArray[np.floating[Any]]:
     with np.errstate(invalid="ignore"):
-        import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return fn(m, axis=1)
 
 
-def _ext_prod(c) -> np.ndarray:
+def _ext_prod(c: _AppColumns) -> _Floats:
     return c["EXT_SOURCE_1"] * c["EXT_SOURCE_2"] * c["EXT_SOURCE_3"]
 
 
 #: (name, formula, function of the cleaned application columns ``c``; c["_DAYS_EMPLOYED_RAW"] is raw)
-_APP_DERIVED: tuple[tuple[str, str, Callable], ...] = (
+_APP_DERIVED: tuple[tuple[str, str, _Derive], ...] = (
     ("DAYS_EMPLOYED_ANOM", f"1 if DAYS_EMPLOYED == {DAYS_SENTINEL} (no employment date) else 0",
      lambda c: _flag(c["_DAYS_EMPLOYED_RAW"] == DAYS_SENTINEL, ~np.isnan(c["_DAYS_EMPLOYED_RAW"]))),
     ("CREDIT_INCOME_RATIO", "AMT_CREDIT / AMT_INCOME_TOTAL", lambda c: _div(c["AMT_CREDIT"], c["AMT_INCOME_TOTAL"])),
@@ -329,13 +356,13 @@ class _ChildSpec:
     blocks: tuple[_Block, ...]
     last: tuple[str, ...] = ()                      # sources taken on the most recent row
     last_rule: str = ""
-    categorical_last: Mapping[str, str] = None       # source -> schema column for levels
-    source_table: Mapping[str, str] = None           # source -> table it comes from, if not `table`
+    categorical_last: Mapping[str, str] | None = None  # source -> schema column for levels
+    source_table: Mapping[str, str] | None = None      # source -> table it comes from, if not `table`
 
 
-def _b(subset, window, spec: str, count: bool = True) -> _Block:
+def _b(subset: str | None, window: str | None, spec: str, count: bool = True) -> _Block:
     """Block from a compact spec: 'COL:min,max,mean; COL2:sum'."""
-    aggs = []
+    aggs: list[tuple[str, tuple[str, ...]]] = []
     for part in spec.split(";"):
         part = part.strip()
         if part:
@@ -524,12 +551,23 @@ def _feature_name(prefix: str, subset: str | None, window: str | None, source: s
     return "_".join(p for p in (prefix, subset, window, source, agg.upper()) if p)
 
 
+class _BlockFields(TypedDict):
+    """The FeatureSpec fields shared by every feature of one aggregation block."""
+
+    subset: str | None
+    window: str | None
+    children: bool
+    subset_rule: str | None
+    window_rule: str | None
+
+
 def _register_child(spec: _ChildSpec) -> None:
     src_table = spec.source_table or {}
     for block in spec.blocks:
-        common = dict(subset=block.subset, window=block.window, children=True,
-                      subset_rule=spec.subsets.get(block.subset) if block.subset else None,
-                      window_rule=spec.windows.get(block.window) if block.window else None)
+        common: _BlockFields = {
+            "subset": block.subset, "window": block.window, "children": True,
+            "subset_rule": spec.subsets.get(block.subset) if block.subset else None,
+            "window_rule": spec.windows.get(block.window) if block.window else None}
         if block.count:
             _register(FeatureSpec(_feature_name(spec.prefix, block.subset, block.window, None, "count"),
                                   spec.table, None, "count", **common))
@@ -574,7 +612,24 @@ def feature_columns(include_children: bool = True) -> list[str]:
     return [n for n, s in _REGISTRY.items() if include_children or not s.children]
 
 
-def feature_provenance(name: str) -> dict:
+class FeatureProvenance(TypedDict):
+    """What :func:`feature_provenance` returns: the registry entry of one feature, as plain data."""
+
+    name: str
+    table: str
+    source: str | None
+    agg: str
+    subset: str | None
+    window: str | None
+    formula: str | None
+    subset_rule: str | None
+    window_rule: str | None
+    categorical: bool
+    levels: list[str]
+    children: bool
+
+
+def feature_provenance(name: str) -> FeatureProvenance:
     """How feature ``name`` is built, e.g. ``{"table": "installments_payments", "source": "DPD", "agg": "mean",
     "subset": None, "window": "L365D", "formula": "days past due: ...", ...}`` (KeyError if unknown)."""
     try:
@@ -593,14 +648,15 @@ def feature_provenance(name: str) -> dict:
 class _Rows:
     """Float64 row arrays of one child table, restricted to rows of known clients, cached by name."""
 
-    def __init__(self, df: pd.DataFrame, table: str, keep: np.ndarray | None) -> None:
+    def __init__(self, df: pd.DataFrame, table: str, keep: _Ints | None) -> None:
         self.df, self.spec, self.keep = df, TABLES[table], keep
-        self.cache: dict[str, np.ndarray] = {}
+        self.cache: dict[str, _Floats] = {}
+        self._codes: dict[str, _Codes] = {}
 
     def __len__(self) -> int:
         return len(self.df) if self.keep is None else len(self.keep)
 
-    def num(self, col: str) -> np.ndarray:
+    def num(self, col: str) -> _Floats:
         hit = self.cache.get(col)
         if hit is None:
             s = self.df[col]
@@ -615,15 +671,14 @@ class _Rows:
             hit = self.cache[col] = a
         return hit
 
-    def codes(self, col: str) -> np.ndarray:
-        key = "__codes__" + col
-        hit = self.cache.get(key)
+    def codes(self, col: str) -> _Codes:
+        hit = self._codes.get(col)
         if hit is None:
             codes = _schema_codes(self.df[col], self.spec.column(col).levels)
-            hit = self.cache[key] = codes if self.keep is None else codes[self.keep]
+            hit = self._codes[col] = codes if self.keep is None else codes[self.keep]
         return hit
 
-    def is_in(self, col: str, values: Iterable[str]) -> np.ndarray:
+    def is_in(self, col: str, values: Iterable[str]) -> _Floats:
         """0/1 float of ``col`` in ``values`` (NaN where ``col`` is missing)."""
         levels = self.spec.column(col).levels
         lut = np.zeros(len(levels) + 1, dtype=_F64)
@@ -632,13 +687,13 @@ class _Rows:
         lut[-1] = np.nan
         return lut[self.codes(col)]
 
-    def cat_float(self, col: str) -> np.ndarray:
+    def cat_float(self, col: str) -> _Floats:
         c = self.codes(col).astype(_F64)
         c[c < 0] = np.nan
         return c
 
 
-def _client_codes(df: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def _client_codes(df: pd.DataFrame, ids: _Ints) -> tuple[_Ints, _Ints | None]:
     codes = _dense_indexer(ids, df[ID].to_numpy())
     if len(codes) and codes.min() < 0:
         keep = np.flatnonzero(codes >= 0)
@@ -767,9 +822,9 @@ def _cc_rows(r: _Rows) -> None:
     d["IS_LATE"] = _flag(dpd > 0, ~np.isnan(dpd))
 
 
-def _masks(spec: _ChildSpec, r: _Rows) -> dict[str, np.ndarray]:
+def _masks(spec: _ChildSpec, r: _Rows) -> dict[str, _Mask]:
     """Boolean row masks of the spec's subsets and windows."""
-    m: dict[str, np.ndarray] = {}
+    m: dict[str, _Mask] = {}
     t = spec.table
     if t == "bureau":
         m["ACTIVE"] = r.is_in("CREDIT_ACTIVE", ["Active"]) == 1
@@ -804,12 +859,14 @@ _CHILD_NAMES: dict[str, list[str]] = {
                  and nm.startswith(spec.prefix + "_") and s.table in (spec.table, "bureau_balance")]
     for spec in _CHILDREN}
 
-_PREPARE = {"bureau": None, "previous_application": _prev_rows, "POS_CASH_balance": _pos_rows,
-            "installments_payments": _instal_rows, "credit_card_balance": _cc_rows}
+#: Derived row columns of each child table but bureau (whose need bureau_balance: :func:`_bureau_rows`).
+_PREPARE: dict[str, Callable[[_Rows], None]] = {
+    "previous_application": _prev_rows, "POS_CASH_balance": _pos_rows,
+    "installments_payments": _instal_rows, "credit_card_balance": _cc_rows}
 
 
-def _child_features(spec: _ChildSpec, tables: Mapping[str, pd.DataFrame], ids: np.ndarray,
-                    out: dict[str, np.ndarray]) -> None:
+def _child_features(spec: _ChildSpec, tables: Mapping[str, pd.DataFrame], ids: _Ints,
+                    out: dict[str, _Floats]) -> None:
     n = len(ids)
     df = tables.get(spec.table)
     names = _CHILD_NAMES[spec.table]
@@ -826,7 +883,7 @@ def _child_features(spec: _ChildSpec, tables: Mapping[str, pd.DataFrame], ids: n
     masks = _masks(spec, r)
     full = _Group(codes, n)
     present = full.count() > 0
-    res: dict[str, np.ndarray] = {}
+    res: dict[str, _Floats] = {}
     for block in spec.blocks:
         mask = None
         for key in (block.subset, block.window):
@@ -859,13 +916,13 @@ def _child_features(spec: _ChildSpec, tables: Mapping[str, pd.DataFrame], ids: n
     assert not res, f"computed but not registered: {sorted(res)[:5]}"
 
 
-def _application(tables: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, list[pd.DataFrame]]:
+def _application(tables: Mapping[str, pd.DataFrame]) -> tuple[_Ints, list[pd.DataFrame]]:
     frames = [tables[t] for t in APPLICATION_TABLES if t in tables and tables[t] is not None]
     ids = np.concatenate([f[ID].to_numpy(dtype=np.int64) for f in frames]) if frames else np.zeros(0, np.int64)
     return ids, frames
 
 
-def _f64(s: pd.Series) -> np.ndarray:
+def _f64(s: pd.Series) -> _Floats:
     """A float64 copy of a numeric column (NaN for missing values)."""
     v = s.to_numpy()
     if v.dtype.kind in "fiub":
@@ -873,12 +930,17 @@ def _f64(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype=_F64, na_value=np.nan)
 
 
-def _numeric_block(f: pd.DataFrame, cols: list[str]) -> np.ndarray:
+def _numeric_block(f: pd.DataFrame, cols: list[str]) -> _Floats:
     """(len(cols), len(f)) float64 array of the numeric columns of one frame."""
     out = np.empty((len(cols), len(f)), dtype=_F64)
     for j, c in enumerate(cols):
         out[j] = _f64(f[c])
     return out
+
+
+def _from_codes(codes: npt.NDArray[np.int32], dtype: pd.CategoricalDtype) -> pd.Categorical:
+    """``Categorical.from_codes`` of an int array (pandas-stubs type the codes as Sequence[int]; pandas takes arrays)."""
+    return pd.Categorical.from_codes(cast("Sequence[int]", codes), dtype=dtype)
 
 
 _APP_NUMERIC = [c for c in _APP_ALL if _APP.column(c).kind != "category"]
@@ -906,13 +968,13 @@ def build_features(tables: Mapping[str, pd.DataFrame], *, include_children: bool
     del blocks
     if first is not None:
         block = block[:, first]
-    c: dict[str, np.ndarray] = {name: block[j] for j, name in enumerate(_APP_NUMERIC)}
+    c: dict[str, _Floats] = {name: block[j] for j, name in enumerate(_APP_NUMERIC)}
     c["_DAYS_EMPLOYED_RAW"] = c["DAYS_EMPLOYED"].copy()
     for name in _APP_SENTINEL:
         a = c[name]
         a[a == _APP.column(name).sentinel] = np.nan  # our own copy
 
-    values: dict[str, np.ndarray] = {name: c[name] for name in APP_RAW if name in c}
+    values: dict[str, _Floats] = {name: c[name] for name in APP_RAW if name in c}
     for name, _, fn in _APP_DERIVED:
         values[name] = np.asarray(fn(c), dtype=_F64)
     cats: dict[str, pd.Categorical] = {}
@@ -922,10 +984,10 @@ def build_features(tables: Mapping[str, pd.DataFrame], *, include_children: bool
         codes = np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, np.int32)
         if first is not None:
             codes = codes[first]
-        cats[name] = pd.Categorical.from_codes(codes, dtype=_CAT_DTYPE[name])
+        cats[name] = _from_codes(codes, _CAT_DTYPE[name])
 
     if include_children:
-        child: dict[str, np.ndarray] = {}
+        child: dict[str, _Floats] = {}
         for spec in _CHILDREN:
             _child_features(spec, tables, ids, child)
         for name, num, den in _COMBINED:
@@ -934,7 +996,7 @@ def build_features(tables: Mapping[str, pd.DataFrame], *, include_children: bool
             if name in child:
                 v = child.pop(name)
                 codes = np.where(np.isnan(v), -1, v).astype(np.int32)
-                cats[name] = pd.Categorical.from_codes(codes, dtype=_CAT_DTYPE[name])
+                cats[name] = _from_codes(codes, _CAT_DTYPE[name])
         values.update(child)
         del child
 
@@ -950,7 +1012,8 @@ def build_features(tables: Mapping[str, pd.DataFrame], *, include_children: bool
         return pd.concat([frame, pd.DataFrame(cats, index=index)], axis=1)[cols]
     for i, k in enumerate(cols):  # large: inserting never copies the float32 block
         if k in cats:
-            frame.insert(i, k, cats[k])
+            # pandas-stubs leave ExtensionArrays such as Categorical out of insert's values; pandas takes them
+            frame.insert(i, k, cats[k])  # type: ignore[arg-type]
     return frame
 
 

@@ -22,9 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import catboost
 import numpy as np
 import pandas as pd
-from sklearn.metrics import brier_score_loss, fbeta_score, precision_score, recall_score, roc_auc_score
+import sklearn
+from sklearn.dummy import DummyClassifier
+from sklearn.metrics import brier_score_loss, fbeta_score, precision_score, recall_score, roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold
 
 from data.load import DataError, load_tables
@@ -151,11 +154,12 @@ def cross_validate_sklearn(make_estimator: Callable[[], Any], X: pd.DataFrame, y
 
 def logistic_baseline(X: pd.DataFrame, cat_features: list[str], seed: int) -> Callable[[], Any]:
     """Imputation, scaling and one-hot encoding inside a pipeline, so each fold fits its own."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+    # only the logistic baseline needs these (and --no-baselines skips it): imported when used
+    from sklearn.compose import ColumnTransformer  # noqa: PLC0415 - logistic baseline only
+    from sklearn.impute import SimpleImputer  # noqa: PLC0415 - logistic baseline only
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 - logistic baseline only
+    from sklearn.pipeline import make_pipeline  # noqa: PLC0415 - logistic baseline only
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler  # noqa: PLC0415 - logistic baseline only
 
     numeric = [c for c in X.columns if c not in cat_features]
 
@@ -219,9 +223,6 @@ def fingerprint(X: pd.DataFrame, y: np.ndarray) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    import catboost
-    import sklearn
-
     return {"catboost": catboost.__version__, "scikit-learn": sklearn.__version__,
             "pandas": pd.__version__, "numpy": np.__version__, "python": platform.python_version()}
 
@@ -276,13 +277,15 @@ def population_extras(model: Any, X: pd.DataFrame, y: np.ndarray, X_all: pd.Data
 
 def _log_to_mlflow(config: TrainConfig, result: TrainResult, y: np.ndarray, oof: np.ndarray,
                    params: CatBoostParams) -> None:
-    import matplotlib
+    # matplotlib and mlflow take seconds to import and only tracked runs need them
+    import matplotlib  # noqa: PLC0415 - heavy, tracked runs only
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import mlflow
-    from sklearn.metrics import roc_curve
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - heavy, tracked runs only, after matplotlib.use
+    import mlflow  # noqa: PLC0415 - heavy, tracked runs only
 
+    if not config.tracking_uri:
+        raise ValueError("no MLflow tracking URI in the training config")
     mlflow.set_tracking_uri(config.tracking_uri)
     mlflow.set_experiment(config.experiment)
     with mlflow.start_run(run_name=result.version_dir.name):
@@ -351,8 +354,6 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     cv = runs[chosen]
 
     if config.baselines:
-        from sklearn.dummy import DummyClassifier
-
         t = time.perf_counter()
         dummy = cross_validate_sklearn(lambda: DummyClassifier(strategy="prior"), X, y, fold_of)
         candidates["dummy"] = evaluate(y, dummy, fold_of, config.weights)
