@@ -47,7 +47,7 @@ function check() {
   requestAnimationFrame(check);
 }
 requestAnimationFrame(check);
-""" % (ids.GAUGE, ids.WATERFALL)
+""" % (ids.GAUGE, ids.WATERFALL)  # noqa: UP031 - JavaScript: %s keeps its braces as they are
 
 
 def _wait(fn, timeout=30.0):
@@ -116,8 +116,8 @@ def main(argv=None) -> int:
             driver.find_element(By.ID, ids.SEARCH).click()
             box = _wait(lambda: driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"))
             box.send_keys(str(client))
-            option = _wait(lambda: [o for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-                                    if o.text.strip() == str(client)])[0]
+            option = _wait(lambda c=client: [o for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                                    if o.text.strip() == str(c)])[0]
             driver.execute_script(JS_ARM, round(float(prob) * 100, 1), float(prob) * 100)
             option.click()
             times.append(_wait(lambda: driver.execute_script("return window.__uiLatency")) / 1000)

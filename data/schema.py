@@ -17,6 +17,10 @@ Kind = Literal["int", "float", "category"]
 
 #: Kaggle's stand-in for "no date" in DAYS_* columns (about 1,000 years ahead).
 DAYS_SENTINEL = 365243
+#: Days in a year, to turn Kaggle's day counts into years (ages, years employed).
+DAYS_PER_YEAR = 365.25
+#: The level a missing category takes wherever a category must be a string (CatBoost, filters, group tables).
+MISSING_LEVEL = "NA"
 
 #: pandas dtype of each kind in the Kaggle CSV files, as ``pd.read_csv`` gives it.
 KAGGLE_DTYPE: dict[Kind, str] = {"int": "int64", "float": "float64", "category": "object"}

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from model.text.formatting import format_number, format_percent
 from model.text.languages import Lang
@@ -151,8 +152,6 @@ def distribution_figure(panels: Sequence[Mapping[str, Any]], client_x: float | s
     "repaid": counts, "defaulted": counts, "unknown": counts}. Counts are shown as shares of
     the panel so that groups of different sizes compare.
     """
-    from plotly.subplots import make_subplots
-
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p["title"] for p in panels],
                         horizontal_spacing=0.08)
     series = (("repaid", "compare.repaid", BLUE, ""), ("defaulted", "compare.defaulted", ORANGE, "/"),

@@ -3,7 +3,7 @@
 A missed defaulter (false negative: credit granted, client defaults) costs the bank
 far more than a good client refused (false positive), so the decision threshold is
 chosen to minimise ``c_fn·FN + c_fp·FP`` rather than to maximise accuracy. A client
-is refused when its probability of default is at or above the threshold.
+is refused when its probability of default is at or above the threshold (:mod:`model.decision`).
 """
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from model.decision import refused
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,12 @@ def _arrays(y_true: ArrayLike, proba: ArrayLike) -> tuple[np.ndarray, np.ndarray
     return y, p
 
 
-def decide(proba: ArrayLike, threshold: float) -> np.ndarray:
-    """1 = refused (predicted defaulter), 0 = granted."""
-    return (np.asarray(proba, dtype=np.float64) >= threshold).astype(np.int8)
-
-
 def confusion(y_true: ArrayLike, proba: ArrayLike, threshold: float) -> Confusion:
     y, p = _arrays(y_true, proba)
-    refused = p >= threshold
-    tp = int(np.sum(refused & (y == 1)))
-    fp = int(np.sum(refused & (y == 0)))
-    fn = int(np.sum(~refused & (y == 1)))
+    refused_ = refused(p, threshold)
+    tp = int(np.sum(refused_ & (y == 1)))
+    fp = int(np.sum(refused_ & (y == 0)))
+    fn = int(np.sum(~refused_ & (y == 1)))
     return Confusion(tn=int(y.size - tp - fp - fn), fp=fp, fn=fn, tp=tp)
 
 

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
+from data.schema import MISSING_LEVEL
+
 #: CatBoost refuses NaN in categorical features; this level stands for "not given".
-MISSING_LEVEL = "NA"
 
 
 @dataclass(frozen=True)

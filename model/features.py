@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from data.schema import APPLICATION_TABLES, DAYS_SENTINEL, TABLES
+from data.schema import APPLICATION_TABLES, DAYS_PER_YEAR, DAYS_SENTINEL, TABLES
 
 __all__ = ["build_features", "feature_columns", "feature_provenance", "target", "CATEGORICAL_FEATURES",
            "APPLICATION_FEATURES", "CHILD_FEATURES"]
@@ -250,7 +250,7 @@ _EXT = ("EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3")
 _DOCS = [c for c in _APP_ALL if c.startswith("FLAG_DOCUMENT_")]
 _REQ = [c for c in APP_RAW if c.startswith("AMT_REQ_CREDIT_BUREAU_")]
 _CONTACT = ["FLAG_MOBIL", "FLAG_EMP_PHONE", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"]
-_YEAR = 365.25
+_YEAR = DAYS_PER_YEAR
 
 
 class _RowReducer(Protocol):

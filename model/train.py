@@ -31,6 +31,7 @@ from sklearn.metrics import brier_score_loss, fbeta_score, precision_score, reca
 from sklearn.model_selection import StratifiedKFold
 
 from data.load import DataError, load_tables
+from data.schema import MISSING_LEVEL
 from model import features as feats
 from model.artifact import (
     EXPLANATIONS_FILE,
@@ -41,7 +42,8 @@ from model.artifact import (
     ModelMetadata,
     save_artifact,
 )
-from model.cost import CostWeights, best_threshold, cost_curve, cost_per_client, decide
+from model.cost import CostWeights, best_threshold, cost_curve, cost_per_client
+from model.decision import refused
 from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, make_classifier, make_pool
 from model.explain import global_importance, store_explanations
 from settings import get_settings
@@ -164,7 +166,7 @@ def logistic_baseline(X: pd.DataFrame, cat_features: list[str], seed: int) -> Ca
     numeric = [c for c in X.columns if c not in cat_features]
 
     def as_text(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.astype(object).where(frame.notna(), "NA")
+        return frame.astype(object).where(frame.notna(), MISSING_LEVEL)
 
     def make() -> Any:
         pre = ColumnTransformer([
@@ -183,7 +185,7 @@ def evaluate(y: np.ndarray, proba: np.ndarray, fold_of: np.ndarray, weights: Cos
     """Metrics at the cost-optimal out-of-fold threshold, with their spread over the folds."""
     choice = best_threshold(y, proba, weights)
     t = choice.threshold if threshold is None else threshold
-    pred = decide(proba, t)
+    pred = refused(proba, t).astype(np.int8)
     per_fold_auc, per_fold_cost, nested_cost = [], [], []
     for k in range(int(fold_of.max()) + 1):
         va = fold_of == k

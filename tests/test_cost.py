@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from model.cost import CostWeights, best_threshold, confusion, cost_curve, cost_per_client, decide
+from model.cost import CostWeights, best_threshold, confusion, cost_curve, cost_per_client
+from model.decision import refused as decide
 
 
 def brute_force(y, p, w):

@@ -86,7 +86,7 @@ def test_stored_explanations_match_live_ones(fitted):
     assert stored.index.shape == (len(X), 8)
     for i in (0, 11, 300):
         live = explain(model, X.iloc[[i]], ["kind"])
-        kept = stored.explanation(i, list(X.columns), lambda idx: [X.iloc[i, j] for j in idx])
+        kept = stored.explanation(i, list(X.columns), lambda idx, i=i: [X.iloc[i, j] for j in idx])
         assert kept.probability == pytest.approx(live.probability, abs=1e-9)
         for n in (1, 3, 4):
             a, b = live.top(n), kept.top(n)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from model.explain import store_explanations
 from model.decision import GRANTED, REFUSED
+from model.explain import store_explanations
 from model.scoring import Scorer, UnknownClient
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data.schema import DAYS_PER_YEAR, MISSING_LEVEL
 from model.decision import DECISIONS, decide_all
 
 #: Age bands in completed years: [low, high) ; the last one is open.
@@ -36,7 +37,8 @@ FILTERS: dict[str, str] = {
     "family": "NAME_FAMILY_STATUS",
     "decision": "PROBABILITY",
 }
-MISSING = "NA"
+#: Filter level of a client whose attribute is missing.
+MISSING = MISSING_LEVEL
 
 
 class FilterError(ValueError):
@@ -85,7 +87,7 @@ def build_directory(population: pd.DataFrame, scores: pd.DataFrame, threshold: f
     prob = scores["PROBABILITY"].reindex(population.index)
     if prob.isna().any():
         raise ValueError(f"{int(prob.isna().sum())} client(s) have no probability in scores")
-    age = np.abs(population["DAYS_BIRTH"].to_numpy(np.float64)) / 365.25
+    age = np.abs(population["DAYS_BIRTH"].to_numpy(np.float64)) / DAYS_PER_YEAR
     frame = pd.DataFrame({
         "contract": _category(population["NAME_CONTRACT_TYPE"]),
         "gender": _category(population["CODE_GENDER"]),

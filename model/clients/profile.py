@@ -27,7 +27,7 @@ def profile_fields(features: Sequence[str], importance_order: Sequence[str], gro
             continue
         if info.group in out:
             out[info.group].append(f)
-    for g, names in out.items():
+    for names in out.values():
         names.sort(key=lambda f: (0 if feature_info(f).table == "application" and f in rank else 1,
                                   rank.get(f, len(rank)), features.index(f) if isinstance(features, list) else 0))
         if per_group is not None:

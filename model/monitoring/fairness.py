@@ -32,12 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from data.schema import DAYS_PER_YEAR, MISSING_LEVEL
 from model.cost import CostWeights, confusion, cost_per_client
 
-#: Same year length as ``model.features`` (AGE_YEARS) and ``model.text.labels``.
-DAYS_PER_YEAR = 365.25
 #: Lower bounds (completed years) of the age bands after the first one.
 AGE_EDGES: tuple[int, ...] = (30, 40, 50, 60)
 #: Below this many clients a group gets no AUC.
@@ -45,7 +45,7 @@ MIN_AUC_CLIENTS = 50
 #: Below this many defaulters (or non-defaulters) a group gets no AUC.
 MIN_AUC_CLASS = 5
 #: Label of the clients whose group value is missing.
-MISSING_GROUP = "NA"
+MISSING_GROUP = MISSING_LEVEL
 #: The "four-fifths" heuristic of the US EEOC: an approval-rate ratio below it is usually
 #: read as a sign of adverse impact. A screening convention, not a French legal test.
 FOUR_FIFTHS = 0.8
@@ -268,8 +268,6 @@ def cross_fitted_platt(y_true: ArrayLike, proba: ArrayLike, fold: ArrayLike) -> 
     into its recalibrated score. The map is increasing, so decisions keep their order
     within a fold; the threshold would have to be chosen again on the new scale.
     """
-    from sklearn.linear_model import LogisticRegression
-
     y, p = _arrays(y_true, proba)
     f = np.asarray(fold).ravel()
     if f.shape != y.shape:

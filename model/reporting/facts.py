@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sklearn.metrics import roc_auc_score
 
+from data.schema import MISSING_LEVEL
 from model.artifact import (
     EXPLANATIONS_FILE,
     GLOBAL_IMPORTANCE_FILE,
@@ -36,7 +37,6 @@ from model.artifact import (
     load_artifact,
 )
 from model.cost import Confusion, CostWeights, best_threshold, confusion, cost_curve, cost_per_client
-from model.estimator import MISSING_LEVEL
 from model.features import CHILD_FEATURES, feature_provenance
 from model.monitoring import fairness as fair
 from model.monitoring.drift import SUMMARY_FILE, DriftError, load_summary
