@@ -7,6 +7,7 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
+from data.load import load_tables
 from data.schema import APPLICATION_TABLES, DAYS_SENTINEL, TABLES
 from model import features
 from model.text import labels as voc
@@ -343,8 +344,6 @@ def test_categorical_model_features_are_categories_with_translatable_levels():
 
 
 def test_feature_values_format_without_error(real_sample_dir):
-    from data.load import load_tables  # noqa: PLC0415
-
     tables = load_tables(real_sample_dir)
     frame = features.build_features(tables).head(20)
     for name in frame.columns:

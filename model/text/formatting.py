@@ -59,7 +59,7 @@ def format_number(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
     if is_missing(x):
         return t("common.not_provided", check_lang(lang))
     pattern, locale = _compiled(int(decimals), check_lang(lang))
-    return pattern.apply(float(x), locale)
+    return str(pattern.apply(float(x), locale))
 
 
 def format_percent(x: float, lang: Lang = "fr", decimals: int = 0) -> str:

@@ -17,11 +17,11 @@ LOCALES: dict[Lang, str] = {"fr": "fr_FR", "en": "en_GB"}
 
 def as_lang(value: object) -> Lang:
     """A language from untrusted input; anything unknown falls back to French."""
-    return value if value in LANGS else DEFAULT_LANG  # type: ignore[return-value]
+    return value if value in LANGS else DEFAULT_LANG
 
 
 def check_lang(value: object) -> Lang:
     """A language from code that must pass a valid one; a wrong value is a bug, so it raises."""
     if value not in LANGS:
         raise ValueError(f"unsupported language {value!r}; use one of {LANGS}")
-    return value  # type: ignore[return-value]
+    return value
