@@ -12,6 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from model.decision import REFUSED, decide
 from model.text.formatting import format_number, format_percent
 from model.text.languages import Lang
 from model.text.strings import t
@@ -69,8 +70,7 @@ def gauge_figure(probability: float, threshold: float, lang: Lang = "fr") -> dic
     Built as plain plotly JSON, like the waterfall: both are drawn on every client change,
     and ``go.Figure``'s validation would cost more than the model (tests validate them).
     """
-    refused = probability >= threshold
-    colour = ORANGE if refused else BLUE
+    colour = ORANGE if decide(probability, threshold) == REFUSED else BLUE
     indicator = dict(
         type="indicator", mode="gauge+number", value=round(probability * 100, 1),
         number=dict(suffix=" %" if lang == "fr" else "%", valueformat=".1f", font=dict(size=64, color=colour)),

@@ -41,12 +41,35 @@ def parse_importance(raw: Any, source: str) -> list[FeatureImportance]:
     return sorted(out, key=lambda r: -r.mean_abs_shap)
 
 
-def read_importance(path: Path) -> list[FeatureImportance]:
-    """Global importance of a model, or ``[]`` when training stored none."""
+@dataclass(frozen=True)
+class GlobalImportance:
+    """The whole file: the ranking, and what it was measured on."""
+
+    importance: list[FeatureImportance]
+    #: Training clients of the reference sample the mean |SHAP| was taken over.
+    n_reference: int | None
+    #: The model's SHAP base value (log-odds) on that sample.
+    base_log_odds: float | None
+
+
+def read_global_importance(path: Path) -> GlobalImportance | None:
+    """Everything ``global_importance.json`` holds, or None when training stored none."""
     if not path.exists():
-        return []
+        return None
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"{path}: unreadable global importance ({exc})") from None
-    return parse_importance(raw, str(path))
+    rows = parse_importance(raw, str(path))
+    try:
+        n = raw.get("n_reference")
+        base = raw.get("base_log_odds")
+        return GlobalImportance(rows, None if n is None else int(n), None if base is None else float(base))
+    except (TypeError, ValueError):
+        raise ArtifactError(f"{path}: n_reference and base_log_odds must be numbers") from None
+
+
+def read_importance(path: Path) -> list[FeatureImportance]:
+    """Global importance of a model, most important first, or ``[]`` when training stored none."""
+    stored = read_global_importance(path)
+    return [] if stored is None else stored.importance

@@ -12,7 +12,6 @@ the file.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from model.artifact import (
 )
 from model.cost import Confusion, CostWeights, best_threshold, confusion, cost_curve, cost_per_client
 from model.features import CHILD_FEATURES, feature_provenance
+from model.importance import GlobalImportance, read_global_importance
 from model.monitoring import fairness as fair
 from model.monitoring.drift import SUMMARY_FILE, DriftError, load_summary
 from model.train import F_BETA
@@ -179,7 +179,7 @@ class Inputs:
     groups: pd.DataFrame                 # CODE_GENDER, DAYS_BIRTH (and coverage columns) of the OOF clients
     n_population: int
     population_ids: pd.Index
-    importance: dict[str, Any] | None
+    importance: GlobalImportance | None
     stored_keep: int | None
     tracking: Tracking
     drift: dict[str, Any] | None
@@ -240,13 +240,10 @@ def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str 
     population = pd.read_parquet(pop_path, columns=wanted)
     groups = population.reindex(oof.index)
 
-    importance = None
-    imp_path = artifact.extra(GLOBAL_IMPORTANCE_FILE)
-    if imp_path.exists():
-        try:
-            importance = json.loads(imp_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            importance = None
+    try:
+        importance = read_global_importance(artifact.extra(GLOBAL_IMPORTANCE_FILE))
+    except ArtifactError:
+        importance = None     # the note says no importance is available, as for a missing file
     keep = None
     exp_path = artifact.extra(EXPLANATIONS_FILE)
     if exp_path.exists():
@@ -574,20 +571,20 @@ def _sensitivity(y: np.ndarray, p: np.ndarray, weights: CostWeights) -> list[Sen
     return out
 
 
-def _importance(imp: dict[str, Any] | None) -> tuple[list[TopFeature], float | None, float | None]:
+def _importance(imp: GlobalImportance | None) -> tuple[list[TopFeature], float | None, float | None]:
     """Top features, the child tables' share of the importance, and the base probability σ(base)."""
     top: list[TopFeature] = []
     children_share, base_p = None, None
-    if imp and imp.get("importance"):
-        rows = imp["importance"]
-        total = sum(float(r["mean_abs_shap"]) for r in rows) or 1.0
+    if imp and imp.importance:
+        rows = imp.importance
+        total = sum(r.mean_abs_shap for r in rows) or 1.0
         child = set(CHILD_FEATURES)
-        children_share = sum(float(r["mean_abs_shap"]) for r in rows if r["feature"] in child) / total
+        children_share = sum(r.mean_abs_shap for r in rows if r.feature in child) / total
         for i, r in enumerate(rows[:TOP_FEATURES]):
-            top.append(TopFeature(i + 1, r["feature"], feature_provenance(r["feature"])["table"],
-                                  float(r["mean_abs_shap"]), float(r["mean_abs_shap"]) / total))
-        if "base_log_odds" in imp:
-            base_p = float(1.0 / (1.0 + math.exp(-float(imp["base_log_odds"]))))
+            top.append(TopFeature(i + 1, r.feature, feature_provenance(r.feature)["table"],
+                                  r.mean_abs_shap, r.mean_abs_shap / total))
+        if imp.base_log_odds is not None:
+            base_p = float(1.0 / (1.0 + math.exp(-imp.base_log_odds)))
     return top, children_share, base_p
 
 
@@ -677,7 +674,7 @@ def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
     recomputed = best_threshold(y, p, weights).threshold
     brier, brier_prior, platt_brier = fair.brier_score(y, p), rate * (1 - rate), fair.brier_score(y, platt)
     n_app = sum(k for tb, k in per_table if tb == "application")
-    rank_of = {row["feature"]: i + 1 for i, row in enumerate((inputs.importance or {}).get("importance", []))}
+    rank_of = {row.feature: i + 1 for i, row in enumerate(inputs.importance.importance if inputs.importance else [])}
     demo_dir = get_settings().demo_dir
     return Facts(
         version=meta.version, version_dir=show_path(inputs.version_dir),
@@ -713,7 +710,7 @@ def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
         has_baselines=any(not k.startswith("catboost") for k in candidates),
         versus_logistic=_versus_logistic(candidates, chosen, auc, auc_se),
         top_features=top, children_share=children_share,
-        n_reference=_opt_float((inputs.importance or {}).get("n_reference")), base_probability=base_p,
+        n_reference=_opt_float(inputs.importance.n_reference if inputs.importance else None), base_probability=base_p,
         stored_keep=inputs.stored_keep,
         sensitive_ranks=[(c, rank_of[c]) for c in SENSITIVE_COLUMNS if c in rank_of],
         by_gender=by_gender, by_age=by_age, overall=fair.group_metrics(y, p, t, weights, name="all"),

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model.decision import REFUSED, decide
 from model.explain import Contribution, Explanation
 from model.text.formatting import format_number, format_percent
 from model.text.labels import feature_info, format_info_value
@@ -52,7 +53,7 @@ def top_factors(explanation: Explanation, typical: Mapping[str, Any], lang: Lang
 
 def decision_sentence(probability: float, threshold: float, lang: Lang = "fr") -> str:
     """What was decided, and how far the score is from the threshold."""
-    refused = probability >= threshold
+    refused = decide(probability, threshold) == REFUSED
     main = t("decision.refused_sentence" if refused else "decision.granted_sentence", lang,
              probability=format_percent(probability, lang, 1), threshold=format_percent(threshold, lang, 1))
     points = format_number(abs(probability - threshold) * 100, lang, 1)
