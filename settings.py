@@ -16,6 +16,14 @@ def _path(value: str | None, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if value is None:
+        return default
+    if value.strip().lower() in ("", "none"):
+        return ()
+    return tuple(n.strip() for n in value.split(",") if n.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Product settings; build with :func:`get_settings` rather than by hand."""
@@ -33,6 +41,13 @@ class Settings:
     #: Business cost of a missed defaulter (false negative) and of a refused good client (false positive).
     cost_fn: float = 10.0
     cost_fp: float = 1.0
+    #: Referral band around the cost-optimal threshold (``REFER_SHARE``): clients whose expected
+    #: costs of granting and refusing differ by less than this share go to a credit analyst (0: none).
+    refer_share: float = 0.10
+    #: Protected attributes never used as model inputs (``EXCLUDED_ATTRIBUTES``, comma-separated;
+    #: ``none`` for none): EU non-discrimination rules forbid deciding on them. They stay in the
+    #: population for the fairness report.
+    excluded_attributes: tuple[str, ...] = ("CODE_GENDER",)
     #: Private files of a running server (secret key, users, API keys, scoring log): never in git.
     instance_dir: Path = ROOT / "instance"
     #: JSON file {username: werkzeug password hash} of the relationship managers (``USERS_FILE``).
@@ -82,6 +97,8 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         tracking_uri=env.get("MLFLOW_TRACKING_URI", Settings.tracking_uri),
         cost_fn=float(env.get("COST_FN", Settings.cost_fn)),
         cost_fp=float(env.get("COST_FP", Settings.cost_fp)),
+        refer_share=float(env.get("REFER_SHARE", Settings.refer_share)),
+        excluded_attributes=_names(env.get("EXCLUDED_ATTRIBUTES"), Settings.excluded_attributes),
         instance_dir=instance_dir,
         users_file=_path(env.get("USERS_FILE"), instance_dir / "users.json"),
         api_keys=tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip()),

@@ -44,6 +44,7 @@ from api.validation import (
 from data.load import DataError
 from model.explain import OTHER
 from model.monitoring.scoring_log import record_from_payload as scoring_log_record
+from model.reasons import decision_reasons
 from model.scoring import Score, UnknownClient, json_value
 from model.text.labels import feature_info
 from model.text.languages import Lang
@@ -56,8 +57,10 @@ ROUTES = (("/api/v1/health", ["GET"]), ("/api/v1/model", ["GET"]),
           ("/api/v1/clients/<raw_id>/score", ["GET"]), ("/api/v1/predict", ["POST"]))
 
 
-def score_payload(score: Score, typical: Mapping[str, object], lang: Lang, top: int) -> dict[str, object]:
-    """The JSON answer of both scoring routes: ``Score.to_dict(top)`` plus words in ``lang``."""
+def score_payload(score: Score, typical: Mapping[str, object], lang: Lang, top: int,
+                  excluded: tuple[str, ...] = ()) -> dict[str, object]:
+    """The JSON answer of both scoring routes: ``Score.to_dict(top)`` plus words in ``lang``, and the
+    decision's reason codes (up to 4 for a refusal or a referral)."""
     out = score.to_dict(top)
     factors: list[dict[str, object]] = []
     for c, d in zip(score.explanation.top(top), out["top_factors"]):
@@ -70,7 +73,9 @@ def score_payload(score: Score, typical: Mapping[str, object], lang: Lang, top: 
                        sentence=f.sentence)
         factors.append(row)
     payload: dict[str, object] = {**out, "top_factors": factors}
-    payload["decision_sentence"] = decision_sentence(score.probability, score.threshold, lang)
+    payload["decision_sentence"] = decision_sentence(score.probability, score.rule, lang)
+    payload["reasons"] = [{"code": r.code, "text": r.text(lang), "points": r.points, "missing": r.missing}
+                          for r in decision_reasons(score.explanation, score.decision, excluded=excluded)]
     payload["lang"] = lang
     return payload
 
@@ -101,6 +106,10 @@ def create_blueprint(services: Services) -> Blueprint:
             version=meta.version,
             created_at=meta.created_at,
             threshold=scorer.threshold,
+            decision_rule=scorer.rule.to_dict(),
+            calibration=scorer.calibration.method,
+            risk_grades=scorer.master_scale.table(),
+            excluded_attributes=list(meta.excluded_attributes),
             cost_weights=dict(meta.cost_weights),
             cv_metrics={k: json_value(v) for k, v in chosen.items() if not isinstance(v, (dict, list))},
             feature_count=n_features,
@@ -122,7 +131,7 @@ def create_blueprint(services: Services) -> Blueprint:
                 score = scorer.score_client(client_id)
             except UnknownClient:
                 raise ApiError(404, "unknown_client", f"no client {client_id}", "client_id") from None
-            return score_payload(score, scorer.typical, lang, top)
+            return score_payload(score, scorer.typical, lang, top, scorer.excluded_attributes)
 
         payload = views.get_or_compute("api-score", (client_id, lang, top), answer)
         if services.scoring_log.enabled:
@@ -138,7 +147,7 @@ def create_blueprint(services: Services) -> Blueprint:
             score = scorer.score_features(features, int(features.index[0]) if parsed.id_given else None)
         except DataError as exc:
             raise invalid_data(exc) from None
-        payload = score_payload(score, scorer.typical, lang, top)
+        payload = score_payload(score, scorer.typical, lang, top, scorer.excluded_attributes)
         if not parsed.id_given:
             payload["client_id"] = None
         payload["filled_defaults"] = parsed.filled_defaults

@@ -15,22 +15,41 @@ from layouts import ids
 from layouts import why as why_layout
 from layouts.decisions import decision_badge
 from layouts.figures import empty_figure, gauge_figure, waterfall_figure
+from layouts.score import reasons_block
+from model.concepts import concept_top
 from model.explain import OTHER, Explanation
+from model.reasons import decision_reasons
 from model.scoring import Score
 from model.text.formatting import format_percent
 from model.text.labels import feature_info, format_info_value
 from model.text.languages import Lang
-from model.text.narrative import decision_sentence, top_factors
+from model.text.narrative import concept_factors, decision_sentence, top_factors
 from model.text.strings import t
 from services import Services
+
+
+def _json(component: Any) -> Any:
+    return None if component is None else component.to_plotly_json()
 
 
 def cached_score(services: Services, client: int) -> Score:
     return services.views.get_or_compute("score", (client,), lambda: services.scorer.score_client(client))
 
 
+def concept_bars(explanation: Explanation, n: int, lang: Lang) -> list[dict[str, Any]]:
+    """Top-n concepts + one "other factors" bar, for the client: one bar per idea, so the same
+    information never appears twice pulling both ways; the bars sum exactly to PD − start."""
+    bars = []
+    for c in concept_top(explanation, n):
+        label = c.label(lang)
+        if c.missing:
+            label = f"{label} ({t('common.not_provided', lang)})"
+        bars.append({"feature": c.code, "label": label, "delta": c.probability})
+    return bars
+
+
 def waterfall_bars(explanation: Explanation, n: int, lang: Lang, expert: bool) -> list[dict[str, Any]]:
-    """Top-n bars + one "other factors" bar, labelled for people (or with raw names in expert mode)."""
+    """Top-n feature bars + one "other factors" bar, with raw names in expert mode."""
     bars = []
     for c in explanation.top(n):
         if c.feature == OTHER:
@@ -49,26 +68,33 @@ def waterfall_bars(explanation: Explanation, n: int, lang: Lang, expert: bool) -
 def score_view(services: Services, client: int, lang: Lang) -> tuple[Any, ...]:
     """Gauge, decision badge, probability line and decision sentence, as plain JSON."""
     s = cached_score(services, client)
-    return (gauge_figure(s.probability, s.threshold, lang),
+    grades = services.scorer.master_scale.labels
+    return (gauge_figure(s.probability, s.rule, lang),
             decision_badge(s.decision, lang).to_plotly_json(),
             t("score.probability_value", lang, probability=format_percent(s.probability, lang, 1)),
-            decision_sentence(s.probability, s.threshold, lang))
+            t("score.grade_value", lang, grade=s.grade, last=grades[-1]),
+            decision_sentence(s.probability, s.rule, lang),
+            _json(reasons_block([r.text(lang) for r in decision_reasons(
+                s.explanation, s.decision, excluded=services.scorer.excluded_attributes)], lang)))
 
 
 def why_view(services: Services, client: int, lang: Lang, expert: bool) -> tuple[Any, ...]:
     """Waterfall and the raising / lowering sentences, as plain JSON."""
     s = cached_score(services, client)
     e = s.explanation
-    bars = waterfall_bars(e, services.settings.top_factors, lang, expert)
-    if expert:
-        fig = waterfall_figure(e.base_log_odds, bars, e.raw_score, lang, unit="log_odds")
-    else:
-        fig = waterfall_figure(e.base_probability, bars, s.probability, lang)
-    up, down = top_factors(e, services.scorer.typical, lang, n=3)
+    n = services.settings.top_factors
     empty = t("explain.no_factor", lang)
+    if expert:
+        fig = waterfall_figure(e.base_log_odds, waterfall_bars(e, n, lang, True), e.raw_score, lang, unit="log_odds")
+        up, down = top_factors(e, services.scorer.typical, lang, n=3)
+        raising, lowering = [f.sentence for f in up], [f.sentence for f in down]
+    else:
+        fig = waterfall_figure(e.base_probability, concept_bars(e, n, lang), s.probability, lang)
+        up_c, down_c = concept_factors(e, lang, n=3, excluded=services.scorer.excluded_attributes)
+        raising, lowering = [f.sentence for f in up_c], [f.sentence for f in down_c]
     return (fig,
-            why_layout.factor_list([f.sentence for f in up], "up", empty).to_plotly_json(),
-            why_layout.factor_list([f.sentence for f in down], "down", empty).to_plotly_json())
+            why_layout.factor_list(raising, "up", empty).to_plotly_json(),
+            why_layout.factor_list(lowering, "down", empty).to_plotly_json())
 
 
 def register(app: Dash, services: Services) -> None:
@@ -76,13 +102,14 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(
         Output(ids.GAUGE, "figure"), Output(ids.DECISION, "children"), Output(ids.PROBABILITY_TEXT, "children"),
-        Output(ids.DECISION_SENTENCE, "children"), Output(ids.SCORE_EMPTY, "hidden"),
+        Output(ids.GRADE_TEXT, "children"), Output(ids.DECISION_SENTENCE, "children"), Output(ids.REASONS, "children"),
+        Output(ids.SCORE_EMPTY, "hidden"),
         Input(ids.STATE, "data"),
     )
     def show_score(state: dict[str, Any] | None) -> tuple[Any, ...]:
         lang, client = lang_of(state), client_of(scorer, state)
         if client is None:
-            return empty_figure(), None, None, None, False
+            return empty_figure(), None, None, None, None, None, False
         view = views.get_or_compute("score-view", (client, lang), lambda: score_view(services, client, lang))
         if services.scoring_log.enabled:
             services.scoring_log.log(cached_score(services, client), scorer.feature_values(client), "dashboard")

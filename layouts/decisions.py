@@ -6,13 +6,13 @@ from typing import Any
 
 from dash import html
 
-from model.decision import GRANTED, REFUSED, Decision
+from model.decision import GRANTED, REFER, REFUSED, Decision
 from model.text.languages import Lang
 from model.text.strings import t
 
-ICONS: dict[Decision, str] = {GRANTED: "✔", REFUSED: "✖"}
+ICONS: dict[Decision, str] = {GRANTED: "✔", REFER: "◆", REFUSED: "✖"}
 #: Text colours with at least 4.5:1 contrast on white (WCAG AA).
-COLOURS: dict[Decision, str] = {GRANTED: "#005A8C", REFUSED: "#B04A00"}
+COLOURS: dict[Decision, str] = {GRANTED: "#005A8C", REFER: "#7A5600", REFUSED: "#B04A00"}
 
 
 def decision_words(decision: Decision, lang: Lang = "fr") -> str:

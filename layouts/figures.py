@@ -12,13 +12,18 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from model.decision import REFUSED, decide
+from model.decision import GRANTED, REFER, REFUSED, DecisionRule
 from model.text.formatting import format_number, format_percent
 from model.text.languages import Lang
 from model.text.strings import t
 
 BLUE, ORANGE, GREY, DARK = "#0072B2", "#D55E00", "#8C8C8C", "#1F2933"
 LIGHT_BLUE, LIGHT_ORANGE = "#CFE3F2", "#F7D9C4"
+#: The referral band (a person decides): amber, between the blue of granted and the orange of refused.
+AMBER, LIGHT_AMBER = "#8A6100", "#F6E7B0"
+DECISION_COLOURS = {GRANTED: BLUE, REFER: AMBER, REFUSED: ORANGE}
+#: Calibrated PDs rarely pass this; the gauge then shows 0–100 %.
+GAUGE_SPAN = 0.5
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", size=15, color=DARK)
 
 
@@ -64,29 +69,44 @@ def empty_figure(message: str = "") -> dict[str, Any]:
         annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=GREY))] if message else [])}
 
 
-def gauge_figure(probability: float, threshold: float, lang: Lang = "fr") -> dict[str, Any]:
-    """Probability of default on a 0–100 % gauge, threshold as a thick line, large number.
+def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr") -> dict[str, Any]:
+    """Probability of default on a gauge: granted, referral and refused zones, threshold as a
+    thick line, large number. The scale stops at 50 % (PDs are calibrated: a few percent for most
+    clients) unless the client's PD is above it.
 
     Built as plain plotly JSON, like the waterfall: both are drawn on every client change,
     and ``go.Figure``'s validation would cost more than the model (tests validate them).
     """
-    colour = ORANGE if decide(probability, threshold) == REFUSED else BLUE
+    threshold = rule.threshold
+    colour = DECISION_COLOURS[rule.decide(probability)]
+    top = 100 if probability > GAUGE_SPAN else int(GAUGE_SPAN * 100)
+    steps = [dict(range=[0, rule.refer_low * 100], color=LIGHT_BLUE),
+             dict(range=[rule.refer_low * 100, rule.refer_high * 100], color=LIGHT_AMBER),
+             dict(range=[rule.refer_high * 100, top], color=LIGHT_ORANGE)]
     indicator = dict(
         type="indicator", mode="gauge+number", value=round(probability * 100, 1),
         number=dict(suffix=" %" if lang == "fr" else "%", valueformat=".1f", font=dict(size=64, color=colour)),
         title=dict(text=t("score.probability", lang), font=dict(size=18)),
         gauge=dict(
-            axis=dict(range=[0, 100], ticksuffix="\u202f%" if lang == "fr" else "%", tickwidth=1, dtick=10),
+            axis=dict(range=[0, top], ticksuffix="\u202f%" if lang == "fr" else "%", tickwidth=1,
+                      dtick=10 if top == 100 else 5),
             bar=dict(color=colour, thickness=0.35),
-            steps=[dict(range=[0, threshold * 100], color=LIGHT_BLUE),
-                   dict(range=[threshold * 100, 100], color=LIGHT_ORANGE)],
+            steps=[s for s in steps if s["range"][1] > s["range"][0]],
             threshold=dict(line=dict(color=DARK, width=5), thickness=0.9, value=threshold * 100),
         ),
     )
-    layout = _base_layout(lang, height=320, margin=dict(l=30, r=30, t=60, b=10), annotations=[dict(
-        x=0.5, y=-0.05, xref="paper", yref="paper", showarrow=False, font=dict(size=15),
-        text=t("score.threshold_value", lang, threshold=format_percent(threshold, lang, 1)))])
+    layout = _base_layout(lang, height=320, margin=dict(l=30, r=30, t=60, b=30), annotations=[dict(
+        x=0.5, y=-0.08, xref="paper", yref="paper", showarrow=False, font=dict(size=15),
+        text=_threshold_words(rule, lang))])
     return {"data": [indicator], "layout": layout}
+
+
+def _threshold_words(rule: DecisionRule, lang: Lang) -> str:
+    words = t("score.threshold_value", lang, threshold=format_percent(rule.threshold, lang, 1))
+    if rule.refer_low < rule.refer_high:
+        words += "<br>" + t("score.refer_band", lang, low=format_percent(rule.refer_low, lang, 1),
+                            high=format_percent(rule.refer_high, lang, 1))
+    return words
 
 
 def waterfall_figure(base: float, bars: Sequence[Mapping[str, Any]], final: float, lang: Lang = "fr",

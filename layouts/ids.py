@@ -45,6 +45,8 @@ GAUGE = "score-gauge"
 DECISION = "score-decision"                      # badge: icon + words + colour
 DECISION_SENTENCE = "score-decision-sentence"
 PROBABILITY_TEXT = "score-probability"
+GRADE_TEXT = "score-grade"
+REASONS = "score-reasons"
 SCORE_EMPTY = "score-empty"
 
 # why

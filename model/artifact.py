@@ -41,7 +41,9 @@ EXPLANATIONS_FILE = "explanations.npz"
 #: Out-of-fold predictions of the labelled clients (TARGET, PROBABILITY, FOLD): the honest
 #: material of the model report's calibration and fairness figures.
 OOF_FILE = "oof.parquet"
-FORMAT_VERSION = 1
+#: 2: calibrated PD (calibration, master scale and decision rule in the metadata), protected
+#: attributes excluded from the features but kept in the population.
+FORMAT_VERSION = 2
 
 
 def read_frame(path: Path) -> pd.DataFrame:
@@ -76,6 +78,21 @@ class ModelMetadata:
     data_dir: str = ""
     format_version: int = FORMAT_VERSION
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Map from the model's raw probability to the PD shown (``model.calibration``), fitted on
+    #: out-of-fold predictions.
+    calibration: dict[str, Any] = field(default_factory=dict)
+    #: Cost-optimal threshold and referral band on the calibrated scale (``model.decision``).
+    decision_rule: dict[str, float] = field(default_factory=dict)
+    #: Risk grades' PD bands (``model.grades``).
+    master_scale: dict[str, Any] = field(default_factory=dict)
+    #: Protected attributes kept out of the model's inputs (still in the population, for fairness).
+    excluded_attributes: list[str] = field(default_factory=list)
+
+    @property
+    def expected_features(self) -> list[str]:
+        """The features this product builds for such a model, in order."""
+        excluded = set(self.excluded_attributes)
+        return [f for f in feature_columns(self.include_children) if f not in excluded]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=False)
@@ -158,8 +175,12 @@ def load_artifact(path: str | Path, expected_features: list[str] | None = None) 
     except TypeError as exc:
         raise ArtifactError(f"corrupt {meta_path}: {exc}") from None
     if metadata.format_version != FORMAT_VERSION:
-        raise ArtifactError(f"{vdir} uses artifact format {metadata.format_version}; "
+        why = " (trained before calibration: its scores are not probabilities)" if metadata.format_version < 2 else ""
+        raise ArtifactError(f"{vdir} uses artifact format {metadata.format_version}{why}; "
                             f"this product reads format {FORMAT_VERSION}: retrain the model")
+    for name in ("calibration", "decision_rule", "master_scale"):
+        if not getattr(metadata, name):
+            raise ArtifactError(f"corrupt {meta_path}: {name} is missing: retrain the model")
     trained_with = metadata.library_versions.get("catboost", "")
     if _major(trained_with) != _major(catboost.__version__):
         raise ArtifactError(f"{vdir} was trained with CatBoost {trained_with or 'unknown'}, "
@@ -204,8 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     reason = needs_training(a.model_dir, a.data_dir, None)
     if reason is None:
         meta = load_artifact(a.model_dir).metadata
-        if meta.features not in (feature_columns(True), feature_columns(False)):
+        if meta.features != meta.expected_features:
             reason = "the current model uses other features than this product builds"
+        elif sorted(meta.excluded_attributes) != sorted(s.excluded_attributes):
+            reason = (f"the current model excludes {meta.excluded_attributes or 'no attribute'}, the settings "
+                      f"exclude {list(s.excluded_attributes) or 'none'}")
     if reason:
         print(f"training needed: {reason}")
         return 1

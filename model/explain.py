@@ -1,18 +1,19 @@
 """Why a client got its score: SHAP contributions, mapped onto the probability shown.
 
 CatBoost's exact TreeSHAP gives contributions in log-odds that add up to the model's
-raw score: ``base + Σ φᵢ = f(x)`` and ``p = σ(f(x))``. People read probabilities, so
-each contribution is rescaled by the same factor ``(σ(f) − σ(base)) / (f − base)``:
-the bars keep their sign and relative size and add up *exactly* to
-``p − σ(base)``, so the waterfall ends at the probability displayed. (When
-``f = base`` the factor is the slope of σ at that point.)
+raw score: ``base + Σ φᵢ = f(x)``. The probability of default shown is the calibrated
+``PD = c(σ(f))`` (``c`` fitted on out-of-fold predictions, :mod:`model.calibration`). People
+read probabilities, so each contribution is rescaled by the same factor
+``(PD(f) − PD(base)) / (f − base)``: the bars keep their sign and relative size and add up
+*exactly* to ``PD − PD(base)``, so the waterfall ends at the probability displayed. (When
+``f = base`` the factor is the slope of ``PD`` at that point.)
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,18 @@ OTHER = "__other__"
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+class ProbabilityMap(Protocol):
+    """What an explanation needs of a calibration: the PD of a raw model probability."""
+
+    def apply_one(self, p: float) -> float: ...
+
+
+def pd_of(log_odds: float, calibration: ProbabilityMap | None) -> float:
+    """The probability of default shown for a raw score in log-odds."""
+    raw = float(sigmoid(log_odds))
+    return raw if calibration is None else float(calibration.apply_one(raw))
 
 
 @dataclass(frozen=True)
@@ -44,18 +57,23 @@ class Explanation:
     #: Log-odds of the features not listed (a stored explanation keeps only the largest ones).
     omitted_log_odds: float = 0.0
     n_omitted: int = 0
+    #: The calibration that turns the model's raw probability into the PD shown (None: raw).
+    calibration: ProbabilityMap | None = None
+    #: Log-odds of each concept over *all* features ((code, total), stored at training), so that
+    #: concept bars stay exact when only the largest feature contributions are kept.
+    concept_log_odds: tuple[tuple[str, float], ...] = ()
 
     @property
     def base_probability(self) -> float:
-        return float(sigmoid(self.base_log_odds))
+        return pd_of(self.base_log_odds, self.calibration)
 
     @property
     def probability(self) -> float:
-        return float(sigmoid(self.raw_score))
+        return pd_of(self.raw_score, self.calibration)
 
     @property
     def scale(self) -> float:
-        return probability_scale(self.base_log_odds, self.raw_score)
+        return probability_scale(self.base_log_odds, self.raw_score, self.calibration)
 
     def top(self, n: int = 10) -> list[Contribution]:
         """The n largest contributions plus one bar for all others (omitted when empty)."""
@@ -74,12 +92,15 @@ class Explanation:
         return [c for c in self.contributions if c.log_odds < 0][:n]
 
 
-def probability_scale(base: float, raw: float) -> float:
+def probability_scale(base: float, raw: float, calibration: ProbabilityMap | None = None) -> float:
     """Factor turning log-odds contributions into probability points (see module doc)."""
     if abs(raw - base) < 1e-12:
-        s = float(sigmoid(base))
-        return s * (1 - s)
-    return float((sigmoid(raw) - sigmoid(base)) / (raw - base))
+        if calibration is None:
+            s = float(sigmoid(base))
+            return s * (1 - s)
+        h = 1e-4   # slope of the calibrated PD, numerically (isotonic maps are piecewise linear)
+        return (pd_of(base + h, calibration) - pd_of(base - h, calibration)) / (2 * h)
+    return (pd_of(raw, calibration) - pd_of(base, calibration)) / (raw - base)
 
 
 def shap_matrix(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str]) -> np.ndarray:
@@ -88,15 +109,16 @@ def shap_matrix(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[s
                                                    thread_count=1))
 
 
-def explanation_from_shap(row: np.ndarray, features: Sequence[str], values: Sequence[Any]) -> Explanation:
+def explanation_from_shap(row: np.ndarray, features: Sequence[str], values: Sequence[Any],
+                          calibration: ProbabilityMap | None = None) -> Explanation:
     """Build an Explanation from one row of :func:`shap_matrix`."""
     phi, base = row[:-1].astype(np.float64), float(row[-1])
     raw = base + float(phi.sum())
-    scale = probability_scale(base, raw)
+    scale = probability_scale(base, raw, calibration)
     order = np.argsort(-np.abs(phi), kind="mergesort")
     contributions = tuple(Contribution(features[i], values[i], float(phi[i]), float(phi[i] * scale))
                           for i in order)
-    return Explanation(base, raw, contributions)
+    return Explanation(base, raw, contributions, calibration=calibration)
 
 
 @dataclass(frozen=True)
@@ -114,12 +136,16 @@ class StoredExplanations:
     raw_score: np.ndarray          # (n,) float64
     index: np.ndarray              # (n, 2·keep) int16 feature positions, -1 where unused
     value: np.ndarray              # (n, 2·keep) float32 log-odds contributions
+    #: Concept codes and every client's per-concept log-odds totals (n, concepts), if stored.
+    concept_codes: tuple[str, ...] = ()
+    concept_value: np.ndarray | None = None
 
     @property
     def keep(self) -> int:
         return int(self.index.shape[1]) // 2
 
-    def explanation(self, row: int, features: Sequence[str], values: Callable[[list[int]], list[Any]]) -> Explanation:
+    def explanation(self, row: int, features: Sequence[str], values: Callable[[list[int]], list[Any]],
+                    calibration: ProbabilityMap | None = None) -> Explanation:
         """Explanation of the client at ``row``; ``values(positions)`` gives its feature values."""
         used = self.index[row] >= 0
         idx = self.index[row][used].astype(np.int64)
@@ -127,37 +153,55 @@ class StoredExplanations:
         order = np.argsort(-np.abs(phi), kind="mergesort")
         idx, phi = idx[order], phi[order]
         base, raw = self.base_log_odds, float(self.raw_score[row])
-        scale = probability_scale(base, raw)
+        scale = probability_scale(base, raw, calibration)
         vals = values(idx.tolist())
         contributions = tuple(Contribution(features[i], v, float(p), float(p * scale))
                               for i, v, p in zip(idx, vals, phi))
+        concepts: tuple[tuple[str, float], ...] = ()
+        if self.concept_value is not None:
+            concepts = tuple(zip(self.concept_codes, self.concept_value[row].astype(np.float64).tolist(), strict=True))
         return Explanation(base, raw, contributions, float((raw - base) - phi.sum()),
-                           n_omitted=len(features) - len(idx))
+                           n_omitted=len(features) - len(idx), calibration=calibration, concept_log_odds=concepts)
 
     def save(self, path: str | os.PathLike[str] | IO[bytes]) -> None:
-        np.savez(path, base=np.array([self.base_log_odds]), raw=self.raw_score, index=self.index, value=self.value)
+        arrays: dict[str, np.ndarray] = {"base": np.array([self.base_log_odds]), "raw": self.raw_score,
+                                         "index": self.index, "value": self.value}
+        if self.concept_value is not None:
+            arrays.update(concept_codes=np.array(self.concept_codes), concept_value=self.concept_value)
+        np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | IO[bytes]) -> StoredExplanations:
         with np.load(path) as z:
+            if "concept_value" in z.files:
+                return cls(float(z["base"][0]), z["raw"], z["index"], z["value"],
+                           tuple(str(c) for c in z["concept_codes"]), z["concept_value"])
             return cls(float(z["base"][0]), z["raw"], z["index"], z["value"])
 
 
 def store_explanations(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str], keep: int = 15,
-                       chunk: int = 20_000, thread_count: int = -1) -> StoredExplanations:
-    """Batch TreeSHAP of every row of X, keeping the ``keep`` largest contributions of each sign."""
+                       chunk: int = 20_000, thread_count: int = -1,
+                       concepts: tuple[Sequence[str], np.ndarray] | None = None) -> StoredExplanations:
+    """Batch TreeSHAP of every row of X, keeping the ``keep`` largest contributions of each sign.
+
+    ``concepts``: (codes, features × concepts 0/1 matrix, ``model.concepts.membership``) — every
+    client's exact per-concept totals are stored too.
+    """
     n, f = X.shape
     keep = min(keep, f)
     index = np.full((n, 2 * keep), -1, dtype=np.int16)
     value = np.zeros((n, 2 * keep), dtype=np.float32)
     raw = np.empty(n)
     base = 0.0
+    concept_value = None if concepts is None else np.zeros((n, concepts[1].shape[1]), dtype=np.float32)
     for start in range(0, n, chunk):
         part = X.iloc[start:start + chunk]
         shap = np.asarray(model.get_feature_importance(make_pool(part, cat_features), type=EFstrType.ShapValues,
                                                        thread_count=thread_count))
         phi, base = shap[:, :-1], float(shap[0, -1])
         raw[start:start + len(part)] = shap.sum(axis=1)
+        if concept_value is not None and concepts is not None:
+            concept_value[start:start + len(part)] = phi @ concepts[1]
         for offset, sign in ((0, 1.0), (keep, -1.0)):
             top = np.argpartition(-sign * phi, keep - 1, axis=1)[:, :keep]
             picked = np.take_along_axis(phi, top, axis=1)
@@ -165,15 +209,18 @@ def store_explanations(model: CatBoostClassifier, X: pd.DataFrame, cat_features:
             rows = slice(start, start + len(part))
             index[rows, offset:offset + keep] = np.where(right_sign, top, -1)
             value[rows, offset:offset + keep] = np.where(right_sign, picked, 0.0)
-    return StoredExplanations(base, raw, index, value)
+    if concepts is None or concept_value is None:
+        return StoredExplanations(base, raw, index, value)
+    return StoredExplanations(base, raw, index, value, tuple(concepts[0]), concept_value)
 
 
-def explain(model: CatBoostClassifier, x: pd.DataFrame, cat_features: list[str]) -> Explanation:
+def explain(model: CatBoostClassifier, x: pd.DataFrame, cat_features: list[str],
+            calibration: ProbabilityMap | None = None) -> Explanation:
     """Explanation of a one-row feature frame."""
     if len(x) != 1:
         raise ValueError(f"explain takes one client, got {len(x)} rows")
     row = shap_matrix(model, x, cat_features)[0]
-    return explanation_from_shap(row, list(x.columns), list(x.iloc[0].to_numpy()))
+    return explanation_from_shap(row, list(x.columns), list(x.iloc[0].to_numpy()), calibration)
 
 
 def global_importance(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str],

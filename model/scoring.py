@@ -21,6 +21,7 @@ from model import features as feats
 from model.artifact import (
     EXPLANATIONS_FILE,
     GLOBAL_IMPORTANCE_FILE,
+    METADATA_FILE,
     POPULATION_FILE,
     SCORES_FILE,
     Artifact,
@@ -28,10 +29,12 @@ from model.artifact import (
     load_artifact,
     read_frame,
 )
+from model.calibration import Calibration
 from model.cost import CostWeights
-from model.decision import Decision, decide
+from model.decision import Decision, DecisionRule
 from model.estimator import make_pool
 from model.explain import Explanation, StoredExplanations, explain
+from model.grades import MasterScale
 from model.importance import FeatureImportance, read_importance
 
 
@@ -53,14 +56,20 @@ class UnknownClient(KeyError):
 @dataclass(frozen=True)
 class Score:
     client_id: int | None
+    #: The calibrated probability of default: the one number shown, logged and decided on.
     probability: float
-    threshold: float
+    rule: DecisionRule
+    grade: str
     model_version: str
     explanation: Explanation
 
     @property
+    def threshold(self) -> float:
+        return self.rule.threshold
+
+    @property
     def decision(self) -> Decision:
-        return decide(self.probability, self.threshold)
+        return self.rule.decide(self.probability)
 
     @property
     def margin(self) -> float:
@@ -72,7 +81,9 @@ class Score:
         return {
             "client_id": self.client_id,
             "probability": self.probability,
+            "grade": self.grade,
             "threshold": self.threshold,
+            "refer_band": [self.rule.refer_low, self.rule.refer_high],
             "decision": self.decision,
             "margin": self.margin,
             "model_version": self.model_version,
@@ -92,8 +103,15 @@ class Scorer:
                  importance: Sequence[FeatureImportance] = (),
                  stored: StoredExplanations | None = None) -> None:
         meta = artifact.metadata
-        if list(population.columns) != list(meta.features):
-            raise ArtifactError(f"{artifact.path / POPULATION_FILE} does not hold the model's features")
+        lacking = [f for f in meta.features if f not in population.columns]
+        if lacking:
+            raise ArtifactError(f"{artifact.path / POPULATION_FILE} lacks model features {lacking[:5]}")
+        try:
+            self.calibration = Calibration.from_dict(meta.calibration)
+            self.rule = DecisionRule.from_dict(meta.decision_rule)
+            self.master_scale = MasterScale.from_dict(meta.master_scale)
+        except ValueError as exc:
+            raise ArtifactError(f"{artifact.path / METADATA_FILE}: {exc}") from None
         self.artifact = artifact
         self.model = artifact.model
         self.population = population
@@ -102,10 +120,12 @@ class Scorer:
         self.importance: list[FeatureImportance] = list(importance)
         self.features: list[str] = list(meta.features)
         self.cat_features: list[str] = list(meta.categorical_features)
-        self.threshold: float = float(meta.threshold)
+        self.threshold: float = self.rule.threshold
         self.version: str = meta.version
         self.cost_weights = CostWeights(**meta.cost_weights)
         self.include_children: bool = meta.include_children
+        #: Protected attributes the model does not use (never named in a reason).
+        self.excluded_attributes: tuple[str, ...] = tuple(meta.excluded_attributes)
         self._positions = pd.Index(population.index)
         if stored is not None and len(stored.raw_score) != len(population):
             raise ArtifactError(f"{artifact.path / EXPLANATIONS_FILE} does not match the population")
@@ -122,8 +142,7 @@ class Scorer:
     def load(cls, model_dir: str | Path) -> Scorer:
         """Load the current model version and what training stored beside it."""
         artifact = load_artifact(model_dir, expected_features=None)
-        expected = feats.feature_columns(artifact.metadata.include_children)
-        if expected != artifact.metadata.features:
+        if artifact.metadata.expected_features != artifact.metadata.features:
             raise ArtifactError(f"{artifact.path} was trained on other features than this product builds: "
                                 "retrain the model")
         for name in (POPULATION_FILE, SCORES_FILE):
@@ -165,18 +184,22 @@ class Scorer:
         if self.stored is None:
             return self.score_features(self.population.iloc[[i]], client_id)
         columns = self._columns
-        e = self.stored.explanation(i, self.features, lambda idx: [columns[j][i] for j in idx])
-        return Score(client_id, e.probability, self.threshold, self.version, e)
+        e = self.stored.explanation(i, self.features, lambda idx: [columns[j][i] for j in idx], self.calibration)
+        return self._score(client_id, e)
+
+    def _score(self, client_id: int | None, e: Explanation) -> Score:
+        pd_ = e.probability
+        return Score(client_id, pd_, self.rule, self.master_scale.grade_of(pd_), self.version, e)
 
     # -- any feature row ----------------------------------------------------------------
     def probability(self, X: pd.DataFrame) -> np.ndarray:
-        proba: np.ndarray = self.model.predict_proba(make_pool(X[self.features], self.cat_features))[:, 1]
-        return proba
+        """Calibrated probabilities of default of feature rows."""
+        raw = self.model.predict_proba(make_pool(X[self.features], self.cat_features))[:, 1]
+        return self.calibration.apply(raw)
 
     def score_features(self, x: pd.DataFrame, client_id: int | None = None) -> Score:
         """Score and explain one feature row; the probability is the explanation's end point."""
-        e = explain(self.model, x[self.features], self.cat_features)
-        return Score(client_id, e.probability, self.threshold, self.version, e)
+        return self._score(client_id, explain(self.model, x[self.features], self.cat_features, self.calibration))
 
     # -- new applicants ------------------------------------------------------------------
     def application_features(self, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -42,18 +42,23 @@ from model.artifact import (
     ModelMetadata,
     save_artifact,
 )
+from model.calibration import Calibration, CalibrationChoice, choose_calibration
+from model.concepts import membership
 from model.cost import CostWeights, best_threshold, cost_curve, cost_per_client
-from model.decision import refused
+from model.decision import DEFAULT_REFER_SHARE, REFER, DecisionRule, refused
 from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, make_classifier, make_pool
 from model.explain import global_importance, store_explanations
+from model.grades import fit_master_scale
+from model.monitoring.validation import brier, brier_constant, calibration_intercept_slope, expected_calibration_error
 from settings import get_settings
 
 #: F-beta weighs recall beta² times as much as precision; 2 reflects that missed defaulters cost more.
 F_BETA = 2.0
-#: Winner of the class-weight comparison on the real sample (see docs/model-quality.md):
-#: "balanced" gave the lower nested cost and the higher pooled AUC at border_count 32 and 128,
-#: and stops earlier (cheaper). "compare" would double the CV time at full scale.
-DEFAULT_CLASS_WEIGHTS = "balanced"
+#: Winner of the class-weight comparison on the real sample once PDs are calibrated (see
+#: docs/model-quality.md): "none" had the lower nested cost (0.572 against 0.577 per client, AUC
+#: 0.726 against 0.728, both ECE 0.007; a lead inside the fold noise) and needs no reweighting
+#: to be a probability. "compare" would double the CV time at full scale.
+DEFAULT_CLASS_WEIGHTS = "none"
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class TrainConfig:
     class_weights: str = DEFAULT_CLASS_WEIGHTS
     include_children: bool = True
     baselines: bool = True
+    #: Referral band around the cost-optimal threshold (share of the cost gap, model.decision).
+    refer_share: float = DEFAULT_REFER_SHARE
+    #: Protected attributes kept out of the model's inputs (EU non-discrimination rules).
+    excluded_attributes: tuple[str, ...] = ("CODE_GENDER",)
     #: The logistic baseline is fitted on at most this many clients of each training fold
     #: (stratified subsample) and evaluated on the whole validation fold: full Kaggle scale
     #: would otherwise cost minutes per fold for a reference figure.
@@ -93,7 +102,7 @@ class TrainResult:
     metrics: dict[str, Any]
     candidates: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    #: Out-of-fold probabilities of the chosen CatBoost (the threshold was chosen on them).
+    #: Cross-fitted calibrated out-of-fold PDs of the chosen CatBoost (the threshold was chosen on them).
     oof: np.ndarray | None = None
 
 
@@ -244,31 +253,49 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def oof_frame(index: pd.Index, y: np.ndarray, oof: np.ndarray, fold_of: np.ndarray) -> pd.DataFrame:
-    """Each labelled client's out-of-fold probability: scored by the fold model that never saw it."""
-    return pd.DataFrame({"TARGET": y.astype("int8"), "PROBABILITY": oof.astype("float64"),
-                         "FOLD": fold_of.astype("int16")}, index=index)
+def oof_frame(index: pd.Index, y: np.ndarray, oof: np.ndarray, fold_of: np.ndarray,
+              raw: np.ndarray | None = None) -> pd.DataFrame:
+    """Each labelled client's out-of-fold PD: scored by the fold model that never saw it, calibrated
+    by a map fitted on the other folds (``RAW_PROBABILITY``: before calibration)."""
+    frame = pd.DataFrame({"TARGET": y.astype("int8"), "PROBABILITY": oof.astype("float64"),
+                          "FOLD": fold_of.astype("int16")}, index=index)
+    if raw is not None:
+        frame["RAW_PROBABILITY"] = raw.astype("float64")
+    return frame
+
+
+def calibration_metrics(y: np.ndarray, pd_: np.ndarray) -> dict[str, float]:
+    """How true the PDs are as probabilities, on (cross-fitted) out-of-fold predictions."""
+    intercept, slope = calibration_intercept_slope(y, pd_)
+    return {"mean_pd": float(np.mean(pd_)), "ece": float(expected_calibration_error(y, pd_, bins=10)),
+            "brier": float(brier(y, pd_)), "brier_constant": float(brier_constant(y)),
+            "calibration_slope": float(slope), "calibration_intercept": float(intercept)}
 
 
 def population_extras(model: Any, X: pd.DataFrame, y: np.ndarray, X_all: pd.DataFrame,
-                      cat_features: list[str], seed: int, reference_size: int = 2000) -> dict[str, bytes]:
+                      cat_features: list[str], seed: int, calibration: Calibration,
+                      reference_size: int = 2000) -> dict[str, bytes]:
     """What the dashboard needs besides the model, computed once here rather than at start-up.
 
-    ``population.parquet``: every client's features (the dashboard's profiles, medians and
-    neighbours); ``scores.parquet``: every client's probability and known outcome;
+    ``population.parquet``: every client's features, the excluded protected attributes included
+    (the dashboard's profiles, filters, medians and neighbours, the fairness report);
+    ``scores.parquet``: every client's calibrated PD, raw model probability and known outcome;
     ``global_importance.json``: mean |SHAP| on a reference sample of training clients;
     ``explanations.npz``: every client's largest contributions, so that serving a known
     client is a look-up instead of a ~10 ms TreeSHAP set-up per request.
     """
-    proba = model.predict_proba(make_pool(X_all, cat_features))[:, 1]
+    features = list(model.feature_names_)
+    X_in = X_all[features]
+    raw = model.predict_proba(make_pool(X_in, cat_features))[:, 1]
     target = pd.Series(y, index=X.index).reindex(X_all.index)
-    scores = pd.DataFrame({"TARGET": target.astype("float32"), "PROBABILITY": proba.astype("float32")},
-                          index=X_all.index)
+    scores = pd.DataFrame({"TARGET": target.astype("float32"),
+                           "PROBABILITY": calibration.apply(raw).astype("float32"),
+                           "RAW_PROBABILITY": raw.astype("float32")}, index=X_all.index)
     rng = np.random.default_rng(seed)
-    reference = X.iloc[np.sort(rng.choice(len(X), size=min(reference_size, len(X)), replace=False))]
+    reference = X.iloc[np.sort(rng.choice(len(X), size=min(reference_size, len(X)), replace=False))][features]
     importance = global_importance(model, reference, cat_features, seed=seed)
     buffer = io.BytesIO()
-    store_explanations(model, X_all, cat_features).save(buffer)
+    store_explanations(model, X_in, cat_features, concepts=membership(features)).save(buffer)
     return {
         EXPLANATIONS_FILE: buffer.getvalue(),
         POPULATION_FILE: _parquet_bytes(X_all),
@@ -322,7 +349,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     """Run the whole pipeline and write a new model version; returns where and how good."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    X, y, X_all = training_frame(config.data_dir, config.include_children)
+    X_full, y, X_all = training_frame(config.data_dir, config.include_children)
+    excluded = [c for c in config.excluded_attributes if c in X_full.columns]
+    X = X_full.drop(columns=excluded)
     timings["features_s"] = time.perf_counter() - t0
     if len(np.unique(y)) < 2:
         raise DataError("application_train", "TARGET holds a single class: nothing to learn", "TARGET")
@@ -331,7 +360,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
                         f"too few for {config.folds}-fold stratified CV", "TARGET")
     cat_features = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
     fold_of = stratified_folds(y, config.folds, config.seed)
-    log(f"features: {X.shape[0]:,} clients × {X.shape[1]} features in {timings['features_s']:.1f}s")
+    log(f"features: {X.shape[0]:,} clients × {X.shape[1]} features in {timings['features_s']:.1f}s"
+        + (f" (not used: {', '.join(excluded)})" if excluded else ""))
 
     base_params = config.params.with_(random_seed=config.seed)
     if config.scale_params:
@@ -341,19 +371,33 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     options = ["none", "balanced"] if config.class_weights == "compare" else [config.class_weights]
     candidates: dict[str, dict[str, Any]] = {}
     runs: dict[str, CVResult] = {}
+    calibrations: dict[str, CalibrationChoice] = {}
     for option in options:
         cv = cross_validate_catboost(X, y, fold_of, base_params.with_(class_weights=option), cat_features)
         runs[option] = cv
-        candidates[f"catboost_{option}"] = {**evaluate(y, cv.oof, fold_of, config.weights),
+        # the PD is the calibrated score; the threshold and every reported figure use the
+        # cross-fitted calibrated OOF predictions (each fold mapped by a calibration it did not fit)
+        choice = calibrations[option] = choose_calibration(y, cv.oof, fold_of)
+        candidates[f"catboost_{option}"] = {**evaluate(y, choice.cross_fitted, fold_of, config.weights),
+                                            **calibration_metrics(y, choice.cross_fitted),
+                                            "calibration": choice.method,
+                                            "calibration_log_loss": dict(choice.log_loss),
+                                            "raw_mean_probability": float(np.mean(cv.oof)),
                                             "cv_seconds": cv.seconds, "best_iterations": cv.best_iterations}
         timings[f"cv_{option}_s"] = cv.seconds
         m = candidates[f"catboost_{option}"]
         log(f"catboost class_weights={option}: AUC {m['auc']:.4f} ± {m['auc_fold_std']:.4f}, "
             f"cost {m['cost_per_client']:.4f}/client (nested {m['cost_per_client_nested']:.4f}) "
-            f"in {cv.seconds:.0f}s")
-    chosen = min(options, key=lambda o: candidates[f"catboost_{o}"]["cost_per_client_nested"])
+            f"in {cv.seconds:.0f}s; calibration {choice.method}: mean PD {m['mean_pd']:.2%} "
+            f"(raw {m['raw_mean_probability']:.2%}, observed {m['default_rate']:.2%}), ECE {m['ece']:.4f}, "
+            f"slope {m['calibration_slope']:.3f}, Brier {m['brier']:.4f} (constant {m['brier_constant']:.4f})")
+    # lower nested cost first; calibration error breaks ties within a thousandth of cost
+    chosen = min(options, key=lambda o: (round(candidates[f"catboost_{o}"]["cost_per_client_nested"], 3),
+                                         candidates[f"catboost_{o}"]["ece"]))
     params = base_params.with_(class_weights=chosen)
     cv = runs[chosen]
+    calibration = calibrations[chosen].calibration
+    calibrated_oof = calibrations[chosen].cross_fitted
 
     if config.baselines:
         t = time.perf_counter()
@@ -372,10 +416,25 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     final.fit(make_pool(X, cat_features, y))
     timings["refit_s"] = time.perf_counter() - t
     metrics = {**candidates[f"catboost_{chosen}"], "class_weights": chosen, "refit_iterations": iterations}
+    rule = DecisionRule.around(float(metrics["threshold"]), config.refer_share)
+    try:
+        scale = fit_master_scale(y, calibrated_oof)
+    except ValueError as exc:    # too few defaulters for 7 grades (small samples): say so, use fewer
+        log(f"note: {exc}; using fewer grades")
+        scale = fit_master_scale(y, calibrated_oof, n_grades=tuple(range(2, 11)), min_clients=30, min_defaults=3)
+    decided = rule.decide_all(calibrated_oof)
+    in_band = decided == REFER
+    metrics.update(theoretical_threshold=config.weights.fp / (config.weights.fp + config.weights.fn),
+                   refer_low=rule.refer_low, refer_high=rule.refer_high, refer_share=float(in_band.mean()),
+                   refer_default_rate=float(y[in_band].mean()) if in_band.any() else None,
+                   n_grades=len(scale.labels), excluded_attributes=excluded)
+    log(f"threshold {rule.threshold:.4f} on the calibrated PD (theoretical c_FP/(c_FP+c_FN) = "
+        f"{metrics['theoretical_threshold']:.4f}); refer band [{rule.refer_low:.4f}, {rule.refer_high:.4f}): "
+        f"{metrics['refer_share']:.1%} of clients; {len(scale.labels)} risk grades")
 
     t = time.perf_counter()
-    extras = population_extras(final, X, y, X_all, cat_features, config.seed)
-    extras[OOF_FILE] = _parquet_bytes(oof_frame(X.index, y, cv.oof, fold_of))
+    extras = population_extras(final, X, y, X_all, cat_features, config.seed, calibration)
+    extras[OOF_FILE] = _parquet_bytes(oof_frame(X.index, y, calibrated_oof, fold_of, raw=cv.oof))
     timings["population_s"] = time.perf_counter() - t
 
     created = datetime.now(UTC)
@@ -387,19 +446,23 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         features=list(X.columns),
         dtypes={c: str(X[c].dtype) for c in X.columns},
         categorical_features=cat_features,
-        threshold=float(metrics["threshold"]),
+        threshold=rule.threshold,
         cost_weights=config.weights.to_dict(),
         cv_metrics={"chosen": metrics, "candidates": candidates},
         params={**params.to_dict(), "iterations": iterations, "folds": config.folds},
         library_versions=library_versions(),
         include_children=config.include_children,
         data_dir=str(Path(config.data_dir).resolve()),
+        calibration=calibration.to_dict(),
+        decision_rule=rule.to_dict(),
+        master_scale=scale.to_dict(),
+        excluded_attributes=excluded,
     )
     version_dir = save_artifact(final, metadata, config.model_dir, extras=extras)
     timings["total_s"] = time.perf_counter() - t0
-    result = TrainResult(version_dir, metrics, candidates, timings, oof=cv.oof)
+    result = TrainResult(version_dir, metrics, candidates, timings, oof=calibrated_oof)
     if config.tracking_uri:
-        _log_to_mlflow(config, result, y, cv.oof, params)
+        _log_to_mlflow(config, result, y, calibrated_oof, params)
     log(f"model {metadata.version} written to {version_dir} (threshold {metadata.threshold:.4f}, "
         f"total {timings['total_s']:.0f}s)")
     return result
@@ -435,7 +498,14 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--no-scale-params", action="store_true",
                    help="never apply the large-data profile (lr 0.12, 400 iterations, rsm/subsample 0.5)")
+    p.add_argument("--refer-share", type=float, default=s.refer_share,
+                   help="referral band: where the expected costs of granting and refusing differ by less "
+                        "than this share (0: no band)")
+    p.add_argument("--exclude", default=",".join(s.excluded_attributes),
+                   help="protected attributes kept out of the model's inputs, comma-separated ('' for none)")
     a = p.parse_args(argv)
+    if not 0 <= a.refer_share < 1:
+        p.error("--refer-share must be in [0, 1)")
     if a.folds < 2:
         p.error("--folds must be at least 2")
     if a.iterations < 1 or a.depth < 1 or a.learning_rate <= 0 or a.border_count < 1 or a.threads < 1:
@@ -458,6 +528,7 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
         weights=weights, folds=a.folds, seed=a.seed, class_weights=a.class_weights,
         include_children=not a.no_children, baselines=not a.no_baselines,
         baseline_max_rows=a.baseline_max_rows, scale_params=not a.no_scale_params,
+        refer_share=a.refer_share, excluded_attributes=tuple(n.strip() for n in a.exclude.split(",") if n.strip()),
     )
 
 

@@ -264,7 +264,8 @@ def test_same_client_same_probability_through_both_routes(client, tables, tiny_s
     assert p["decision"] == known["decision"] and p["decision_sentence"] == known["decision_sentence"]
     assert [f["feature"] for f in p["top_factors"]] == [f["feature"] for f in known["top_factors"]]
     for a, b in zip(p["top_factors"], known["top_factors"]):
-        assert a["contribution"] == pytest.approx(b["contribution"], abs=1e-9)
+        # stored contributions are float32 (explanations.npz): equal to ~1e-8 probability points
+        assert a["contribution"] == pytest.approx(b["contribution"], abs=1e-7)
 
 
 def test_same_client_without_history_tables(client, tables, tiny_scorer):

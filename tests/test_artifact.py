@@ -29,7 +29,10 @@ def metadata(version="v1", catboost_version=None, **changes):
     base = dict(version=version, created_at="2026-11-23T09:00:00+00:00", data_fingerprint="abc",
                 features=FEATURES, dtypes={"a": "float32", "b": "float32", "kind": "category"},
                 categorical_features=["kind"], threshold=0.42, cost_weights={"fn": 10.0, "fp": 1.0},
-                cv_metrics={"auc": 0.7}, params={}, library_versions={"catboost": catboost_version or catboost.__version__})
+                cv_metrics={"auc": 0.7}, params={}, library_versions={"catboost": catboost_version or catboost.__version__},
+                calibration={"method": "none"}, decision_rule={"threshold": 0.42, "refer_low": 0.42, "refer_high": 0.42},
+                master_scale={"labels": ["A"], "upper": [1.0], "clients": [1], "defaults": [0], "mean_pd": [0.1],
+                              "default_rate": [0.0], "p_value": [1.0]})
     base.update(changes)
     return ModelMetadata(**base)
 
@@ -88,3 +91,14 @@ def test_incompatible(tmp_path, trained):
     save_artifact(clf, metadata("v3", features=["a", "b", "other"]), tmp_path)
     with pytest.raises(ArtifactError, match="disagree on the features"):
         load_artifact(tmp_path)
+
+
+def test_a_model_without_calibration_is_refused_with_the_reason(tmp_path, trained):
+    """A format-1 model (scores that are rankings, not probabilities) never serves a client."""
+    clf, _ = trained
+    save_artifact(clf, metadata("old", format_version=1), tmp_path)
+    with pytest.raises(ArtifactError, match=r"format 1 \(trained before calibration.*retrain"):
+        load_artifact(tmp_path)
+    save_artifact(clf, metadata("nocal", calibration={}), tmp_path)
+    with pytest.raises(ArtifactError, match="calibration is missing: retrain"):
+        load_artifact(tmp_path / "nocal")

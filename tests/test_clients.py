@@ -9,6 +9,7 @@ import pytest
 
 from model.clients import directory as directory_mod
 from model.clients.directory import FilterError, build_directory, filter_clients, page, suggest
+from model.decision import DecisionRule
 
 
 def _population(n: int = 200, seed: int = 0, start: int = 100_000) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -30,7 +31,7 @@ def _population(n: int = 200, seed: int = 0, start: int = 100_000) -> tuple[pd.D
 @pytest.fixture(scope="module")
 def data():
     pop, scores = _population()
-    return pop, scores, build_directory(pop, scores, threshold=0.4)
+    return pop, scores, build_directory(pop, scores, DecisionRule(0.4, 0.4, 0.4))
 
 
 def test_directory_is_sorted_and_bands_match_the_raw_values(data):
@@ -97,7 +98,7 @@ def test_suggest_returns_only_ids_with_the_prefix():
 def test_filtering_a_large_directory_stays_fast():
     pop, scores = _population(300_000, seed=1)
     t0 = time.perf_counter()
-    d = build_directory(pop, scores, 0.4)
+    d = build_directory(pop, scores, DecisionRule(0.4, 0.4, 0.4))
     build = time.perf_counter() - t0
     t0 = time.perf_counter()
     for _ in range(5):

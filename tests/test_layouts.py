@@ -8,6 +8,7 @@ import pytest
 
 from layouts import decisions, figures, ids, profile, root_layout, search, why
 from model.clients.directory import build_directory
+from model.decision import DecisionRule
 from settings import Settings
 from tests.helpers import walk as _walk
 
@@ -46,13 +47,18 @@ def test_decision_badge_uses_icon_words_and_class():
                                 if isinstance(getattr(c, "children", None), str)]
 
 
-def test_gauge_marks_the_threshold_and_shows_the_probability():
-    fig = go.Figure(figures.gauge_figure(0.1234, 0.08, "fr"))   # also validates the plain JSON
+def test_gauge_marks_the_threshold_the_referral_band_and_shows_the_probability():
+    rule = DecisionRule(0.08, 0.07, 0.10)
+    fig = go.Figure(figures.gauge_figure(0.1234, rule, "fr"))   # also validates the plain JSON
     ind = fig.data[0]
     assert ind.value == pytest.approx(12.3) and ind.gauge.threshold.value == pytest.approx(8.0)
-    assert list(ind.gauge.axis.range) == [0, 100] and ind.number.font.color == figures.ORANGE
+    assert list(ind.gauge.axis.range) == [0, 50] and ind.number.font.color == figures.ORANGE
+    assert [list(st.range) for st in ind.gauge.steps] == [[0, pytest.approx(7.0)], [pytest.approx(7.0), pytest.approx(10.0)], [pytest.approx(10.0), 50]]
     assert fig.layout.separators == ", "
-    assert go.Figure(figures.gauge_figure(0.05, 0.08, "en")).data[0].number.font.color == figures.BLUE
+    assert "7,0" in fig.layout.annotations[0].text and "10,0" in fig.layout.annotations[0].text
+    assert go.Figure(figures.gauge_figure(0.05, rule, "en")).data[0].number.font.color == figures.BLUE
+    assert go.Figure(figures.gauge_figure(0.085, rule, "en")).data[0].number.font.color == figures.AMBER
+    assert list(go.Figure(figures.gauge_figure(0.7, rule, "en")).data[0].gauge.axis.range) == [0, 100]
 
 
 def test_waterfall_starts_at_base_and_ends_at_the_final_probability():
@@ -60,7 +66,7 @@ def test_waterfall_starts_at_base_and_ends_at_the_final_probability():
             {"label": "12 autres facteurs", "delta": 0.01}]
     fig = go.Figure(figures.waterfall_figure(0.08, bars, 0.07, "fr"))
     w = fig.data[0]
-    assert list(w.y) == ["Risque moyen de l'ensemble des clients", "Âge : 32 ans", "Score externe : 0,7",
+    assert list(w.y) == ["Point de départ\u00a0: risque d'un client type", "Âge : 32 ans", "Score externe : 0,7",
                          "12 autres facteurs", "Probabilité de défaut du client"]
     assert list(w.measure) == ["absolute", "relative", "relative", "relative", "total"]
     assert sum(w.x[:-1]) == pytest.approx(7.0)
@@ -103,7 +109,7 @@ def test_client_list_rows_and_filter_options_in_both_languages():
     pop = pd.DataFrame({"NAME_CONTRACT_TYPE": ["Cash loans", "Revolving loans"] * 5, "CODE_GENDER": ["F", "M"] * 5,
                         "DAYS_BIRTH": [-9000, -16000] * 5, "AMT_INCOME_TOTAL": [90_000.0, 250_000.0] * 5,
                         "NAME_FAMILY_STATUS": ["Married", None] * 5}, index=range(100001, 100011))
-    d = build_directory(pop, pd.DataFrame({"PROBABILITY": np.linspace(0.05, 0.9, 10)}, index=pop.index), 0.5)
+    d = build_directory(pop, pd.DataFrame({"PROBABILITY": np.linspace(0.05, 0.9, 10)}, index=pop.index), DecisionRule(0.5, 0.5, 0.5))
     rows = search.table_rows(d.iloc[:5], "fr")
     assert [r["client"] for r in rows] == list(d.index[:5])
     assert all(r["decision"].endswith(("Crédit accordé", "Crédit refusé")) for r in rows)
@@ -117,4 +123,4 @@ def test_client_list_rows_and_filter_options_in_both_languages():
     assert search.table_rows(d.iloc[:1], "en")[0]["decision"] == "✔ Credit granted"
     # cells are coloured from the decision code, not by searching the words or the icon
     styles = search.layout().children[-1].style_data_conditional
-    assert {st["if"]["filter_query"] for st in styles} == {'{decision_code} = "granted"', '{decision_code} = "refused"'}
+    assert {st["if"]["filter_query"] for st in styles} == {'{decision_code} = "granted"', '{decision_code} = "refer"', '{decision_code} = "refused"'}

@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from model.decision import DecisionRule
 from model.explain import Contribution, Explanation
 from model.text.narrative import decision_sentence, top_factors
 
@@ -48,9 +49,17 @@ def test_english_sentences():
     (0.05, 0.10, "en", "below the threshold (10.0%): the credit can be granted (5.0 points below the threshold)."),
 ])
 def test_decision_sentence(p, th, lang, expected):
-    assert decision_sentence(p, th, lang).endswith(expected)
+    assert decision_sentence(p, DecisionRule(th, th, th), lang).endswith(expected)
 
 
 def test_close_call_is_flagged():
-    assert "Décision serrée" in decision_sentence(0.105, 0.10)
-    assert "Décision serrée" not in decision_sentence(0.30, 0.10)
+    plain = DecisionRule(0.10, 0.10, 0.10)
+    assert "Décision serrée" in decision_sentence(0.105, plain)
+    assert "Décision serrée" not in decision_sentence(0.30, plain)
+
+
+def test_a_referred_client_is_told_a_person_decides():
+    rule = DecisionRule.around(0.10, 0.25)
+    fr, en = decision_sentence(0.10, rule, "fr"), decision_sentence(0.10, rule, "en")
+    assert "analyste" in fr and "10,0" in fr and "credit analyst" in en
+    assert "refusé" not in fr and "accordé" not in fr

@@ -10,6 +10,7 @@ import pytest
 from data.schema import APPLICATION_TABLES, TABLES
 from model import features
 from model.text import datafiles
+from model.text.concepts import load_concepts
 from model.text.datafiles import DATA_DIR, DataFileError
 from model.text.label_grammar import AGGREGATIONS, HISTORY, table_key
 
@@ -21,6 +22,7 @@ LOADERS = {
     "values.toml": datafiles.load_values,
     "aggregations.toml": datafiles.load_aggregations,
     "history.toml": lambda path: datafiles.load_history(AGGREGATIONS.tables, path),
+    "concepts.toml": load_concepts,
 }
 
 

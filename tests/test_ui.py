@@ -79,7 +79,7 @@ def test_sign_in_then_score_and_waterfall_match_the_model(ui_app, dash_duo, tiny
     _wait(lambda: dash_duo.find_element(f"#{ids.USER}").text.endswith(USER), message="signed-in user shown")
 
     scores = tiny_scorer.scores
-    refused = scores.index[scores["PROBABILITY"] >= tiny_scorer.threshold]
+    refused = scores.index[scores["PROBABILITY"] >= tiny_scorer.rule.refer_high]
     client = int(refused[len(refused) // 2])
     _choose_client_by_search(dash_duo, client)
     _wait(lambda: f"client={client}" in dash_duo.driver.current_url, message="client in the URL")
@@ -96,7 +96,7 @@ def test_sign_in_then_score_and_waterfall_match_the_model(ui_app, dash_duo, tiny
     trace = fig["data"][0]
     n = ui_app.server.extensions["credit_services"].settings.top_factors
     assert len(trace["y"]) == n + 1 + 2                      # base, top N, other factors, final
-    assert trace["y"][0] == "Risque moyen de l'ensemble des clients"
+    assert trace["y"][0] == "Point de départ\u00a0: risque d'un client type"
     assert "autres facteurs" in trace["y"][-2]
     assert trace["measure"][0] == "absolute" and trace["measure"][-1] == "total"
     end = sum(trace["x"][:-1])
@@ -118,7 +118,7 @@ def test_filters_change_the_list_and_a_row_opens_the_client(open_app, tiny_score
     _wait(lambda: duo.find_element(f"#{ids.RESULT_COUNT}").text != count_before, message="count changes")
     decisions = [c.text for c in duo.find_elements(f"#{ids.CLIENT_TABLE} td[data-dash-column=decision]")]
     assert decisions and all("refusé" in d for d in decisions)
-    n_refused = int((tiny_scorer.scores["PROBABILITY"] >= tiny_scorer.threshold).sum())
+    n_refused = int((tiny_scorer.scores["PROBABILITY"] >= tiny_scorer.rule.refer_high).sum())
     assert _number(re.match(r"[\d\u202f\u00a0 ]+", duo.find_element(f"#{ids.RESULT_COUNT}").text).group()) == n_refused
     cell = duo.find_elements(f"#{ids.CLIENT_TABLE} td[data-dash-column=client]")[2]
     client = int(cell.text)

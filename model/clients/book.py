@@ -47,7 +47,7 @@ class ClientBook:
     @classmethod
     def build(cls, scorer: Scorer, min_group_size: int) -> ClientBook:
         t0 = time.perf_counter()
-        directory = build_directory(scorer.population, scorer.scores, scorer.threshold)
+        directory = build_directory(scorer.population, scorer.scores, scorer.rule)
         order = [r.feature for r in scorer.importance if is_labelled(r.feature)]
         order = order or [f for f in scorer.features if is_labelled(f)]
         features = choose_features(order, scorer.population, n=SIMILARITY_FEATURES)

@@ -6,7 +6,7 @@ column (contract, gender, age band, income band, family status, decision). A fil
 then a handful of vectorised ``isin`` masks; a page is one ``iloc`` slice; a client-number
 suggestion is a few binary searches over the sorted ids.
 
-    directory = build_directory(scorer.population, scorer.scores, scorer.threshold)
+    directory = build_directory(scorer.population, scorer.scores, scorer.rule)
     rows = filter_clients(directory, {"gender": ["F"], "decision": ["refused"]})
     first, pages = page(rows, 0, 15)
     suggest(directory, "1000", limit=20)
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from data.schema import DAYS_PER_YEAR, MISSING_LEVEL
-from model.decision import DECISIONS, decide_all
+from model.decision import DECISIONS, DecisionRule
 
 #: Age bands in completed years: [low, high) ; the last one is open.
 AGE_EDGES: tuple[int, ...] = (18, 25, 35, 45, 55, 65)
@@ -74,7 +74,7 @@ def _category(series: pd.Series) -> pd.Categorical:
     return s.array
 
 
-def build_directory(population: pd.DataFrame, scores: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def build_directory(population: pd.DataFrame, scores: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
     """Compact frame indexed by client number (sorted): one categorical column per filter + probability.
 
     ``scores`` must hold PROBABILITY for every client of ``population`` (TARGET is kept as
@@ -96,7 +96,7 @@ def build_directory(population: pd.DataFrame, scores: pd.DataFrame, threshold: f
                               leading_open=True),
         "family": _category(population["NAME_FAMILY_STATUS"]),
         "probability": prob.to_numpy(np.float32),
-        "decision": pd.Categorical(decide_all(prob.to_numpy(), threshold), categories=list(DECISIONS)),
+        "decision": pd.Categorical(rule.decide_all(prob.to_numpy()), categories=list(DECISIONS)),
     }, index=pd.Index(population.index.to_numpy(np.int64), name="SK_ID_CURR"))
     return frame.sort_index()
 

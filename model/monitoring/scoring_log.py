@@ -38,6 +38,7 @@ def record_from_payload(payload: Mapping[str, Any], features: pd.DataFrame | Map
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "source": source,
         **{k: payload[k] for k in ("client_id", "model_version", "probability", "threshold", "decision")},
+        "grade": payload.get("grade"),
         "features": row,
     }
 

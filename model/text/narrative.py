@@ -9,8 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from model.decision import REFUSED, decide
+from model.concepts import ConceptContribution
+from model.decision import REFER, DecisionRule
 from model.explain import Contribution, Explanation
+from model.reasons import EXCLUDED, Reason, lowering_concepts, reason_codes
+from model.text.concepts import CONCEPTS
 from model.text.formatting import format_number, format_percent
 from model.text.labels import feature_info, format_info_value
 from model.text.languages import Lang
@@ -51,12 +54,47 @@ def top_factors(explanation: Explanation, typical: Mapping[str, Any], lang: Lang
             [factor(c, typical, lang) for c in explanation.lowering(n)])
 
 
-def decision_sentence(probability: float, threshold: float, lang: Lang = "fr") -> str:
-    """What was decided, and how far the score is from the threshold."""
-    refused = decide(probability, threshold) == REFUSED
-    main = t("decision.refused_sentence" if refused else "decision.granted_sentence", lang,
-             probability=format_percent(probability, lang, 1), threshold=format_percent(threshold, lang, 1))
+def decision_sentence(probability: float, rule: DecisionRule, lang: Lang = "fr") -> str:
+    """What was decided, and how far the PD is from the threshold."""
+    decision, threshold = rule.decide(probability), rule.threshold
+    words = {"probability": format_percent(probability, lang, 1), "threshold": format_percent(threshold, lang, 1)}
+    if decision == REFER:
+        return t("decision.refer_sentence", lang, **words)
+    main = t(f"decision.{decision}_sentence", lang, **words)
     points = format_number(abs(probability - threshold) * 100, lang, 1)
-    margin = t("score.margin_above" if refused else "score.margin_below", lang, points=points)
+    above = probability >= threshold
+    margin = t("score.margin_above" if above else "score.margin_below", lang, points=points)
     close = f" {t('score.close_to_threshold', lang)}" if abs(probability - threshold) < CLOSE_CALL else ""
     return f"{main.rstrip('.')} ({margin}).{close}"
+
+
+# --------------------------------------------------------------------------------------
+# Concept-level sentences (model.concepts): one sentence per idea, no feature values
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConceptFactor:
+    """A concept as a sentence for a client: no feature name or value, so it cannot contradict itself."""
+
+    code: str
+    label: str
+    direction: str        # "up" raises the risk, "down" lowers it
+    points: float         # effect in probability points (signed), as Factor.points
+    missing: bool         # raised only by information not provided
+    sentence: str
+
+
+def _raising_factor(r: Reason, lang: Lang) -> ConceptFactor:
+    return ConceptFactor(r.code, r.label(lang), "up", r.points, r.missing, r.text(lang))
+
+
+def _lowering_factor(c: ConceptContribution, lang: Lang) -> ConceptFactor:
+    label = c.label(lang)
+    return ConceptFactor(c.code, label, "down", c.probability, False, CONCEPTS.template("helps", lang, concept=label))
+
+
+def concept_factors(explanation: Explanation, lang: Lang = "fr", n: int = 3,
+                    excluded: tuple[str, ...] = EXCLUDED) -> tuple[list[ConceptFactor], list[ConceptFactor]]:
+    """The n concepts that raise the risk most (the reason codes, worded for a client) and the n that
+    lower it most ("what helps", without merits that only come from missing values)."""
+    return ([_raising_factor(r, lang) for r in reason_codes(explanation, n, excluded)],
+            [_lowering_factor(c, lang) for c in lowering_concepts(explanation, n, excluded)])
