@@ -1,7 +1,8 @@
 """Calibration of the model's scores into probabilities of default, fitted on out-of-fold data.
 
-The model is trained with balanced class weights, so its output ranks clients well but is not a
-probability (mean "PD" around 43 % for a 7.9 % default rate). A calibration map, monotone
+A model trained with balanced class weights ranks clients well but its output is not a
+probability (mean "PD" around 43 % for a 7.9 % default rate); even an unweighted one drifts from
+the observed rates once early stopping and subsampling shape it. A calibration map, monotone
 non-decreasing so the ranking (AUC, Gini) is unchanged, turns the score into a PD:
 
 * ``none``: identity (the score is already a probability);

@@ -583,3 +583,29 @@ def test_parsed_application(tiny_scorer):
     anonymous = api.parse_predict_body({"application": minimal_application()}, {})
     assert not anonymous.id_given
     assert int(anonymous.frames["application_test"]["SK_ID_CURR"].iloc[0]) == api.validation.PLACEHOLDER_ID
+
+
+def test_scores_carry_grade_referral_band_and_reason_codes(client, tiny_scorer):
+    """The JSON routes return the calibrated PD, its grade, the decision with its referral band and,
+    for a refusal or a referral, up to four reason codes that never name an excluded attribute."""
+    rule, scores = tiny_scorer.rule, tiny_scorer.scores["PROBABILITY"]
+    picks = {"granted": scores.index[scores < rule.refer_low][0],
+             "refer": scores.index[(scores >= rule.refer_low) & (scores < rule.refer_high)][0],
+             "refused": scores.index[scores >= rule.refer_high][0]}
+    for decision, cid in picks.items():
+        body = client.get(f"/api/v1/clients/{int(cid)}/score?lang=en", headers=H).get_json()
+        assert body["decision"] == decision
+        assert body["probability"] == pytest.approx(float(scores.loc[cid]), abs=1e-6)
+        assert body["grade"] == tiny_scorer.master_scale.grade_of(body["probability"])
+        assert body["refer_band"] == [pytest.approx(rule.refer_low), pytest.approx(rule.refer_high)]
+        reasons = body["reasons"]
+        if decision == "granted":
+            assert reasons == []
+        else:
+            assert 1 <= len(reasons) <= 4 and all(r["points"] > 0 and r["text"] for r in reasons)
+            assert [r["points"] for r in reasons] == sorted((r["points"] for r in reasons), reverse=True)
+            assert not any("GENDER" in r["code"] or "gender" in r["text"].lower() for r in reasons)
+    model = client.get("/api/v1/model", headers=H).get_json()
+    assert model["decision_rule"]["threshold"] == pytest.approx(tiny_scorer.threshold)
+    assert model["excluded_attributes"] == ["CODE_GENDER"] and model["calibration"] in ("none", "platt", "isotonic")
+    assert [g["grade"] for g in model["risk_grades"]] == list(tiny_scorer.master_scale.labels)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from model.calibration import cross_fit
 from model.cost import CostWeights
 from model.monitoring import fairness as fair
 
@@ -135,19 +136,19 @@ def test_calibration_bins_known_answer_and_ece():
         fair.calibration_bins(y, p, 2, "kmeans")
 
 
-def test_cross_fitted_platt_never_uses_a_folds_own_targets():
+def test_cross_fitted_calibration_never_uses_a_folds_own_targets():
     rng = np.random.default_rng(5)
     n = 900
     logit_true = rng.normal(-2.0, 1.2, n)
     y = (rng.random(n) < 1 / (1 + np.exp(-logit_true))).astype(int)
     p = 1 / (1 + np.exp(-(logit_true + 2.5)))                   # same ranking, far too high
     fold = np.arange(n) % 3
-    out = fair.cross_fitted_platt(y, p, fold)
+    out = cross_fit("platt", y, p, fold)
     assert fair.brier_score(y, out) < fair.brier_score(y, p)
     assert abs(out.mean() - y.mean()) < abs(p.mean() - y.mean())
     flipped = y.copy()
     flipped[fold == 0] = 1 - flipped[fold == 0]                 # change fold 0's targets only
-    again = fair.cross_fitted_platt(flipped, p, fold)
+    again = cross_fit("platt", flipped, p, fold)
     assert np.allclose(again[fold == 0], out[fold == 0])        # fold 0's map never saw them
     assert not np.allclose(again[fold == 1], out[fold == 1])
 

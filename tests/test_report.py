@@ -14,9 +14,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from model.artifact import OOF_FILE, POPULATION_FILE, load_artifact
+from model.artifact import OOF_FILE, POPULATION_FILE, SCORES_FILE, load_artifact
+from model.decision import REFER, DecisionRule
+from model.grades import MasterScale
+from model.monitoring import validation
 from model.reporting.methodology import CALIBRATION_FIGURE, COST_FIGURE, find_run, generate_report
-from model.text.formatting import format_date, format_number
+from model.text.formatting import format_date, format_number, format_percent
 from model.text.labels import level_label
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +89,7 @@ def test_group_counts_match_the_oof_clients(report, tiny_model_dir):
         cells = _row(gender, f"{level_label('CODE_GENDER', level, 'fr')} (`{level}`)")
         assert cells[1:3] == [format_number(n, "fr"), format_number(defaults, "fr")]
     ages = np.floor(-pop["DAYS_BIRTH"].to_numpy() / 365.25 + 1e-9)
-    age = french.split("**Par tranche d'âge**")[1].split("## Calibration")[0]
+    age = french.split("**Par tranche d'âge**")[1].split("## Validation")[0]
     for label, lo, hi in (("<30 ans", 0, 30), ("30–39 ans", 30, 40), ("40–49 ans", 40, 50),
                           ("50–59 ans", 50, 60), ("60+ ans", 60, 200)):
         n = int(((ages >= lo) & (ages < hi)).sum())
@@ -116,10 +119,12 @@ def test_calibration_and_fairness_come_from_out_of_fold_scores(report, tiny_mode
     french, _ = _parts(report["text"])
     brier = brier_score_loss(oof["TARGET"], oof["PROBABILITY"])
     assert _row(french, "Score de Brier")[1].startswith(format_number(brier, "fr", 4))
-    calibration = french.split("## Calibration")[1].split("## Dérive")[0]
-    counts = [int(line.split("|")[4].strip().replace("\u202f", "")) for line in calibration.splitlines()
-              if re.match(r"\|\s*\d+\s*\|", line)]
-    assert sum(counts) == len(oof)
+    calibration = french.split("### Calibration\n")[1].split("### Échelle")[0]
+    for title in ("**Avant calibration (score brut)**", "**Après calibration (PD)**"):
+        table = calibration.split(title)[1].split("\n\n")[1]
+        counts = [int(line.split("|")[2].strip().replace("\u202f", "")) for line in table.splitlines()
+                  if re.match(r"\|\s*\d+\s*\|", line)]
+        assert len(counts) == 10 and sum(counts) == len(oof)
     assert "hors pli" in french.split("## Équité")[1].split("**Par sexe**")[0]
 
 
@@ -163,6 +168,14 @@ def test_mlflow_run_of_this_version_is_reported(tiny_model_dir, tmp_path):
     assert _row(tracking, "`depth`")[1] == f"`{CatBoostParams().depth}`"
     assert run.info.run_id in english
     assert "Aucun run MLflow" not in french
+    logged = MlflowClient(tracking_uri=uri).get_run(run.info.run_id).data.metrics
+    assert logged["validation.auc"] == pytest.approx(validation.auc(oof["TARGET"], oof["PROBABILITY"]))
+    assert logged["validation.gini"] == pytest.approx(2 * logged["validation.auc"] - 1)
+    assert logged["auc"] == pytest.approx(meta.cv_metrics["chosen"]["auc"])       # training's metric untouched
+    assert {f"validation.{k}" for k in ("auc_ci_low", "auc_ci_high", "ks", "ece", "brier", "hl_p", "spiegelhalter_p",
+                                        "calibration_slope", "calibration_intercept", "psi_score", "n_grades",
+                                        "refer_share")} <= set(logged)
+    assert "ont été enregistrées dans le run" in french.split("### Enregistrement dans MLflow")[1]
     other = find_run(uri, "19990101-000000-deadbeef")
     assert not other.found and "no run" in other.note
 
@@ -293,12 +306,17 @@ def test_every_branch_renders_strictly_in_both_languages(report):
                    gender_gap=GroupGap(group, group, 0.7, False, None, 1.5), iterations_cap=100.0, cv_seconds=3.0,
                    threshold_reproduced=False, brier_above_prior=not f.brier_above_prior, balanced=True,
                    class_weights="balanced", base_probability=0.2, stored_keep=5, small_groups=[group],
-                   empty_groups=["XNA"], sensitive_ranks=[("CODE_GENDER", 3)], platt_improves=True)
+                   empty_groups=["XNA"], sensitive_ranks=[("CODE_GENDER", 3)],
+                   validation=replace(f.validation, mlflow_logged=True, rejected=["A"], refer_low=f.threshold,
+                                      refer_high=f.threshold, has_band=False, excluded=["CODE_GENDER", "X"]))
     bare = replace(f, tracking=Tracking(None, False, "no tracking store was given", problem="not_given"),
                    drift=None, drift_problem="not_given", has_baselines=False, versus_logistic=None, top_features=[],
                    children_share=None, base_probability=None, stored_keep=None, gender_gap=None, age_gap=None,
                    small_groups=[], empty_groups=[], sensitive_ranks=[], cost_nested=None, refit_ratio=None,
-                   subsets=[], platt_improves=False, brier_above_prior=f.brier_above_prior)
+                   subsets=[], brier_above_prior=f.brier_above_prior,
+                   validation=replace(f.validation, n_new=0, psi_score=None, psi_features=[], grades=[],
+                                      rejected=[], refer_low=None, refer_high=None, has_band=False, excluded=[],
+                                      calibration_by_gender=[], calibration_by_age=[]))
     texts = {name: render(facts, {CALIBRATION_FIGURE: "figures/c.png", COST_FIGURE: "figures/t.png"})
              for name, facts in (("full", full), ("bare", bare))}
     for variant in (full, bare):
@@ -307,6 +325,10 @@ def test_every_branch_renders_strictly_in_both_languages(report):
     assert "Score \\| externe" in texts["full"] and "moins élevée" in texts["full"]
     assert "données de démonstration générées**" in texts["full"]
     assert "--no-baselines" in texts["bare"] and "aucun dossier de dérive" in texts["bare"]
+    assert "Aucune nouvelle demande" in texts["bare"] and "no new applications" in texts["bare"]
+    assert "`master_scale` absent" in texts["bare"] and "`decision_rule` absent" in texts["bare"]
+    assert "sous le préfixe `validation.`" in texts["full"] and "Pas de bande de renvoi" in texts["full"]
+    assert "**PD sous-estimée**" in texts["full"]
     assert "pas de comparaison" in texts["bare"] and "aucun store de suivi" in texts["bare"]
     for text in texts.values():
         assert "None" not in text.replace("`None`", "") and text.endswith("\n") and not text.endswith("\n\n")
@@ -324,3 +346,132 @@ def test_the_package_code_holds_no_french_prose():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and french.search(node.value):
                 found.append(f"{path.name}:{node.lineno}: {node.value[:60]!r}")
     assert not found, found
+
+
+def _sp(cell: str) -> str:
+    """A cell with French typography's no-break spaces as plain spaces."""
+    return cell.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def _section(text: str, start: str, end: str) -> str:
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_validation_discrimination_and_calibration_match_direct_computations(report, tiny_model_dir):
+    art = load_artifact(tiny_model_dir)
+    meta, oof = art.metadata, pd.read_parquet(art.extra(OOF_FILE))
+    y, p, raw = oof["TARGET"], oof["PROBABILITY"], oof["RAW_PROBABILITY"]
+    french, english = _parts(report["text"])
+    section = _section(french, "## Validation\n", "## Dérive")
+    auc, lo, hi = validation.auc_with_ci(y, p, 1000, 0)
+    assert auc == pytest.approx(validation.auc(y, p))
+    assert _row(section, "AUC")[1] == format_number(auc, "fr", 4)
+    assert _sp(_row(section, "Intervalle de confiance à 95 % de l'AUC")[1]) == \
+        f"[{format_number(lo, 'fr', 4)} ; {format_number(hi, 'fr', 4)}]"
+    assert _row(section, "Gini (2 × AUC − 1)")[1] == format_number(validation.gini(auc), "fr", 4)
+    assert _row(section, "Kolmogorov-Smirnov (KS)")[1] == format_number(validation.ks_statistic(y, p), "fr", 4)
+    ece = _row(section, "Erreur de calibration attendue (ECE)")
+    assert ece[1:] == [format_number(validation.expected_calibration_error(y, raw), "fr", 4),
+                       format_number(validation.expected_calibration_error(y, p), "fr", 4)]
+    stat, hl_p = validation.hosmer_lemeshow(y, p)
+    hl = next(line for line in section.splitlines() if line.startswith("| Hosmer-Lemeshow"))
+    assert format_number(stat, "fr", 2) in hl and format_number(hl_p, "fr", 4) in hl
+    z, z_p = validation.spiegelhalter(y, p)
+    assert _row(section, "Spiegelhalter (z)")[1:] == [format_number(z, "fr", 2), format_number(z_p, "fr", 4)]
+    intercept, slope = validation.calibration_intercept_slope(y, p)
+    assert _row(section, "Pente de calibration (idéal 1)")[1] == format_number(slope, "fr", 3)
+    assert _row(section, "Ordonnée à l'origine de calibration (idéal 0)")[1] == format_number(intercept, "fr", 3)
+    chosen = meta.cv_metrics["chosen"]
+    assert f"**{meta.calibration['method']}**" in section
+    for method, loss in chosen["calibration_log_loss"].items():
+        assert _row(section, f"`{method}`" + (" **(retenue)**" if method == chosen["calibration"] else ""))[1] \
+            == format_number(loss, "fr", 4)
+    theoretical = meta.cost_weights["fp"] / (meta.cost_weights["fp"] + meta.cost_weights["fn"])
+    assert f"**{format_number(theoretical, 'fr', 4)}**" in section
+    assert f"**{format_number(meta.threshold, 'fr', 4)}**" in section
+    for title, scores in (("**Avant calibration (score brut)**", raw), ("**Après calibration (PD)**", p)):
+        table = section.split(title)[1].split("\n\n")[1]
+        for i, (mean, rate, n) in enumerate(validation.reliability_curve(y, scores, 10), start=1):
+            assert _row(table, str(i))[1:4] == [format_number(n, "fr"), format_percent(mean, "fr", 2),
+                                                 format_percent(rate, "fr", 2)]
+    assert _row(english, "AUC (95% stratified bootstrap CI, 1,000 replicates)")[1] == \
+        f"{format_number(auc, 'en', 4)} [{format_number(lo, 'en', 4)}; {format_number(hi, 'en', 4)}]"
+
+
+def test_validation_grades_and_referral_band_are_the_artifacts(report, tiny_model_dir):
+    art = load_artifact(tiny_model_dir)
+    meta, oof = art.metadata, pd.read_parquet(art.extra(OOF_FILE))
+    section = _section(_parts(report["text"])[0], "### Échelle de notation", "### Stabilité")
+    scale = MasterScale.from_dict(meta.master_scale)
+    for g in scale.table():
+        cells = _row(section, g["grade"])
+        assert cells[1:8] == [format_percent(g["pd_lower"], "fr", 2), format_percent(g["pd_upper"], "fr", 2),
+                              format_number(g["clients"], "fr"), format_number(g["defaults"], "fr"),
+                              format_percent(g["mean_pd"], "fr", 2), format_percent(g["default_rate"], "fr", 2),
+                              format_number(g["jeffreys_p_value"], "fr", 4)]
+    assert sum(scale.clients) == len(oof)
+    rejected = [g for g, pv in zip(scale.labels, scale.p_value) if pv < 0.05 / len(scale.labels)]
+    assert ("Aucune classe n'est rejetée" in section) == (not rejected)
+    rule = DecisionRule.from_dict(meta.decision_rule)
+    band = rule.decide_all(oof["PROBABILITY"]) == REFER
+    direct = ((oof["PROBABILITY"] >= rule.refer_low) & (oof["PROBABILITY"] < rule.refer_high)).to_numpy()
+    assert (band == direct).all() and band.any()
+    assert _row(section, "Part des clients renvoyés")[1] == format_percent(band.mean(), "fr", 2)
+    assert _row(section, "Clients renvoyés (hors pli)")[1] == format_number(int(band.sum()), "fr")
+    assert _row(section, "Taux de défaut observé des clients renvoyés")[1] == \
+        format_percent(oof["TARGET"][band].mean(), "fr", 2)
+    assert _sp(_row(section, "Bornes de PD")[1]) == \
+        f"[{format_number(rule.refer_low, 'fr', 4)} ; {format_number(rule.refer_high, 'fr', 4)}["
+    assert meta.cv_metrics["chosen"]["refer_share"] == pytest.approx(band.mean())
+
+
+def test_validation_stability_groups_and_excluded_attributes(report, tiny_model_dir):
+    art = load_artifact(tiny_model_dir)
+    meta, oof = art.metadata, pd.read_parquet(art.extra(OOF_FILE))
+    french, english = _parts(report["text"])
+    stability = _section(french, "### Stabilité", "### Calibration par groupe")
+    scores = pd.read_parquet(art.extra(SCORES_FILE))
+    new = scores["TARGET"].isna()
+    assert new.any()
+    value = validation.psi(scores.loc[~new, "PROBABILITY"].astype("float64"),
+                           scores.loc[new, "PROBABILITY"].astype("float64"))
+    reading = {"stable": "stable", "moderate": "dérive modérée", "significant": "**dérive forte**"}
+    assert _row(stability, "PD (score calibré)")[2:4] == [format_number(value, "fr", 4),
+                                                           reading[validation.psi_band(value)]]
+    codes = [line.split("|")[2].strip() for line in stability.splitlines() if line.startswith("| ") and "`" in line]
+    ranked = [r["feature"] for r in json.loads(art.extra("global_importance.json").read_text())["importance"]]
+    assert codes[1:] == [f"`{c}`" for c in ranked[:20]]
+    assert "0,10" in stability and "0,25" in stability
+    pop = pd.read_parquet(art.extra(POPULATION_FILE), columns=["CODE_GENDER", "DAYS_BIRTH"]).reindex(oof.index)
+    groups = _section(french, "### Calibration par groupe", "### Attributs exclus")
+    scale = MasterScale.from_dict(meta.master_scale)
+    gender = groups.split("**Calibration par sexe**")[1].split("**Calibration par tranche d'âge**")[0]
+    for level in ("F", "M"):
+        m = (pop["CODE_GENDER"] == level).to_numpy()
+        y, p = oof["TARGET"][m], oof["PROBABILITY"][m]
+        cells = _row(gender, f"{level_label('CODE_GENDER', level, 'fr')} (`{level}`)")
+        assert cells[1:6] == [format_number(int(m.sum()), "fr"), format_number(int(y.sum()), "fr"),
+                              format_percent(p.mean(), "fr", 2), format_percent(y.mean(), "fr", 2),
+                              format_number(validation.expected_calibration_error(y, p), "fr", 4)]
+        grades = scale.grades_of(p)
+        assert cells[6:] == [format_percent(float(np.mean(grades == g)), "fr", 1) for g in scale.labels]
+    age = groups.split("**Calibration par tranche d'âge**")[1]
+    assert len(_row(age, "<30 ans")) == 6 + len(scale.labels)
+    assert "CODE_GENDER" in meta.excluded_attributes and "CODE_GENDER" not in meta.features
+    excluded = _section(french, "### Attributs exclus des entrées", "### Enregistrement")
+    assert "`CODE_GENDER` n'est pas une entrée du modèle" in excluded and "équité" in excluded
+    logged = _section(french, "### Enregistrement dans MLflow", "## Dérive")
+    assert "n'ont été enregistrées nulle part" in logged
+    assert _row(english, "Validation metrics logged to MLflow")[1] == "no (no tracking run)"
+    assert _row(english, "Excluded from the inputs (kept for fairness)")[1] == "`CODE_GENDER`"
+    for lib in ("scikit-learn", "SciPy", "statsmodels"):
+        assert lib in french and lib in english
+
+
+def test_no_stale_claim_that_the_score_is_only_a_ranking(report):
+    text = report["text"]
+    for stale in ("ne sont pas des probabilités de défaut", "not probabilities of default", "Platt recalibration",
+                  "recalibration de Platt", "Ajouter une étape de recalibration", "after Platt",
+                  "un modèle sans `CODE_GENDER` est à évaluer", "uses sex and age directly"):
+        assert stale not in text, stale
+    assert "PD calibrée" in text

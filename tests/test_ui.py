@@ -97,7 +97,7 @@ def test_sign_in_then_score_and_waterfall_match_the_model(ui_app, dash_duo, tiny
     n = ui_app.server.extensions["credit_services"].settings.top_factors
     assert len(trace["y"]) == n + 1 + 2                      # base, top N, other factors, final
     assert trace["y"][0] == "Point de départ\u00a0: risque d'un client type"
-    assert "autres facteurs" in trace["y"][-2]
+    assert "autres facteurs" in trace["y"][-2].lower()
     assert trace["measure"][0] == "absolute" and trace["measure"][-1] == "total"
     end = sum(trace["x"][:-1])
     assert end == pytest.approx(expected.probability * 100, abs=1e-6)
@@ -174,3 +174,27 @@ def test_hidden_screens_never_keep_the_previous_clients_data(open_app, tiny_scor
     duo.driver.find_element(By.LINK_TEXT, "Profil").click()
     again = _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").text, message="profile of the second client")
     assert again != profile
+
+
+def test_a_referred_client_sees_the_referral_its_grade_and_its_reasons(open_app, tiny_scorer):
+    """In the band around the threshold the decision is a referral, in words, colour and icon,
+    with the grade and the same reason codes as the JSON route."""
+    from model.reasons import decision_reasons
+
+    rule = tiny_scorer.rule
+    scores = tiny_scorer.scores["PROBABILITY"]
+    in_band = scores.index[(scores >= rule.refer_low) & (scores < rule.refer_high)]
+    assert len(in_band), "the tiny model has clients in its referral band"
+    client = int(in_band[len(in_band) // 2])
+    expected = tiny_scorer.score_client(client)
+    assert expected.decision == "refer"
+    _choose_client_by_search(open_app, client)
+    _wait(lambda: "analyste" in open_app.find_element(f"#{ids.DECISION}").text, message="referral shown")
+    badge = open_app.find_element(f"#{ids.DECISION} .decision")
+    assert "decision-refer" in badge.get_attribute("class") and "◆" in badge.text
+    assert f"Classe de risque {expected.grade}" in open_app.find_element(f"#{ids.GRADE_TEXT}").text
+    assert "analyste" in open_app.find_element(f"#{ids.DECISION_SENTENCE}").text
+    shown = [li.text for li in open_app.find_elements(f"#{ids.REASONS} li")]
+    want = [r.text("fr").replace("\u00a0", " ").replace("\u202f", " ") for r in decision_reasons(expected.explanation, expected.decision,
+                                                   excluded=tiny_scorer.excluded_attributes)]
+    assert shown == want and 1 <= len(shown) <= 4

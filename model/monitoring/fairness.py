@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from data.schema import DAYS_PER_YEAR, MISSING_LEVEL
@@ -259,27 +258,4 @@ def expected_calibration_error(bins: Sequence[CalibrationBin]) -> float:
     if total == 0:
         raise ValueError("no clients in the bins")
     return float(sum(b.n * abs(b.gap) for b in bins) / total)
-
-
-def cross_fitted_platt(y_true: ArrayLike, proba: ArrayLike, fold: ArrayLike) -> np.ndarray:
-    """Scores recalibrated by Platt scaling, each fold by a map fitted on the other folds only.
-
-    What a recalibration step would buy, measured without letting a client's own target
-    into its recalibrated score. The map is increasing, so decisions keep their order
-    within a fold; the threshold would have to be chosen again on the new scale.
-    """
-    y, p = _arrays(y_true, proba)
-    f = np.asarray(fold).ravel()
-    if f.shape != y.shape:
-        raise ValueError(f"fold and y_true differ in length: {f.shape[0]} vs {y.shape[0]}")
-    eps = 1e-6
-    logit = np.log(np.clip(p, eps, 1 - eps) / (1 - np.clip(p, eps, 1 - eps))).reshape(-1, 1)
-    out = np.empty_like(p)
-    for k in np.unique(f):
-        train, test = f != k, f == k
-        if len(np.unique(y[train])) < 2:
-            raise ValueError(f"fold {k}: the other folds hold a single class; cannot recalibrate")
-        model = LogisticRegression(C=1e6, max_iter=1000).fit(logit[train], y[train])
-        out[test] = model.predict_proba(logit[test])[:, 1]
-    return out
 

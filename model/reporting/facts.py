@@ -31,22 +31,23 @@ from model.artifact import (
     GLOBAL_IMPORTANCE_FILE,
     OOF_FILE,
     POPULATION_FILE,
+    SCORES_FILE,
     ArtifactError,
     ModelMetadata,
     load_artifact,
 )
+from model.calibration import Calibration
 from model.cost import Confusion, CostWeights, best_threshold, confusion, cost_curve, cost_per_client
 from model.features import CHILD_FEATURES, feature_provenance
 from model.importance import GlobalImportance, read_global_importance
 from model.monitoring import fairness as fair
 from model.monitoring.drift import SUMMARY_FILE, DriftError, load_summary
+from model.reporting.validation_facts import PSI_FEATURES, Validation, compute_validation
 from model.train import F_BETA
 from settings import ROOT, get_settings
 
 #: Global importance rows shown in the document.
 TOP_FEATURES = 15
-#: Bins of the calibration curve (quantile bins).
-CALIBRATION_BINS = 10
 #: Multipliers of the artifact's missed-default cost in the cost-sensitivity table.
 SENSITIVITY_FACTORS = (0.5, 1.0, 2.0)
 #: Drifted features listed by name.
@@ -187,6 +188,10 @@ class Inputs:
     drift_problem: DriftProblem | None = None
     drift_path: str | None = None
     drift_error: str = ""
+    #: ``scores.parquet`` (TARGET, PROBABILITY), None when the artifact has none.
+    scores: pd.DataFrame | None = None
+    #: The population's columns of the most important features (every client), for their PSI.
+    psi_features: pd.DataFrame | None = None
 
 
 def _count_feature(table: str, features: Sequence[str]) -> str | None:
@@ -250,9 +255,18 @@ def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str 
         with np.load(exp_path) as z:
             keep = int(z["index"].shape[1] // 2)
 
+    scores_path = artifact.extra(SCORES_FILE)
+    scores = None
+    if scores_path.exists():
+        scores = pd.read_parquet(scores_path, columns=["TARGET", "PROBABILITY"])
+    ranked = [r.feature for r in importance.importance] if importance else []
+    psi_columns = [c for c in ranked if c in available][:PSI_FEATURES]
+    psi_frame = pd.read_parquet(pop_path, columns=psi_columns) if psi_columns else None
+
     drift, problem, drift_path, drift_error = _read_drift(drift_dir)
     return Inputs(meta, artifact.path, oof, groups, len(population), population.index, importance, keep,
-                  find_run(tracking_uri, meta.version), drift, problem, drift_path, drift_error)
+                  find_run(tracking_uri, meta.version), drift, problem, drift_path, drift_error,
+                  scores, psi_frame)
 
 
 # =========================================================================== facts
@@ -443,7 +457,8 @@ class Facts:
     top_features: list[TopFeature]
     children_share: float | None
     n_reference: float | None
-    base_probability: float | None
+    base_probability: float | None           # sigma(base): the raw model's probability at the SHAP base value
+    base_pd: float | None                    # the same through the calibration: the PD the cascade starts from
     stored_keep: int | None
     sensitive_ranks: list[tuple[str, int]]
     # ---- fairness
@@ -460,17 +475,13 @@ class Facts:
     min_auc_class: int
     four_fifths: float
     missing_group: str
-    # ---- calibration
+    # ---- calibration and validation (calibrated out-of-fold PDs)
     mean_probability: float
-    bins: list[fair.CalibrationBin]
-    platt_bins: list[fair.CalibrationBin]
     brier: float
     brier_prior: float
     brier_above_prior: bool                  # worse than a constant prediction at the default rate
     ece: float
-    platt_brier: float
-    platt_ece: float
-    platt_improves: bool
+    validation: Validation
     # ---- drift and tracking
     drift: DriftFacts | None
     drift_problem: DriftProblem | None
@@ -636,6 +647,18 @@ def _checks(tr: Tracking, chosen: dict[str, Any], threshold: float) -> list[Metr
     return out
 
 
+def _calibrated(calibration: dict[str, Any], p: float | None) -> float | None:
+    """``p`` through the model's calibration map (as is without one)."""
+    if p is None:
+        return None
+    return Calibration.from_dict(calibration).apply_one(p) if calibration else p
+
+
+def _keys(groups: pd.Series) -> np.ndarray:
+    """Each client's group as text, a missing value as :data:`fair.MISSING_GROUP` (as the fairness tables)."""
+    return np.asarray(groups.astype(object).where(groups.notna(), fair.MISSING_GROUP).astype(str).to_numpy())
+
+
 def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
     """Every number of the document from the inputs: the one place where a figure is computed."""
     meta, tr, params = inputs.metadata, inputs.tracking, inputs.metadata.params
@@ -666,13 +689,16 @@ def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
     gender_ratio, age_ratio = fair.approval_rate_ratio(by_gender), fair.approval_rate_ratio(by_age)
     no_auc = [r for r in (*by_gender, *by_age) if r.auc is None]
 
-    bins = fair.calibration_bins(y, p, CALIBRATION_BINS, "quantile")
-    platt = fair.cross_fitted_platt(y, p, fold)
-    platt_bins = fair.calibration_bins(y, platt, CALIBRATION_BINS, "quantile")
-    rate = n_def / n
+    gender_keys = _keys(inputs.groups["CODE_GENDER"])
+    ages = fair.age_bands(inputs.groups["DAYS_BIRTH"].to_numpy())
+    validation = compute_validation(
+        oof, meta, inputs.scores, inputs.psi_features,
+        list(inputs.psi_features.columns) if inputs.psi_features is not None else [],
+        {"gender": (gender_keys, [r.group for r in by_gender]),
+         "age": (_keys(pd.Series(ages, index=inputs.groups.index)), [r.group for r in by_age])})
     top, children_share, base_p = _importance(inputs.importance)
     recomputed = best_threshold(y, p, weights).threshold
-    brier, brier_prior, platt_brier = fair.brier_score(y, p), rate * (1 - rate), fair.brier_score(y, platt)
+    brier, brier_prior = validation.brier, validation.brier_constant
     n_app = sum(k for tb, k in per_table if tb == "application")
     rank_of = {row.feature: i + 1 for i, row in enumerate(inputs.importance.importance if inputs.importance else [])}
     demo_dir = get_settings().demo_dir
@@ -711,6 +737,7 @@ def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
         versus_logistic=_versus_logistic(candidates, chosen, auc, auc_se),
         top_features=top, children_share=children_share,
         n_reference=_opt_float(inputs.importance.n_reference if inputs.importance else None), base_probability=base_p,
+        base_pd=_calibrated(meta.calibration, base_p),
         stored_keep=inputs.stored_keep,
         sensitive_ranks=[(c, rank_of[c]) for c in SENSITIVE_COLUMNS if c in rank_of],
         by_gender=by_gender, by_age=by_age, overall=fair.group_metrics(y, p, t, weights, name="all"),
@@ -719,10 +746,8 @@ def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
         small_groups=[r for r in no_auc if r.n > 0], empty_groups=[r.group for r in no_auc if r.n == 0],
         min_auc_clients=fair.MIN_AUC_CLIENTS, min_auc_class=fair.MIN_AUC_CLASS, four_fifths=fair.FOUR_FIFTHS,
         missing_group=fair.MISSING_GROUP,
-        mean_probability=float(p.mean()), bins=bins, platt_bins=platt_bins,
-        brier=brier, brier_prior=brier_prior, brier_above_prior=brier > brier_prior,
-        ece=fair.expected_calibration_error(bins), platt_brier=platt_brier,
-        platt_ece=fair.expected_calibration_error(platt_bins), platt_improves=platt_brier < brier,
+        mean_probability=float(p.mean()), brier=brier, brier_prior=brier_prior,
+        brier_above_prior=brier > brier_prior, ece=validation.ece, validation=validation,
         drift=_drift(inputs.drift, meta.version), drift_problem=inputs.drift_problem, drift_path=inputs.drift_path,
         drift_error=inputs.drift_error,
         tracking=tr, tracking_location=show_uri(tr.uri), tracking_checks=_checks(tr, chosen, meta.threshold),

@@ -1,4 +1,4 @@
-"""The note's PNG figures: the calibration curve and the business cost against the threshold.
+"""The note's PNG figures: the reliability curve (before and after calibration) and the business cost against the threshold.
 
 Drawing only: the points come from :class:`~model.reporting.facts.Facts` and the words from
 :class:`FigureText` (rendered from ``templates/figures.fr.j2``), so a figure always shows
@@ -22,8 +22,8 @@ class FigureText:
     """Every label of the two figures, numbers already formatted."""
 
     perfect: str
-    oof_curve: str
-    platt_curve: str
+    raw_curve: str
+    calibrated_curve: str
     calibration_x: str
     calibration_y: str
     calibration_title: str
@@ -44,13 +44,12 @@ def figures(f: Facts, text: FigureText) -> dict[str, bytes]:
 
     out: dict[str, bytes] = {}
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
-    top = max(max(b.mean_predicted for b in f.bins), max(b.observed_rate for b in f.bins),
-              max(b.mean_predicted for b in f.platt_bins)) * 1.05
+    raw, calibrated = f.validation.reliability_raw, f.validation.reliability
+    top = max(max(b.mean_pd for b in (*raw, *calibrated)), max(b.observed_rate for b in raw)) * 1.05
     ax.plot([0, top], [0, top], "--", color="grey", label=text.perfect)
-    ax.plot([b.mean_predicted for b in f.bins], [b.observed_rate for b in f.bins], "o-", color="#c0392b",
-            label=text.oof_curve)
-    ax.plot([b.mean_predicted for b in f.platt_bins], [b.observed_rate for b in f.platt_bins], "s-",
-            color="#2471a3", label=text.platt_curve)
+    ax.plot([b.mean_pd for b in raw], [b.observed_rate for b in raw], "o-", color="#c0392b", label=text.raw_curve)
+    ax.plot([b.mean_pd for b in calibrated], [b.observed_rate for b in calibrated], "s-", color="#2471a3",
+            label=text.calibrated_curve)
     ax.set(xlabel=text.calibration_x, ylabel=text.calibration_y, title=text.calibration_title, xlim=(0, top),
            ylim=(0, top))
     ax.legend(loc="upper left", fontsize=8)
@@ -72,7 +71,7 @@ def _png(fig: Any, plt: Any) -> bytes:
     # matplotlib is loaded by figures() already; this import only names its formatter.
     from matplotlib.ticker import FuncFormatter  # noqa: PLC0415
 
-    french = FuncFormatter(lambda v, _pos: format_number(v, "fr", 1))   # axes in French like the text
+    french = FuncFormatter(lambda v, _pos: format_number(v, "fr", 2))   # axes in French like the text; 2 decimals: ticks step by 0.05
     for ax in fig.axes:
         ax.xaxis.set_major_formatter(french)
         ax.yaxis.set_major_formatter(french)

@@ -21,12 +21,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from model.reporting.facts import Facts, ReportError, Tracking, compute_facts, find_run, load_inputs
 from model.reporting.figures import CALIBRATION_FIGURE, COST_FIGURE, figures
 from model.reporting.render import figure_text, render
+from model.reporting.validation_facts import log_validation
 from settings import ROOT, get_settings
 
 __all__ = ["CALIBRATION_FIGURE", "COST_FIGURE", "Facts", "ReportError", "Tracking", "find_run", "generate_report",
@@ -53,9 +55,13 @@ def generate_report(model_dir: str | Path, tracking_uri: str | None, drift_dir: 
     """Compute everything, render everything, and only then write (each file by temp file + rename).
 
     ``figures_dir=None`` writes the document without figures; ``now`` fixes the generation
-    date (tests).
+    date (tests). When the model's MLflow run exists, the validation metrics are logged to it
+    (``validation.*``) before the note, which says whether they were, is rendered.
     """
     facts = compute_facts(load_inputs(model_dir, tracking_uri, drift_dir), now)
+    if facts.tracking.found:   # the validation metrics go to the model's run; nothing without one
+        logged, error = log_validation(facts.tracking.uri, facts.tracking.run_id, facts.validation.metrics())
+        facts = replace(facts, validation=replace(facts.validation, mlflow_logged=logged, mlflow_error=error))
     out = Path(out)
     pngs: dict[Path, bytes] = {}
     links: dict[str, str] = {}
