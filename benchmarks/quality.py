@@ -34,9 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 from model import features as feats  # noqa: E402
 from model.cost import CostWeights  # noqa: E402
+from model.decision import REFER, DecisionRule  # noqa: E402
 from model.estimator import CatBoostParams  # noqa: E402
+from model.grades import fit_master_scale, jeffreys_rejections  # noqa: E402
 from model.train import (  # noqa: E402
     DEFAULT_CLASS_WEIGHTS,
+    assess_calibrated,
     cross_validate_catboost,
     cross_validate_sklearn,
     evaluate,
@@ -76,16 +79,43 @@ def line(name: str, m: dict[str, Any], extra: str = "") -> str:
             f"nested {m['cost_per_client_nested']:.4f} ± {m['cost_nested_fold_std']:.4f}  {extra}")
 
 
+def calibration_lines(y, m: dict[str, Any], pd_: np.ndarray, refer_share: float) -> dict[str, Any]:
+    """Print how true the calibrated PDs are, the grade table and the referral band; return them."""
+    rule = DecisionRule.around(m["threshold"], refer_share)
+    band = rule.decide_all(pd_) == REFER
+    print(f"  calibration {m['calibration']}: mean PD {m['mean_pd']:.2%} (raw {m['raw_mean_probability']:.2%}, "
+          f"observed {m['default_rate']:.2%}), ECE {m['ece']:.4f}, Brier {m['brier']:.4f} "
+          f"(constant {m['brier_constant']:.4f}), slope {m['calibration_slope']:.3f}, "
+          f"intercept {m['calibration_intercept']:+.3f}; log-loss by method {m['calibration_log_loss']}")
+    print(f"  threshold {m['threshold']:.4f} (theoretical c_FP/(c_FP+c_FN) = {1 / 11:.4f}); refer band "
+          f"[{rule.refer_low:.4f}, {rule.refer_high:.4f}): {band.mean():.1%} of clients, default rate "
+          f"{(y[band].mean() if band.any() else float('nan')):.2%}")
+    try:
+        scale = fit_master_scale(y, pd_)
+    except ValueError as exc:
+        print(f"  no master scale of 7-10 grades: {exc}")
+        return {"refer_share": float(band.mean())}
+    print(f"  {'grade':<6}{'PD band':>18}{'clients':>9}{'defaults':>9}{'mean PD':>9}{'observed':>9}{'Jeffreys p':>11}")
+    for r in scale.table():
+        print(f"  {r['grade']:<6}{r['pd_lower']:>8.4f}–{r['pd_upper']:<9.4f}{r['clients']:>9}{r['defaults']:>9}"
+              f"{r['mean_pd']:>9.2%}{r['default_rate']:>9.2%}{r['jeffreys_p_value']:>11.3f}")
+    print(f"  grades rejected by Jeffreys at 5 % (Bonferroni): {jeffreys_rejections(scale) or 'none'}")
+    return {"refer_share": float(band.mean()), "grades": scale.table()}
+
+
 def catboost_runs(X, y, fold_of, params: CatBoostParams, class_weights: str,
-                  weights: CostWeights) -> dict[str, dict[str, Any]]:
+                  weights: CostWeights, refer_share: float = 0.10) -> dict[str, dict[str, Any]]:
+    """The product's CatBoost as training runs it: CV, then PDs calibrated by cross-fitting."""
     cat = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
     options = ["none", "balanced"] if class_weights == "compare" else [class_weights]
     out = {}
     for option in options:
         cv = cross_validate_catboost(X, y, fold_of, params.with_(class_weights=option), cat)
-        m = evaluate(y, cv.oof, fold_of, weights)
-        out[f"catboost_{option}"] = {**m, "best_iterations": cv.best_iterations, "cv_seconds": round(cv.seconds, 1)}
+        m, choice = assess_calibrated(y, cv.oof, fold_of, weights)
         print(line(f"catboost {option}", m, f"iters {cv.best_iterations} {cv.seconds:.0f}s"), flush=True)
+        extra = calibration_lines(y, m, choice.cross_fitted, refer_share)
+        out[f"catboost_{option}"] = {**m, **extra, "best_iterations": cv.best_iterations,
+                                     "cv_seconds": round(cv.seconds, 1)}
     return out
 
 
@@ -115,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--demo-dir", type=Path, help="existing demo data folder (instead of generating)")
     p.add_argument("--demo-only", action="store_true", help="skip the real sample")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
+    p.add_argument("--exclude", default="CODE_GENDER",
+                   help="protected attributes kept out of the inputs, as training does ('' to keep them all)")
     a = p.parse_args(argv)
 
     weights = CostWeights()
@@ -137,8 +169,11 @@ def main(argv: list[str] | None = None) -> int:
 def real_sample(a: argparse.Namespace, params: CatBoostParams, weights: CostWeights) -> dict[str, Any]:
     t = time.perf_counter()
     X, y, _ = training_frame(a.data_dir, include_children=True)
+    excluded = [c for c in a.exclude.split(",") if c and c in X.columns]
+    X = X.drop(columns=excluded)
     print(f"\n== real sample {a.data_dir}: {len(y):,} clients, {y.mean():.2%} defaults, {X.shape[1]} features "
-          f"({time.perf_counter() - t:.1f}s); {a.folds}-fold stratified, seed {a.seed}")
+          f"({time.perf_counter() - t:.1f}s; not used: {', '.join(excluded) or 'none'}); {a.folds}-fold stratified, "
+          f"seed {a.seed}")
     fold_of = stratified_folds(y, a.folds, a.seed)
     real = catboost_runs(X, y, fold_of, params, a.class_weights, weights)
     cat = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]

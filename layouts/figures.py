@@ -23,7 +23,7 @@ LIGHT_BLUE, LIGHT_ORANGE = "#CFE3F2", "#F7D9C4"
 AMBER, LIGHT_AMBER = "#8A6100", "#F6E7B0"
 DECISION_COLOURS = {GRANTED: BLUE, REFER: AMBER, REFUSED: ORANGE}
 #: Calibrated PDs rarely pass this; the gauge then shows 0–100 %.
-GAUGE_SPAN = 0.5
+GAUGE_SPAN = 0.4
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", size=15, color=DARK)
 
 
@@ -71,7 +71,7 @@ def empty_figure(message: str = "") -> dict[str, Any]:
 
 def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr") -> dict[str, Any]:
     """Probability of default on a gauge: granted, referral and refused zones, threshold as a
-    thick line, large number. The scale stops at 50 % (PDs are calibrated: a few percent for most
+    thick line, large number. The scale stops at 40 % (PDs are calibrated: a few percent for most
     clients) unless the client's PD is above it.
 
     Built as plain plotly JSON, like the waterfall: both are drawn on every client change,
@@ -95,8 +95,8 @@ def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr") -> d
             threshold=dict(line=dict(color=DARK, width=5), thickness=0.9, value=threshold * 100),
         ),
     )
-    layout = _base_layout(lang, height=320, margin=dict(l=30, r=30, t=60, b=30), annotations=[dict(
-        x=0.5, y=-0.08, xref="paper", yref="paper", showarrow=False, font=dict(size=15),
+    layout = _base_layout(lang, height=340, margin=dict(l=30, r=30, t=60, b=70), annotations=[dict(
+        x=0.5, y=-0.12, xref="paper", yref="paper", yanchor="top", showarrow=False, font=dict(size=15),
         text=_threshold_words(rule, lang))])
     return {"data": [indicator], "layout": layout}
 

@@ -272,6 +272,17 @@ def calibration_metrics(y: np.ndarray, pd_: np.ndarray) -> dict[str, float]:
             "calibration_slope": float(slope), "calibration_intercept": float(intercept)}
 
 
+def assess_calibrated(y: np.ndarray, raw_oof: np.ndarray, fold_of: np.ndarray,
+                      weights: CostWeights) -> tuple[dict[str, Any], CalibrationChoice]:
+    """Calibrate raw OOF probabilities (cross-fitted) and measure the calibrated PDs: the figures
+    training chooses on and reports, and that the quality benchmark prints."""
+    choice = choose_calibration(y, raw_oof, fold_of)
+    metrics = {**evaluate(y, choice.cross_fitted, fold_of, weights), **calibration_metrics(y, choice.cross_fitted),
+               "calibration": choice.method, "calibration_log_loss": dict(choice.log_loss),
+               "raw_mean_probability": float(np.mean(raw_oof))}
+    return metrics, choice
+
+
 def population_extras(model: Any, X: pd.DataFrame, y: np.ndarray, X_all: pd.DataFrame,
                       cat_features: list[str], seed: int, calibration: Calibration,
                       reference_size: int = 2000) -> dict[str, bytes]:
@@ -377,13 +388,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         runs[option] = cv
         # the PD is the calibrated score; the threshold and every reported figure use the
         # cross-fitted calibrated OOF predictions (each fold mapped by a calibration it did not fit)
-        choice = calibrations[option] = choose_calibration(y, cv.oof, fold_of)
-        candidates[f"catboost_{option}"] = {**evaluate(y, choice.cross_fitted, fold_of, config.weights),
-                                            **calibration_metrics(y, choice.cross_fitted),
-                                            "calibration": choice.method,
-                                            "calibration_log_loss": dict(choice.log_loss),
-                                            "raw_mean_probability": float(np.mean(cv.oof)),
-                                            "cv_seconds": cv.seconds, "best_iterations": cv.best_iterations}
+        assessed, choice = assess_calibrated(y, cv.oof, fold_of, config.weights)
+        calibrations[option] = choice
+        candidates[f"catboost_{option}"] = {**assessed, "cv_seconds": cv.seconds,
+                                            "best_iterations": cv.best_iterations}
         timings[f"cv_{option}_s"] = cv.seconds
         m = candidates[f"catboost_{option}"]
         log(f"catboost class_weights={option}: AUC {m['auc']:.4f} ± {m['auc_fold_std']:.4f}, "

@@ -52,8 +52,8 @@ def test_gauge_marks_the_threshold_the_referral_band_and_shows_the_probability()
     fig = go.Figure(figures.gauge_figure(0.1234, rule, "fr"))   # also validates the plain JSON
     ind = fig.data[0]
     assert ind.value == pytest.approx(12.3) and ind.gauge.threshold.value == pytest.approx(8.0)
-    assert list(ind.gauge.axis.range) == [0, 50] and ind.number.font.color == figures.ORANGE
-    assert [list(st.range) for st in ind.gauge.steps] == [[0, pytest.approx(7.0)], [pytest.approx(7.0), pytest.approx(10.0)], [pytest.approx(10.0), 50]]
+    assert list(ind.gauge.axis.range) == [0, 40] and ind.number.font.color == figures.ORANGE
+    assert [list(st.range) for st in ind.gauge.steps] == [[0, pytest.approx(7.0)], [pytest.approx(7.0), pytest.approx(10.0)], [pytest.approx(10.0), 40]]
     assert fig.layout.separators == ", "
     assert "7,0" in fig.layout.annotations[0].text and "10,0" in fig.layout.annotations[0].text
     assert go.Figure(figures.gauge_figure(0.05, rule, "en")).data[0].number.font.color == figures.BLUE

@@ -188,6 +188,7 @@ def test_a_referred_client_sees_the_referral_its_grade_and_its_reasons(open_app,
     client = int(in_band[len(in_band) // 2])
     expected = tiny_scorer.score_client(client)
     assert expected.decision == "refer"
+    _wait(lambda: open_app.driver.find_elements(By.CSS_SELECTOR, f"#{ids.SEARCH}"), message="search box")
     _choose_client_by_search(open_app, client)
     _wait(lambda: "analyste" in open_app.find_element(f"#{ids.DECISION}").text, message="referral shown")
     badge = open_app.find_element(f"#{ids.DECISION} .decision")
