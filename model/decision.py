@@ -71,10 +71,9 @@ class DecisionRule:
         return cls(threshold, low, high)
 
     def decide(self, probability: float) -> Decision:
-        """The decision for one client."""
-        if probability >= self.refer_high:
-            return REFUSED
-        return REFER if probability >= self.refer_low and self.refer_low < self.refer_high else GRANTED
+        """The decision for one client (the same rule as :meth:`decide_all`, not a second copy)."""
+        decision: Decision = str(self.decide_all([probability])[0])  # type: ignore[assignment]
+        return decision
 
     def decide_all(self, probability: ArrayLike) -> NDArray[np.str_]:
         """The decision of every client, as an array of :data:`DECISIONS` labels."""

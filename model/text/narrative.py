@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.concepts import ConceptContribution
-from model.decision import REFER, DecisionRule
+from model.decision import REFER, DecisionRule, refused
 from model.explain import Contribution, Explanation
 from model.reasons import EXCLUDED, Reason, lowering_concepts, reason_codes
 from model.text.concepts import CONCEPTS
@@ -62,7 +62,7 @@ def decision_sentence(probability: float, rule: DecisionRule, lang: Lang = "fr")
         return t("decision.refer_sentence", lang, **words)
     main = t(f"decision.{decision}_sentence", lang, **words)
     points = format_number(abs(probability - threshold) * 100, lang, 1)
-    above = probability >= threshold
+    above = bool(refused(probability, threshold))
     margin = t("score.margin_above" if above else "score.margin_below", lang, points=points)
     close = f" {t('score.close_to_threshold', lang)}" if abs(probability - threshold) < CLOSE_CALL else ""
     return f"{main.rstrip('.')} ({margin}).{close}"
