@@ -54,10 +54,10 @@ from settings import get_settings
 
 #: F-beta weighs recall beta² times as much as precision; 2 reflects that missed defaulters cost more.
 F_BETA = 2.0
-#: Winner of the class-weight comparison on the real sample once PDs are calibrated (see
-#: docs/model-quality.md): "none" had the lower nested cost (0.572 against 0.577 per client, AUC
-#: 0.726 against 0.728, both ECE 0.007; a lead inside the fold noise) and needs no reweighting
-#: to be a probability. "compare" would double the CV time at full scale.
+#: Winner of the class-weight comparison on the real sample once PDs are calibrated
+#: (benchmarks/yardstick.py, seeds 1-5 × 5 folds, docs/model-quality.md): "none" minus
+#: "balanced" is +0.0034 AUC [-0.0002, +0.0069] and -0.0048 nested cost [-0.0168, +0.0072], and
+#: its score needs no reweighting to be a probability. "compare" would double the CV time.
 DEFAULT_CLASS_WEIGHTS = "none"
 
 

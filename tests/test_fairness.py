@@ -6,11 +6,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
 from model.calibration import cross_fit
 from model.cost import CostWeights
 from model.monitoring import fairness as fair
+from model.monitoring import validation as val
 
 W = CostWeights(fn=5, fp=2)
 
@@ -102,40 +103,6 @@ def test_approval_rate_ratio():
     assert fair.approval_rate_ratio(rows, min_clients=4) is None           # no group large enough
 
 
-def test_brier_equals_sklearn():
-    rng = np.random.default_rng(3)
-    y = rng.integers(0, 2, 500)
-    p = rng.random(500)
-    assert fair.brier_score(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-15)
-
-
-@pytest.mark.parametrize("strategy", ["quantile", "uniform"])
-def test_calibration_bins_cover_every_client(strategy):
-    rng = np.random.default_rng(1)
-    p = rng.beta(0.6, 6, 1003)                                   # skewed like default scores
-    y = (rng.random(p.size) < p).astype(int)
-    bins = fair.calibration_bins(y, p, 10, strategy)
-    assert sum(b.n for b in bins) == p.size
-    assert sum(b.n * b.mean_predicted for b in bins) == pytest.approx(p.sum())
-    assert sum(b.n * b.observed_rate for b in bins) == pytest.approx(y.sum())
-    assert all(b.lower <= b.upper for b in bins)
-    if strategy == "quantile":
-        assert len(bins) == 10 and max(b.n for b in bins) - min(b.n for b in bins) <= 1
-
-
-def test_calibration_bins_known_answer_and_ece():
-    p = [.1, .1, .2, .2, .8, .8, .9, .9]
-    y = [0, 0, 0, 1, 1, 1, 1, 0]
-    bins = fair.calibration_bins(y, p, 2, "quantile")
-    assert [(b.n, b.mean_predicted, b.observed_rate) for b in bins] == [
-        (4, pytest.approx(0.15), pytest.approx(0.25)), (4, pytest.approx(0.85), pytest.approx(0.75))]
-    assert fair.expected_calibration_error(bins) == pytest.approx(0.1)
-    # ties collapse the bins rather than inventing empty ones
-    assert [b.n for b in fair.calibration_bins([0, 1, 0], [.3, .3, .3], 5)] == [3]
-    with pytest.raises(ValueError):
-        fair.calibration_bins(y, p, 2, "kmeans")
-
-
 def test_cross_fitted_calibration_never_uses_a_folds_own_targets():
     rng = np.random.default_rng(5)
     n = 900
@@ -144,7 +111,7 @@ def test_cross_fitted_calibration_never_uses_a_folds_own_targets():
     p = 1 / (1 + np.exp(-(logit_true + 2.5)))                   # same ranking, far too high
     fold = np.arange(n) % 3
     out = cross_fit("platt", y, p, fold)
-    assert fair.brier_score(y, out) < fair.brier_score(y, p)
+    assert val.brier(y, out) < val.brier(y, p)
     assert abs(out.mean() - y.mean()) < abs(p.mean() - y.mean())
     flipped = y.copy()
     change = (fold == 0) & (rng.random(n) < 0.3)
@@ -158,4 +125,4 @@ def test_length_mismatch_is_refused():
     with pytest.raises(ValueError):
         fair.metrics_by_group([0, 1], [0.1, 0.2], ["a"], 0.5)
     with pytest.raises(ValueError):
-        fair.brier_score([0, 1], [0.1])
+        val.brier([0, 1], [0.1])

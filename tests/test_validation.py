@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from model.monitoring import validation as val
 from model.monitoring.validation import (
     as_outcomes,
     auc,
@@ -148,3 +149,32 @@ def test_malformed_input_is_refused() -> None:
         psi_band(float("nan"))
     with pytest.raises(ValueError, match="expected"):
         psi([], [1.0])
+
+
+def test_brier_equals_sklearn():
+    from sklearn.metrics import brier_score_loss
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    p = rng.random(500)
+    assert val.brier(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-15)
+
+
+def test_reliability_bins_cover_every_client_in_equal_sizes():
+    rng = np.random.default_rng(1)
+    p = rng.beta(0.6, 6, 1003)                                   # skewed like default scores
+    y = (rng.random(p.size) < p).astype(int)
+    curve = val.reliability_curve(y, p, 10)
+    assert sum(n for _, _, n in curve) == p.size
+    assert sum(n * m for m, _, n in curve) == pytest.approx(p.sum())
+    assert sum(n * r for _, r, n in curve) == pytest.approx(y.sum())
+    assert len(curve) == 10 and max(n for *_, n in curve) - min(n for *_, n in curve) <= 1
+    assert [m for m, _, _ in curve] == sorted(m for m, _, _ in curve)
+
+
+def test_reliability_known_answer_and_ece():
+    p = [.1, .1, .2, .2, .8, .8, .9, .9]
+    y = [0, 0, 0, 1, 1, 1, 1, 0]
+    assert val.reliability_curve(y, p, 2) == [(pytest.approx(0.15), pytest.approx(0.25), 4),
+                                              (pytest.approx(0.85), pytest.approx(0.75), 4)]
+    assert val.expected_calibration_error(y, p, 2) == pytest.approx(0.1)

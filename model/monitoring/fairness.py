@@ -1,10 +1,12 @@
-"""Fairness and calibration of the model's decisions, measured on out-of-fold predictions.
+"""Fairness of the model's decisions, measured on out-of-fold predictions.
+
+Calibration and its statistics (reliability, ECE, Brier) live in :mod:`model.monitoring.validation`.
 
 Every function here takes plain arrays, so the model report (:mod:`model.reporting.methodology`) and the
 tests feed it the same thing: the **out-of-fold** probabilities stored with the model
 (``oof.parquet``), each client scored by the fold model that never saw its target. The
 refitted model's own scores on its training clients have seen those targets: gaps between
-groups, AUCs and the calibration curve would all look better than what a new applicant
+groups and AUCs would all look better than what a new applicant
 gets. Nothing in this module can tell the two apart, so the caller must pass OOF scores.
 
 Groups
@@ -77,22 +79,6 @@ class GroupMetrics:
     @property
     def approval_rate(self) -> float | None:
         return None if self.refusal_rate is None else 1.0 - self.refusal_rate
-
-
-@dataclass(frozen=True)
-class CalibrationBin:
-    """One bin of a reliability curve: scores in [lower, upper]."""
-
-    lower: float
-    upper: float
-    n: int
-    mean_predicted: float
-    observed_rate: float
-
-    @property
-    def gap(self) -> float:
-        """Predicted minus observed: positive when the model over-states the risk."""
-        return self.mean_predicted - self.observed_rate
 
 
 def _arrays(y_true: ArrayLike, proba: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -207,55 +193,3 @@ def approval_rate_ratio(rows: Sequence[GroupMetrics], min_clients: int = MIN_AUC
     if len(rates) < 2 or max(rates) == 0:
         return None
     return min(rates) / max(rates)
-
-
-# --------------------------------------------------------------------------- calibration
-
-def brier_score(y_true: ArrayLike, proba: ArrayLike) -> float:
-    """Mean squared gap between the score and the outcome (0 is perfect)."""
-    y, p = _arrays(y_true, proba)
-    if y.size == 0:
-        raise ValueError("no clients to evaluate")
-    return float(np.mean((p - y) ** 2))
-
-
-def calibration_bins(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10,
-                     strategy: str = "quantile") -> list[CalibrationBin]:
-    """Reliability curve: mean score against observed default rate per bin, with counts.
-
-    ``"quantile"`` bins hold about the same number of clients, so that the few high scores of
-    a skewed distribution are not lumped with, or starved by, the bulk; ties can merge bins.
-    ``"uniform"`` bins split [0, 1] in equal widths and empty ones are left out.
-    Every client falls in exactly one bin.
-    """
-    y, p = _arrays(y_true, proba)
-    if y.size == 0:
-        raise ValueError("no clients to evaluate")
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be at least 1, got {n_bins}")
-    if strategy == "quantile":
-        edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1)))
-    elif strategy == "uniform":
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
-    else:
-        raise ValueError(f"unknown strategy {strategy!r}: use 'quantile' or 'uniform'")
-    if edges.size < 2:                     # every score equal
-        edges = np.array([p.min(), p.max()])
-    which = np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, edges.size - 2)
-    bins = []
-    for b in range(edges.size - 1):
-        members = which == b
-        n = int(members.sum())
-        if n:
-            bins.append(CalibrationBin(float(edges[b]), float(edges[b + 1]), n,
-                                       float(p[members].mean()), float(y[members].mean())))
-    return bins
-
-
-def expected_calibration_error(bins: Sequence[CalibrationBin]) -> float:
-    """Client-weighted mean of |mean score − observed rate| over the bins."""
-    total = sum(b.n for b in bins)
-    if total == 0:
-        raise ValueError("no clients in the bins")
-    return float(sum(b.n * abs(b.gap) for b in bins) / total)
-
