@@ -15,14 +15,17 @@ share their data, so they are not counted as independent).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,13 +35,17 @@ from benchmarks.quality import lightgbm_oof, parse_set  # noqa: E402
 from model import features as feats  # noqa: E402
 from model.cost import CostWeights  # noqa: E402
 from model.estimator import CatBoostParams  # noqa: E402
+from model.population_features import DEFAULT_NEIGHBOURS, GROUPS  # noqa: E402
 from model.train import (  # noqa: E402
     DEFAULT_CLASS_WEIGHTS,
+    DEFAULT_POPULATION_FEATURES,
+    FoldFeatures,
     assess_calibrated,
     cross_validate_catboost,
     evaluate,
     stratified_folds,
-    training_frame,
+    training_data,
+    unused_fitted_columns,
 )
 from settings import get_settings  # noqa: E402
 
@@ -58,6 +65,22 @@ def fmt(name: str, values: list[float]) -> str:
         f"{name:<34s} {m:.4f}  95 % CI [{lo:.4f}, {hi:.4f}]"
 
 
+def reference_oof(a: argparse.Namespace, X: pd.DataFrame, y: np.ndarray, fold_of: np.ndarray,
+                  cat: list[str], seed: int) -> np.ndarray:
+    """The reference's out-of-fold predictions of one seed, kept in ``--cache``: it does not change
+    while the product is tuned, and it is 40 % of a run."""
+    key = hashlib.sha256(pd.util.hash_pandas_object(X, index=True).to_numpy().tobytes() + y.tobytes()
+                         + fold_of.tobytes()).hexdigest()[:16]
+    path = a.cache / f"reference-{seed}-{key}.npy" if str(a.cache) else None
+    if path is not None and path.exists():
+        return np.load(path)
+    oof, _best = lightgbm_oof(X, y, fold_of, cat, seed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, oof)
+    return oof
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "home-credit-sample")
@@ -65,28 +88,39 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--class-weights", choices=["none", "balanced"], default=DEFAULT_CLASS_WEIGHTS)
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="CatBoost parameter override")
+    p.add_argument("--groups", default=",".join(DEFAULT_POPULATION_FEATURES),
+                   help=f"fitted feature groups, comma-separated, of {sorted(GROUPS)} ('' for none)")
+    p.add_argument("--neighbours", type=int, default=DEFAULT_NEIGHBOURS, help="neighbours of the neighbour rate")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
+    p.add_argument("--against", type=Path, metavar="JSON",
+                   help="an earlier --json of a product variant: also print the paired gain over it (ablation)")
+    p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "yardstick-cache",
+                   help="folder keeping the reference's out-of-fold predictions per seed ('' to recompute)")
     a = p.parse_args(argv)
 
     weights = CostWeights()
     excluded = list(get_settings().excluded_attributes)
-    X_all, y, _ = training_frame(a.data_dir, include_children=True)
-    X = X_all.drop(columns=[c for c in excluded if c in X_all.columns])
+    groups = tuple(g.strip() for g in a.groups.split(",") if g.strip())
+    data = training_data(a.data_dir, include_children=True)
+    y = data.y
+    X_all = data.X.drop(columns=feats.FITTED_FEATURES)      # the reference: the client's own features
+    X = data.X.drop(columns=[c for c in excluded if c in data.X.columns] + unused_fitted_columns(groups))
     cat_product = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
     cat_reference = [c for c in feats.CATEGORICAL_FEATURES if c in X_all.columns]
     print(f"load average {os.getloadavg()}; {len(y):,} clients, {y.mean():.2%} defaults; product without "
-          f"{', '.join(excluded) or 'nothing'}; seeds {a.seeds} × {a.folds} folds", flush=True)
+          f"{', '.join(excluded) or 'nothing'}, fitted groups {groups or 'none'}; seeds {a.seeds} × {a.folds} folds",
+          flush=True)
     rows: list[dict[str, Any]] = []
     for seed in a.seeds:
         fold_of = stratified_folds(y, a.folds, seed)
         params = CatBoostParams().with_(random_seed=seed, class_weights=a.class_weights, **parse_set(a.set))
         t = time.perf_counter()
-        cv = cross_validate_catboost(X, y, fold_of, params, cat_product)
+        fold_features = FoldFeatures(groups, data.term_rows, a.neighbours, seed)
+        cv = cross_validate_catboost(X, y, fold_of, params, cat_product, fold_features=fold_features)
         product, _ = assess_calibrated(y, cv.oof, fold_of, weights)
         t_product = time.perf_counter() - t
         t = time.perf_counter()
-        oof, _best = lightgbm_oof(X_all, y, fold_of, cat_reference, seed)
-        reference = evaluate(y, oof, fold_of, weights)
+        reference = evaluate(y, reference_oof(a, X_all, y, fold_of, cat_reference, seed), fold_of, weights)
         row = {"seed": seed, "product_auc": product["auc"], "product_nested_cost": product["cost_per_client_nested"],
                "product_ece": product["ece"], "reference_auc": reference["auc"],
                "reference_nested_cost": reference["cost_per_client_nested"],
@@ -105,6 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     print(fmt("reference nested cost", col["reference_nested_cost"]))
     print(fmt("Δ nested cost (product − reference)",
               [p - r for p, r in zip(col["product_nested_cost"], col["reference_nested_cost"])]))
+    if a.against:
+        earlier = {r["seed"]: r for r in json.loads(a.against.read_text())["rows"]}
+        paired = [r for r in rows if r["seed"] in earlier]
+        if len(paired) < 2:
+            raise SystemExit(f"{a.against} shares fewer than two seeds with this run")
+        print(f"\nagainst {a.against} (paired over seeds {[r['seed'] for r in paired]}):")
+        for key, label in (("product_auc", "gain in AUC"), ("product_nested_cost", "gain in nested cost")):
+            diffs = [r[key] - earlier[r["seed"]][key] for r in paired]
+            mean = float(np.mean(diffs))
+            se = float(np.std(diffs, ddof=1) / np.sqrt(len(diffs)))
+            print(fmt(f"Δ {label}", diffs) + f"  SE {se:.4f}, |gain| {'>' if abs(mean) > 2 * se else '≤'} 2 SE")
     print(f"load average at the end {os.getloadavg()}")
     if a.json:
         a.json.write_text(json.dumps({"rows": rows, "args": vars(a) | {"data_dir": str(a.data_dir), "json": None}},

@@ -29,6 +29,7 @@ import pyarrow as pa
 from catboost import CatBoostClassifier
 
 from model.features import feature_columns
+from model.population_features import GROUPS
 from settings import get_settings
 
 MODEL_FILE = "model.cbm"
@@ -87,11 +88,16 @@ class ModelMetadata:
     master_scale: dict[str, Any] = field(default_factory=dict)
     #: Protected attributes kept out of the model's inputs (still in the population, for fairness).
     excluded_attributes: list[str] = field(default_factory=list)
+    #: Feature groups fitted on the training clients (``model.population_features``), whose
+    #: fitted state is stored beside the model.
+    population_features: list[str] = field(default_factory=list)
 
     @property
     def expected_features(self) -> list[str]:
         """The features this product builds for such a model, in order."""
         excluded = set(self.excluded_attributes)
+        excluded.update(name for group, names in GROUPS.items() if group not in self.population_features
+                        for name in names)
         return [f for f in feature_columns(self.include_children) if f not in excluded]
 
     def to_json(self) -> str:

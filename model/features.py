@@ -16,6 +16,9 @@ Decisions worth knowing downstream:
 * **No cross-client statistic.** Every value of a client depends only on that client's rows
   (no ranks, global means or fitted encoders), so the features of one client computed from
   its rows alone equal its row of a batch build. Categories are fixed by the schema levels.
+  The few features that need other clients (``FITTED_FEATURES``: the neighbours' default rate,
+  the implied term and interest rate) are declared here but fitted and filled by
+  ``model.population_features``, inside each cross-validation fold.
 * **Missing data.** A child table absent from ``tables``, or a client without rows in it,
   gives NaN for all of that table's features (counts included). For a client *with* rows:
   ``COUNT`` of an empty subset/window is 0; ``SUM`` ignores NaN and is NaN when no value is
@@ -42,8 +45,8 @@ import pandas as pd
 
 from data.schema import APPLICATION_TABLES, DAYS_PER_YEAR, DAYS_SENTINEL, TABLES
 
-__all__ = ["build_features", "feature_columns", "feature_provenance", "target", "CATEGORICAL_FEATURES",
-           "APPLICATION_FEATURES", "CHILD_FEATURES"]
+__all__ = ["annuity_rate", "build_features", "feature_columns", "feature_provenance", "target", "CATEGORICAL_FEATURES",
+           "APPLICATION_FEATURES", "CHILD_FEATURES", "FITTED_FEATURES"]
 
 ID = "SK_ID_CURR"
 _F64 = np.float64
@@ -104,6 +107,46 @@ def _div(a: _Floats, b: _Floats) -> _Floats:
         out = np.asarray(a, dtype=_F64) / np.asarray(b, dtype=_F64)
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+#: Monthly rates searched by :func:`annuity_rate`: -20 % to +50 % a month (beyond: NaN).
+_RATE_BRACKET = (-0.2, 0.5)
+
+
+def annuity_rate(credit: npt.ArrayLike, annuity: npt.ArrayLike, payments: npt.ArrayLike) -> _Floats:
+    """Yearly interest rate (12 × the monthly rate) of a loan of ``credit`` repaid by ``payments``
+    monthly annuities of ``annuity``: the rate r solving annuity = credit · r / (1 − (1 + r)^−n).
+
+    The public solutions' "interest rate" feature: what a lender charges a client says how risky
+    it judged the client. A simple rate (total paid / credit − 1 per year) overstates long loans;
+    the annuity formula is the one lenders use. The payment share annuity/credit rises strictly
+    with r for a given n, so a vectorised bisection (60 halvings: far below a float32's
+    precision) finds r. NaN where an input is missing or not positive, or the rate lies outside
+    :data:`_RATE_BRACKET` (a payment share no real loan has).
+    """
+    c, a, n = (np.asarray(v, dtype=_F64) for v in (credit, annuity, payments))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        share = a / c
+        ok = np.isfinite(share) & np.isfinite(n) & (c > 0) & (a > 0) & (n >= 1)
+    share = np.where(ok, share, 1.0)
+    n = np.where(ok, np.round(n), 1.0)
+    lo = np.full(share.shape, _RATE_BRACKET[0])
+    hi = np.full(share.shape, _RATE_BRACKET[1])
+
+    def payment_share(r: _Floats) -> _Floats:
+        near_zero = np.abs(r) < 1e-12
+        safe = np.where(near_zero, 1e-12, r)
+        return np.where(near_zero, 1.0 / n, safe / -np.expm1(-n * np.log1p(safe)))
+
+    inside = (payment_share(lo) <= share) & (share <= payment_share(hi))
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        below = payment_share(mid) < share
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    rate: _Floats = np.asarray(12.0 * (lo + hi) / 2, dtype=_F64)
+    rate[~(ok & inside)] = np.nan
+    return rate
 
 
 def _flag(cond: _Mask, known: _Mask | None = None) -> _Floats:
@@ -332,6 +375,24 @@ for _name in APP_RAW:
                           formula=(f"{DAYS_SENTINEL} replaced by NaN" if _col.sentinel is not None else None)))
 for _name, _formula, _fn in _APP_DERIVED:
     _register(FeatureSpec(_name, "application", None, "derived", formula=_formula))
+
+#: Features fitted on the training clients (model.population_features): declared here so that
+#: every feature has one registry entry, left missing by build_features (which sees no labels
+#: and no other client) and filled by the fitted state a model stores.
+NEIGHBOUR_DEFAULT_RATE = "NEIGHBOUR_DEFAULT_RATE"
+CREDIT_TERM_PREDICTED = "CREDIT_TERM_PREDICTED"
+INTEREST_RATE_PREDICTED = "INTEREST_RATE_PREDICTED"
+_FITTED: tuple[tuple[str, str], ...] = (
+    (NEIGHBOUR_DEFAULT_RATE, "share of defaulters among the 50 training clients nearest on EXT_SOURCE_1-3 and "
+                             "AMT_CREDIT / AMT_ANNUITY (the client itself left out)"),
+    (CREDIT_TERM_PREDICTED, "number of monthly payments predicted from AMT_CREDIT, AMT_ANNUITY, AMT_GOODS_PRICE "
+                            "and NAME_CONTRACT_TYPE by a regressor fitted on previous applications"),
+    (INTEREST_RATE_PREDICTED, "yearly rate r of AMT_ANNUITY = AMT_CREDIT · (r/12) / (1 − (1 + r/12)^−n), "
+                              "n = CREDIT_TERM_PREDICTED rounded"),
+)
+for _name, _formula in _FITTED:
+    _register(FeatureSpec(_name, "application", None, "fitted", formula=_formula))
+FITTED_FEATURES: list[str] = [name for name, _ in _FITTED]
 APPLICATION_FEATURES: list[str] = list(_REGISTRY)
 
 
@@ -428,7 +489,7 @@ _PREV = _ChildSpec(
         "APP_CREDIT_RATIO": "AMT_APPLICATION / AMT_CREDIT (asked / granted)",
         "CREDIT_GOODS_RATIO": "AMT_CREDIT / AMT_GOODS_PRICE",
         "ANNUITY_CREDIT_RATIO": "AMT_ANNUITY / AMT_CREDIT",
-        "INTEREST_RATE": "simple yearly rate estimate: (AMT_ANNUITY * CNT_PAYMENT / AMT_CREDIT - 1) / (CNT_PAYMENT / 12)",
+        "INTEREST_RATE": "yearly rate r of the annuity formula AMT_ANNUITY = AMT_CREDIT · (r/12) / (1 − (1 + r/12)^−CNT_PAYMENT)",
         "DUE_SHIFT": "DAYS_LAST_DUE - DAYS_LAST_DUE_1ST_VERSION (sentinels as NaN)",
         "IS_APPROVED": "1 if NAME_CONTRACT_STATUS == 'Approved'",
         "IS_REFUSED": "1 if NAME_CONTRACT_STATUS == 'Refused'",
@@ -764,11 +825,7 @@ def _prev_rows(r: _Rows) -> None:
     d["APP_CREDIT_RATIO"] = _div(r.num("AMT_APPLICATION"), credit)
     d["CREDIT_GOODS_RATIO"] = _div(credit, r.num("AMT_GOODS_PRICE"))
     d["ANNUITY_CREDIT_RATIO"] = _div(annuity, credit)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = annuity * cnt_pay
-        rate = _div(_div(total, credit) - 1.0, cnt_pay / 12.0)
-    rate[~((cnt_pay > 0) & (credit > 0))] = np.nan
-    d["INTEREST_RATE"] = rate
+    d["INTEREST_RATE"] = annuity_rate(credit, annuity, cnt_pay)
     d["DUE_SHIFT"] = r.num("DAYS_LAST_DUE") - r.num("DAYS_LAST_DUE_1ST_VERSION")
     d["IS_APPROVED"] = r.is_in("NAME_CONTRACT_STATUS", ["Approved"])
     d["IS_REFUSED"] = r.is_in("NAME_CONTRACT_STATUS", ["Refused"])
@@ -952,6 +1009,7 @@ def build_features(tables: Mapping[str, pd.DataFrame], *, include_children: bool
     ``SK_ID_CURR`` (int64), columns ``feature_columns(include_children)`` (no TARGET).
 
     Numeric columns are float32; ``CATEGORICAL_FEATURES`` are ``category`` with the schema levels.
+    ``FITTED_FEATURES`` are missing here: a trained model's ``PopulationFeatures`` fills them.
     A client present in both application files is kept once (its application_train row).
     """
     ids, frames = _application(tables)
@@ -977,6 +1035,8 @@ def build_features(tables: Mapping[str, pd.DataFrame], *, include_children: bool
     values: dict[str, _Floats] = {name: c[name] for name in APP_RAW if name in c}
     for name, _, fn in _APP_DERIVED:
         values[name] = np.asarray(fn(c), dtype=_F64)
+    for name in FITTED_FEATURES:
+        values[name] = np.full(n, np.nan)
     cats: dict[str, pd.Categorical] = {}
     for name in APP_CATEGORICAL:
         levels = _APP.column(name).levels

@@ -36,6 +36,7 @@ from model.estimator import make_pool
 from model.explain import Explanation, StoredExplanations, explain
 from model.grades import MasterScale
 from model.importance import FeatureImportance, read_importance
+from model.population_features import NEIGHBOURS_FILE, PopulationFeatures
 
 
 def json_value(v: Any) -> Any:
@@ -101,7 +102,8 @@ class Scorer:
 
     def __init__(self, artifact: Artifact, population: pd.DataFrame, scores: pd.DataFrame,
                  importance: Sequence[FeatureImportance] = (),
-                 stored: StoredExplanations | None = None) -> None:
+                 stored: StoredExplanations | None = None,
+                 population_features: PopulationFeatures | None = None) -> None:
         meta = artifact.metadata
         lacking = [f for f in meta.features if f not in population.columns]
         if lacking:
@@ -131,6 +133,8 @@ class Scorer:
             raise ArtifactError(f"{artifact.path / EXPLANATIONS_FILE} does not match the population")
         #: Explanations of known clients computed in one batch at training time (None: computed per request).
         self.stored = stored
+        #: The neighbour and term features' fitted state, applied to new applicants' rows.
+        self.population_features = population_features or PopulationFeatures()
         # one array per feature (views of the frame's blocks for numbers): a client's values are
         # read in microseconds, where building a one-row frame or Series costs milliseconds
         self._columns = [population[f].to_numpy() for f in self.features]
@@ -153,7 +157,14 @@ class Scorer:
         importance = read_importance(artifact.extra(GLOBAL_IMPORTANCE_FILE))
         stored_path = artifact.extra(EXPLANATIONS_FILE)
         stored = StoredExplanations.load(stored_path) if stored_path.exists() else None
-        return cls(artifact, population, scores, importance, stored)
+        try:
+            fitted = PopulationFeatures.load(artifact.path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ArtifactError(f"{artifact.path}: unreadable fitted features: {exc}") from None
+        # (a term model may rightly be absent: too few previous applications to learn from)
+        if "neighbours" in artifact.metadata.population_features and fitted.neighbours is None:
+            raise ArtifactError(f"incomplete model at {artifact.path}: {NEIGHBOURS_FILE} is missing")
+        return cls(artifact, population, scores, importance, stored, fitted)
 
     # -- clients known to the product -------------------------------------------------
     def knows(self, client_id: int) -> bool:
@@ -212,7 +223,7 @@ class Scorer:
         x = feats.build_features(Tables(checked), include_children=self.include_children)
         if len(x) != 1:
             raise ValueError(f"expected one applicant, got {len(x)}")
-        return x
+        return self.population_features.transform(x)
 
 
     # -- population views ----------------------------------------------------------------

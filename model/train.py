@@ -46,10 +46,11 @@ from model.calibration import Calibration, CalibrationChoice, choose_calibration
 from model.concepts import membership
 from model.cost import CostWeights, best_threshold, cost_curve, cost_per_client
 from model.decision import DEFAULT_REFER_SHARE, REFER, DecisionRule, refused
-from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, make_classifier, make_pool
+from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, fit_model, make_pool
 from model.explain import global_importance, store_explanations
 from model.grades import fit_master_scale
 from model.monitoring.validation import brier, brier_constant, calibration_intercept_slope, expected_calibration_error
+from model.population_features import DEFAULT_NEIGHBOURS, GROUPS, PopulationFeatures, term_training_rows
 from settings import get_settings
 
 #: F-beta weighs recall beta² times as much as precision; 2 reflects that missed defaulters cost more.
@@ -59,6 +60,8 @@ F_BETA = 2.0
 #: "balanced" is +0.0034 AUC [-0.0002, +0.0069] and -0.0048 nested cost [-0.0168, +0.0072], and
 #: its score needs no reweighting to be a probability. "compare" would double the CV time.
 DEFAULT_CLASS_WEIGHTS = "none"
+#: Both fitted feature groups: each one's gain on the real sample is in docs/model-quality.md.
+DEFAULT_POPULATION_FEATURES: tuple[str, ...] = ("neighbours", "interest")
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ class TrainConfig:
     refer_share: float = DEFAULT_REFER_SHARE
     #: Protected attributes kept out of the model's inputs (EU non-discrimination rules).
     excluded_attributes: tuple[str, ...] = ("CODE_GENDER",)
+    #: Feature groups fitted on the training clients (model.population_features.GROUPS), each
+    #: kept by the ablation of docs/model-quality.md.
+    population_features: tuple[str, ...] = DEFAULT_POPULATION_FEATURES
+    neighbours: int = DEFAULT_NEIGHBOURS
     #: The logistic baseline is fitted on at most this many clients of each training fold
     #: (stratified subsample) and evaluated on the whole validation fold: full Kaggle scale
     #: would otherwise cost minutes per fold for a reference figure.
@@ -116,18 +123,37 @@ def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
 
 
 def cross_validate_catboost(X: pd.DataFrame, y: np.ndarray, fold_of: np.ndarray,
-                            params: CatBoostParams, cat_features: list[str]) -> CVResult:
-    """Out-of-fold probabilities; each fold early-stops on its own validation part."""
+                            params: CatBoostParams, cat_features: list[str],
+                            progress: Callable[[str], None] | None = None,
+                            fold_features: FoldFeatures | None = None) -> CVResult:
+    """Out-of-fold probabilities; each fold early-stops on its own validation part.
+
+    With ``fold_features``, each fold first fits the neighbour and term features on its training
+    part alone and fills them on both parts: a validation client's neighbours are training
+    clients, and no validation label or previous application shapes them.
+
+    ``progress`` receives one line per fold (trees kept, fold AUC, elapsed time and an estimate
+    of the time left): at full scale a CV runs for minutes and should not look frozen.
+    """
     start = time.perf_counter()
     oof = np.zeros(len(y))
     best: list[int] = []
-    for k in range(int(fold_of.max()) + 1):
+    n_folds = int(fold_of.max()) + 1
+    for k in range(n_folds):
         tr, va = fold_of != k, fold_of == k
-        clf = make_classifier(params, cat_features)
-        clf.fit(make_pool(X[tr], cat_features, y[tr]), eval_set=make_pool(X[va], cat_features, y[va]),
-                use_best_model=True)
-        oof[va] = clf.predict_proba(make_pool(X[va], cat_features))[:, 1]
-        best.append(int(clf.get_best_iteration() or params.iterations) + 1)
+        X_tr, X_va = X[tr], X[va]
+        if fold_features is not None and fold_features.groups:
+            fitted_features = fold_features.fit(X_tr, y[tr], held_out=X_va.index)
+            X_tr, X_va = fitted_features.transform(X_tr), fitted_features.transform(X_va)
+        fitted = fit_model(params, cat_features, make_pool(X_tr, cat_features, y[tr]),
+                           eval_set=make_pool(X_va, cat_features, y[va]))
+        oof[va] = fitted.model.predict_proba(make_pool(X_va, cat_features))[:, 1]
+        best.extend(fitted.best_iterations)
+        if progress is not None:
+            elapsed = time.perf_counter() - start
+            auc = roc_auc_score(y[va], oof[va]) if len(np.unique(y[va])) == 2 else float("nan")
+            progress(f"  fold {k + 1}/{n_folds}: {'+'.join(map(str, fitted.best_iterations))} trees, "
+                     f"AUC {auc:.4f}, {elapsed:.0f}s elapsed, ~{elapsed / (k + 1) * (n_folds - k - 1):.0f}s left")
     return CVResult(oof, fold_of, best, time.perf_counter() - start)
 
 
@@ -238,13 +264,51 @@ def library_versions() -> dict[str, str]:
             "pandas": pd.__version__, "numpy": np.__version__, "python": platform.python_version()}
 
 
-def training_frame(data_dir: Path, include_children: bool) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
-    """Features and target of the labelled clients, plus the features of every client."""
+@dataclass(frozen=True)
+class TrainingData:
+    """What training reads from a data folder, once."""
+
+    #: features of the labelled clients (application_train), fitted features still missing
+    X: pd.DataFrame
+    y: np.ndarray
+    #: features of every client (application_train ∪ application_test)
+    X_all: pd.DataFrame
+    #: previous applications the term model learns from (model.population_features)
+    term_rows: pd.DataFrame
+
+
+def training_data(data_dir: Path, include_children: bool) -> TrainingData:
     tables = load_tables(data_dir)
     X_all = feats.build_features(tables, include_children=include_children)
     y_series = feats.target(tables)
-    X = X_all.loc[y_series.index]
-    return X, y_series.to_numpy().astype(np.int8), X_all
+    return TrainingData(X_all.loc[y_series.index], y_series.to_numpy().astype(np.int8), X_all,
+                        term_training_rows(tables))
+
+
+def training_frame(data_dir: Path, include_children: bool) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """Features and target of the labelled clients, plus the features of every client."""
+    data = training_data(data_dir, include_children)
+    return data.X, data.y, data.X_all
+
+
+@dataclass(frozen=True)
+class FoldFeatures:
+    """How each fold fits the feature groups that learn from other clients (none: nothing fitted)."""
+
+    groups: tuple[str, ...] = ()
+    term_rows: pd.DataFrame | None = None
+    neighbours: int = DEFAULT_NEIGHBOURS
+    seed: int = 42
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, held_out: pd.Index | None = None) -> PopulationFeatures:
+        rows = self.term_rows if self.term_rows is not None else term_training_rows({})
+        return PopulationFeatures.fit(X, y, rows, self.groups, held_out=() if held_out is None else held_out,
+                                      k=self.neighbours, seed=self.seed)
+
+
+def unused_fitted_columns(groups: Sequence[str]) -> list[str]:
+    """Fitted feature columns of the groups a model does not use (dropped from its inputs)."""
+    return [name for group, names in GROUPS.items() if group not in groups for name in names]
 
 
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:
@@ -360,9 +424,13 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     """Run the whole pipeline and write a new model version; returns where and how good."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    X_full, y, X_all = training_frame(config.data_dir, config.include_children)
+    data = training_data(config.data_dir, config.include_children)
+    X_full, y = data.X, data.y
     excluded = [c for c in config.excluded_attributes if c in X_full.columns]
-    X = X_full.drop(columns=excluded)
+    unused = unused_fitted_columns(config.population_features)
+    X = X_full.drop(columns=excluded + unused)
+    X_all = data.X_all.drop(columns=unused)
+    fold_features = FoldFeatures(tuple(config.population_features), data.term_rows, config.neighbours, config.seed)
     timings["features_s"] = time.perf_counter() - t0
     if len(np.unique(y)) < 2:
         raise DataError("application_train", "TARGET holds a single class: nothing to learn", "TARGET")
@@ -384,7 +452,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     runs: dict[str, CVResult] = {}
     calibrations: dict[str, CalibrationChoice] = {}
     for option in options:
-        cv = cross_validate_catboost(X, y, fold_of, base_params.with_(class_weights=option), cat_features)
+        log(f"cross-validating CatBoost (class_weights={option}, {config.folds} folds, "
+            f"bag of {base_params.bag_size} seed{'s' if base_params.bag_size > 1 else ''})")
+        cv = cross_validate_catboost(X, y, fold_of, base_params.with_(class_weights=option), cat_features,
+                                     progress=log, fold_features=fold_features)
         runs[option] = cv
         # the PD is the calibrated score; the threshold and every reported figure use the
         # cross-fitted calibrated OOF predictions (each fold mapped by a calibration it did not fit)
@@ -411,7 +482,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         t = time.perf_counter()
         dummy = cross_validate_sklearn(lambda: DummyClassifier(strategy="prior"), X, y, fold_of)
         candidates["dummy"] = evaluate(y, dummy, fold_of, config.weights)
-        logistic = cross_validate_sklearn(logistic_baseline(X, cat_features, config.seed), X, y, fold_of,
+        # the baselines see the client's own features only (the fitted ones are CatBoost's, per fold)
+        X_plain = X.drop(columns=[c for c in feats.FITTED_FEATURES if c in X.columns])
+        logistic = cross_validate_sklearn(logistic_baseline(X_plain, cat_features, config.seed), X_plain, y, fold_of,
                                           max_train_rows=config.baseline_max_rows, seed=config.seed)
         candidates["logistic"] = evaluate(y, logistic, fold_of, config.weights)
         timings["baselines_s"] = time.perf_counter() - t
@@ -419,9 +492,16 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
             log(f"{name}: AUC {candidates[name]['auc']:.4f}, cost {candidates[name]['cost_per_client']:.4f}/client")
 
     t = time.perf_counter()
+    # the served model's fitted features learn from every labelled client; a training client's
+    # own label still never counts in its own neighbour rate (left out by SK_ID_CURR)
+    population_features = fold_features.fit(X, y)
+    X = population_features.transform(X)
+    X_all = population_features.transform(X_all)
+    timings["population_features_s"] = time.perf_counter() - t
+    t = time.perf_counter()
     iterations = max(50, int(np.mean(cv.best_iterations) * 1.1))
-    final = make_classifier(params, cat_features, iterations=iterations, early_stopping=False)
-    final.fit(make_pool(X, cat_features, y))
+    log(f"refitting on all {len(y):,} clients: {iterations} trees × {params.bag_size} seed(s)")
+    final = fit_model(params, cat_features, make_pool(X, cat_features, y), iterations=iterations).model
     timings["refit_s"] = time.perf_counter() - t
     metrics = {**candidates[f"catboost_{chosen}"], "class_weights": chosen, "refit_iterations": iterations}
     rule = DecisionRule.around(float(metrics["threshold"]), config.refer_share)
@@ -443,6 +523,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     t = time.perf_counter()
     extras = population_extras(final, X, y, X_all, cat_features, config.seed, calibration)
     extras[OOF_FILE] = _parquet_bytes(oof_frame(X.index, y, calibrated_oof, fold_of, raw=cv.oof))
+    extras.update(population_features.files())
     timings["population_s"] = time.perf_counter() - t
 
     created = datetime.now(UTC)
@@ -465,6 +546,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
         decision_rule=rule.to_dict(),
         master_scale=scale.to_dict(),
         excluded_attributes=excluded,
+        population_features=list(config.population_features),
     )
     version_dir = save_artifact(final, metadata, config.model_dir, extras=extras)
     timings["total_s"] = time.perf_counter() - t0
@@ -496,6 +578,13 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
     p.add_argument("--eval-metric", default=d.eval_metric, choices=["Logloss", "AUC"],
                    help="metric each fold early-stops on")
     p.add_argument("--threads", type=int, default=d.thread_count)
+    p.add_argument("--bag-size", type=int, default=d.bag_size,
+                   help="CatBoost seeds averaged into the model (seed-bagging; time grows with it)")
+    p.add_argument("--population-features", default=",".join(DEFAULT_POPULATION_FEATURES),
+                   help=f"feature groups fitted on the training clients, comma-separated, of {sorted(GROUPS)} "
+                        "('' for none)")
+    p.add_argument("--neighbours", type=int, default=DEFAULT_NEIGHBOURS,
+                   help="training clients averaged by the neighbour default rate")
     p.add_argument("--class-weights", choices=["none", "balanced", "compare"], default=DEFAULT_CLASS_WEIGHTS,
                    help="'compare' cross-validates both and keeps the lower nested cost (doubles CV time)")
     p.add_argument("--baseline-max-rows", type=int, default=TrainConfig.baseline_max_rows,
@@ -518,6 +607,11 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
         p.error("--folds must be at least 2")
     if a.iterations < 1 or a.depth < 1 or a.learning_rate <= 0 or a.border_count < 1 or a.threads < 1:
         p.error("--iterations, --depth, --border-count, --threads and --learning-rate must be positive")
+    if a.bag_size < 1 or a.neighbours < 1:
+        p.error("--bag-size and --neighbours must be positive")
+    groups = tuple(g.strip() for g in a.population_features.split(",") if g.strip())
+    if set(groups) - set(GROUPS):
+        p.error(f"--population-features: unknown groups {sorted(set(groups) - set(GROUPS))}; known: {sorted(GROUPS)}")
     if not (0 < a.rsm <= 1 and 0 < a.subsample <= 1):
         p.error("--rsm and --subsample must be in (0, 1]")
     if a.early_stopping_rounds < 1 or a.baseline_max_rows < 100 or a.l2_leaf_reg < 0:
@@ -532,11 +626,12 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
         params=d.with_(iterations=a.iterations, learning_rate=a.learning_rate, depth=a.depth,
                        border_count=a.border_count, thread_count=a.threads, l2_leaf_reg=a.l2_leaf_reg,
                        rsm=a.rsm, subsample=a.subsample, early_stopping_rounds=a.early_stopping_rounds,
-                       eval_metric=a.eval_metric),
+                       eval_metric=a.eval_metric, bag_size=a.bag_size),
         weights=weights, folds=a.folds, seed=a.seed, class_weights=a.class_weights,
         include_children=not a.no_children, baselines=not a.no_baselines,
         baseline_max_rows=a.baseline_max_rows, scale_params=not a.no_scale_params,
         refer_share=a.refer_share, excluded_attributes=tuple(n.strip() for n in a.exclude.split(",") if n.strip()),
+        population_features=groups, neighbours=a.neighbours,
     )
 
 

@@ -312,13 +312,17 @@ def test_answers_are_strict_json_with_missing_values(client, tiny_scorer):
     strict_json(client.get("/api/v1/model?top=50", headers=H))
 
 
-def test_predict_child_rows_get_the_applicant_id(client):
+def test_predict_child_rows_get_the_applicant_id(client, tiny_scorer, monkeypatch):
     bureau = [{"SK_ID_BUREAU": 1, "CREDIT_ACTIVE": "Active", "DAYS_CREDIT": -400, "CREDIT_DAY_OVERDUE": 0,
                "CNT_CREDIT_PROLONG": 0, "DAYS_CREDIT_UPDATE": -10, "AMT_CREDIT_SUM": 10000.0}]
-    without = post(client, {"application": minimal_application(SK_ID_CURR=5)}).get_json()
+    built = []
+    original = tiny_scorer.application_features
+    monkeypatch.setattr(tiny_scorer, "application_features", lambda frames: built.append(original(frames)) or built[-1])
     with_b = post(client, {"application": minimal_application(SK_ID_CURR=5), "bureau": bureau})
     assert with_b.status_code == 200, with_b.get_data(as_text=True)
-    assert with_b.get_json()["probability"] != without["probability"]   # the bureau row was used
+    # the bureau row was joined to the applicant: his features count one active credit of 10,000
+    x = built[-1].loc[5]
+    assert x["BURO_COUNT"] == 1 and x["BURO_ACTIVE_AMT_CREDIT_SUM_SUM"] == 10_000
 
 
 BAD_BODIES = [

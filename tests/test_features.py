@@ -284,7 +284,8 @@ def test_hand_checked_values():
     # previous applications
     assert r["PREV_COUNT"] == 2 and r["PREV_APPROVED_COUNT"] == 1 and r["PREV_REFUSED_COUNT"] == 1
     assert r["PREV_IS_REFUSED_MEAN"] == pytest.approx(0.5)
-    assert r["PREV_INTEREST_RATE_MAX"] == pytest.approx(0.2)  # 1000 * 12 / 10000 - 1 over one year
+    # 12 monthly payments of 1000 for 10000: 2.9229 % a month by the annuity formula
+    assert r["PREV_INTEREST_RATE_MAX"] == pytest.approx(12 * 0.029229, abs=1e-5)
     assert r["PREV_NAME_CONTRACT_STATUS_LAST"] == "Refused"
     assert r["PREV_CODE_REJECT_REASON_LAST"] == "HC"
     assert r["PREV_AMT_CREDIT_LAST"] == pytest.approx(20_000)
@@ -293,6 +294,23 @@ def test_hand_checked_values():
     assert r["PREV_L365D_COUNT"] == 1
     # a table without rows for this client: NaN, counts included
     assert np.isnan(r["POS_COUNT"]) and np.isnan(r["POS_SK_DPD_MAX"])
+
+
+@pytest.mark.parametrize(("credit", "annuity", "payments", "yearly"), [
+    (10_000, 888.49, 12, 0.12),        # textbook: 10,000 at 1 % a month over a year
+    (200_000, 3_866.56, 60, 0.06),     # 200,000 at 6 % a year over five years
+    (135_000, 135_000 / 24, 24, 0.0),  # no interest: the credit split in equal parts
+    (50_000, 50_000 * 0.2 / (1 - 1.2 ** -6), 6, 2.4),  # a pay-day style 20 % a month
+])
+def test_annuity_rate_matches_hand_computed_loans(credit, annuity, payments, yearly):
+    assert F.annuity_rate([credit], [annuity], [payments])[0] == pytest.approx(yearly, abs=2e-5)
+
+
+def test_annuity_rate_is_nan_where_undefined():
+    rates = F.annuity_rate([10_000, 0, 10_000, 10_000, np.nan, 10_000],
+                           [1_000, 100, -5, 1_000, 100, 20_000], [12, 12, 12, 0, 12, 12])
+    # zero credit, negative annuity, no payments, missing credit, one payment worth twice the credit a month
+    assert not np.isnan(rates[0]) and np.isnan(rates[1:]).all()
 
 
 def test_empty_subset_counts_zero_but_means_nan():
@@ -330,7 +348,7 @@ def test_provenance_of_every_feature():
         assert p["name"] == name
         assert p["table"] in tables, (name, p)
         assert {"source", "agg", "subset", "window"} <= set(p)
-        assert p["agg"] in {"raw", "derived", "count", "sum", "mean", "min", "max", "std", "last", "ratio"}, p
+        assert p["agg"] in {"raw", "derived", "fitted", "count", "sum", "mean", "min", "max", "std", "last", "ratio"}, p
         if p["agg"] == "count":
             assert p["source"] is None
         if p["agg"] == "raw":

@@ -53,11 +53,15 @@ def test_permuted_target_gives_chance_auc(demo_frame):
     fold_of = stratified_folds(y, 3, 0)
     real = cross_validate_catboost(X, y, fold_of, TINY, cat)
     assert evaluate(y, real.oof, fold_of, CostWeights())["auc"] > 0.6   # the data does carry signal
-    permuted = np.random.default_rng(0).permutation(y)
-    fold_of = stratified_folds(permuted, 3, 0)
-    cv = cross_validate_catboost(X, permuted, fold_of, TINY, cat)
-    auc = evaluate(permuted, cv.oof, fold_of, CostWeights())["auc"]
-    assert 0.45 <= auc <= 0.55, auc
+    # one permuted AUC on ~120 defaulters has a standard deviation of ~0.03: the mean of three
+    # permutations is held to ±0.05 (three of its standard deviations)
+    aucs = []
+    for seed in range(3):
+        permuted = np.random.default_rng(seed).permutation(y)
+        fold_of = stratified_folds(permuted, 3, seed)
+        cv = cross_validate_catboost(X, permuted, fold_of, TINY, cat)
+        aucs.append(evaluate(permuted, cv.oof, fold_of, CostWeights())["auc"])
+    assert 0.45 <= np.mean(aucs) <= 0.55, aucs
 
 
 def test_same_data_and_seed_give_same_metrics(demo_dir, tmp_path):
