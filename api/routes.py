@@ -143,7 +143,7 @@ def create_blueprint(services: Services) -> Blueprint:
         lang, top = lang_top()
         parsed = parse_predict_body(read_json_body(request, settings.max_request_bytes), scorer.typical)
         try:
-            features = scorer.application_features(parsed.frames)
+            features = scorer.application_features(parsed.frames, checked=parsed.checked)
             score = scorer.score_features(features, int(features.index[0]) if parsed.id_given else None)
         except DataError as exc:
             raise invalid_data(exc) from None

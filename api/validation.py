@@ -106,6 +106,10 @@ class ParsedApplication:
     id_given: bool
     #: The omitted ``int`` columns and the values they were given.
     filled_defaults: dict[str, int]
+    #: Tables whose every value was checked here against the schema (types, ranges, required
+    #: columns): the application row. Child rows still go through ``validate_frame``, which also
+    #: checks their keys are unique.
+    checked: tuple[str, ...] = (APPLICATION,)
 
 
 # --------------------------------------------------------------------------- query parameters

@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +58,6 @@ def applicants(n: int, seed: int) -> list[dict[str, Any]]:
 def percentiles(ms: list[float]) -> str:
     a = np.asarray(ms)
     return f"p50 {np.percentile(a, 50):6.2f} ms  p90 {np.percentile(a, 90):6.2f} ms"
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    t = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t) * 1000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,18 +101,18 @@ def main(argv: list[str] | None = None) -> int:
         stages: dict[str, list[float]] = {"validation": [], "build_features": [], "population features": [],
                                           "score + TreeSHAP": []}
         for body in applicants(a.requests, seed=99):
-            parsed: list[Any] = []
-            stages["validation"].append(timed(lambda: parsed.append(parse_predict_body(body, scorer.typical))))
-            frames = parsed[0].frames
-            built: list[Any] = []
-            stages["build_features"].append(timed(lambda: built.append(
-                feats.build_features(frames, include_children=scorer.include_children))))
-            filled: list[Any] = []
-            stages["population features"].append(timed(lambda: filled.append(
-                scorer.population_features.transform(built[0]))))
-            x = filled[0][scorer.features]
-            stages["score + TreeSHAP"].append(timed(lambda: explain(scorer.model, x, scorer.cat_features,
-                                                                    scorer.calibration)))
+            t0 = time.perf_counter()
+            parsed = parse_predict_body(body, scorer.typical)
+            t1 = time.perf_counter()
+            built = feats.build_features(parsed.frames, include_children=scorer.include_children)
+            t2 = time.perf_counter()
+            x = scorer.population_features.transform(built)[scorer.features]
+            t3 = time.perf_counter()
+            explain(scorer.model, x, scorer.cat_features, scorer.calibration)
+            t4 = time.perf_counter()
+            for name, start, end in (("validation", t0, t1), ("build_features", t1, t2),
+                                     ("population features", t2, t3), ("score + TreeSHAP", t3, t4)):
+                stages[name].append((end - start) * 1000)
         for name, ms in stages.items():
             print(f"  {name:<22s} {percentiles(ms)}")
     print(f"load average at the end {os.getloadavg()}")

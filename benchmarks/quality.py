@@ -1,9 +1,15 @@
-"""Out-of-fold quality of the training defaults, like-for-like with the issue's reference.
+"""Out-of-fold quality of the training defaults, like-for-like with the public reference.
 
-    python benchmarks/quality.py                                  # real sample, seed 1001, 5 folds
-    python benchmarks/quality.py --lightgbm                       # + LightGBM reference-like baseline
-    python benchmarks/quality.py --class-weights compare          # none vs balanced
-    python benchmarks/quality.py --demo-clients 20000             # + demo data with / without children
+    python benchmarks/quality.py                                  # THE YARDSTICK: seeds 1-5 × 5 folds,
+                                                                  # product vs reference, paired (yardstick.py)
+    python benchmarks/quality.py --groups interest --against base.json   # ablation of a feature group
+    python benchmarks/quality.py --detail --seed 42               # one seed in detail: grades, calibration
+    python benchmarks/quality.py --detail --lightgbm              # + LightGBM reference-like baseline
+    python benchmarks/quality.py --detail --class-weights compare # none vs balanced
+    python benchmarks/quality.py --detail --demo-clients 20000    # + demo data with / without children
+
+Without ``--detail`` every argument goes to ``benchmarks/yardstick.py`` (see its help): every
+claim about the model's quality is made with it. ``--detail`` gives the single-seed report below.
 
 On the real sample (default ``../shared/data/home-credit-sample`` beside the repo) it runs the
 same CV as ``python -m model.train`` (``cross_validate_catboost``: stratified folds, early
@@ -132,6 +138,16 @@ def parse_set(values: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--detail" not in args:
+        from benchmarks import yardstick
+
+        return yardstick.main(args)
+    args.remove("--detail")
+    return detail(args)
+
+
+def detail(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "home-credit-sample")
     p.add_argument("--seed", type=int, default=1001)

@@ -235,7 +235,10 @@ class PopulationFeatures:
         return cls(neighbours, term)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        """``X`` with the fitted columns filled (float32, as every numeric feature)."""
+        """``X`` with the fitted columns filled (float32, as every numeric feature); ``X`` itself
+        when nothing is fitted (the default model: no copy on the request path)."""
+        if self.neighbours is None and self.term is None:
+            return X
         out = X.copy()
         if self.neighbours is not None and NEIGHBOUR_RATE in out.columns:
             out[NEIGHBOUR_RATE] = self.neighbours.rates(X).astype(np.float32)

@@ -50,7 +50,9 @@ def tiny_model_dir(tmp_path_factory, demo_data_dir) -> Path:
     config = TrainConfig(data_dir=demo_data_dir, model_dir=out, tracking_uri=None,
                          params=CatBoostParams(iterations=60, learning_rate=0.15, depth=4, border_count=32,
                                                early_stopping_rounds=20),
-                         weights=CostWeights(10, 1), folds=3, seed=7, class_weights="none", baselines=False)
+                         weights=CostWeights(10, 1), folds=3, seed=7, class_weights="none", baselines=False,
+                         # both fitted groups, so that serving them is tested end to end
+                         population_features=("neighbours", "interest"))
     train(config, log=lambda _msg: None)
     return out
 

@@ -317,7 +317,8 @@ def test_predict_child_rows_get_the_applicant_id(client, tiny_scorer, monkeypatc
                "CNT_CREDIT_PROLONG": 0, "DAYS_CREDIT_UPDATE": -10, "AMT_CREDIT_SUM": 10000.0}]
     built = []
     original = tiny_scorer.application_features
-    monkeypatch.setattr(tiny_scorer, "application_features", lambda frames: built.append(original(frames)) or built[-1])
+    monkeypatch.setattr(tiny_scorer, "application_features",
+                        lambda frames, **kw: built.append(original(frames, **kw)) or built[-1])
     with_b = post(client, {"application": minimal_application(SK_ID_CURR=5), "bureau": bureau})
     assert with_b.status_code == 200, with_b.get_data(as_text=True)
     # the bureau row was joined to the applicant: his features count one active credit of 10,000

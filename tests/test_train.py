@@ -98,7 +98,7 @@ def test_artifact_loads_and_keeps_the_oof_threshold(demo_dir, tmp_path):
                           experiment="test-train"), log=quiet)
     X, y, _ = training_frame(demo_dir, include_children=True)
     expected = best_threshold(y, result.oof, CostWeights()).threshold
-    art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(True) if f != "CODE_GENDER"])
+    art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(True) if f != "CODE_GENDER" and f not in feats.FITTED_FEATURES])
     assert "CODE_GENDER" not in art.metadata.features and art.metadata.excluded_attributes == ["CODE_GENDER"]
     assert art.metadata.threshold == pytest.approx(expected, abs=0)
     assert art.metadata.threshold == result.metrics["threshold"]
@@ -138,7 +138,7 @@ def test_cli_no_children(demo_dir, tmp_path, capsys):
                "--no-children", "--no-baselines", "--folds", "3", "--iterations", "30", "--depth", "4",
                "--border-count", "32", "--class-weights", "none"])
     assert rc == 0
-    art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(False) if f != "CODE_GENDER"])
+    art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(False) if f != "CODE_GENDER" and f not in feats.FITTED_FEATURES])
     assert art.metadata.include_children is False
     assert not any(feats.feature_provenance(c)["children"] for c in art.metadata.features)
     assert len(art.metadata.features) < len(feats.feature_columns(True))

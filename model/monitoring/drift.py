@@ -52,8 +52,9 @@ import pandas as pd
 from data.load import DataError, load_tables, read_table
 from data.schema import APPLICATION_TABLES, TABLES
 from model.artifact import GLOBAL_IMPORTANCE_FILE, ArtifactError, load_artifact
-from model.features import CATEGORICAL_FEATURES, build_features, feature_columns
+from model.features import CATEGORICAL_FEATURES, FITTED_FEATURES, build_features, feature_columns
 from model.importance import read_importance
+from model.population_features import PopulationFeatures
 from model.text.labels import UnknownFeatureError, feature_label
 from settings import get_settings
 
@@ -443,6 +444,23 @@ def load_batch(source: Source, table: str = "application_train", include_childre
 
 # --------------------------------------------------------------------------- model
 
+def fill_fitted_features(frame: pd.DataFrame, fitted: PopulationFeatures) -> pd.DataFrame:
+    """Features built from raw files lack the ones fitted on training clients (neighbour rate,
+    implied term and rate): fill them with the model's fitted state, so that they are tested too."""
+    empty = [c for c in FITTED_FEATURES if c in frame.columns and frame[c].isna().all()]
+    if not empty or len(frame) == 0:
+        return frame
+    by_id = frame.set_index(ID) if ID in frame.columns else frame
+    try:
+        filled = fitted.transform(by_id)
+    except KeyError:          # a feature file without the inputs: the columns stay as they are
+        return frame
+    out = frame.copy()
+    for c in empty:
+        out[c] = filled[c].to_numpy()
+    return out
+
+
 def model_features(model_dir: str | Path) -> tuple[list[str], dict[str, float], dict[str, Any]]:
     """(model features, mean |SHAP| per feature, model info) of the artifact in ``model_dir``."""
     artifact = load_artifact(Path(model_dir))
@@ -485,6 +503,9 @@ def run_drift(reference_src: Source, current_src: Source, out_dir: str | Path | 
     cache = _FolderCache()
     ref = load_batch(reference_src, reference_table, children, cache)
     cur = load_batch(current_src, current_table, children, cache)
+    if model_info.get("model_dir"):
+        fitted = PopulationFeatures.load(Path(model_info["model_dir"]))
+        ref, cur = (Batch(fill_fitted_features(b.frame, fitted), b.info) for b in (ref, cur))
     available = [f for f in features if f in ref.frame.columns and f in cur.frame.columns]
     if not available:
         raise DriftError("reference and current data have no model feature in common "
