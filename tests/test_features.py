@@ -389,3 +389,13 @@ def test_large_batch_assembly_matches_small(sample_tables, sample_features):
     assert len(X) > 10_000
     assert list(X.columns) == F.feature_columns() and (X.dtypes == sample_features.dtypes).all()
     pd.testing.assert_frame_equal(X.loc[sample_features.index], sample_features)
+
+
+def test_text_categories_code_the_same_for_one_row_and_a_batch():
+    """The one-row look-up (an API applicant's text values) and the batch Categorical agree."""
+    levels = F._APP.column("NAME_INCOME_TYPE").levels
+    values = [levels[0], None, "not a level", 3, np.nan, levels[-1], levels[0].lower()]
+    small = F._schema_codes(pd.Series(values, dtype=object), levels)
+    big = F._schema_codes(pd.Series(values * 20, dtype=object), levels)
+    assert small.tolist() == [0, -1, -1, -1, -1, len(levels) - 1, -1]
+    assert big.tolist() == small.tolist() * 20
