@@ -39,6 +39,8 @@ POPULATION_FILE = "population.parquet"
 SCORES_FILE = "scores.parquet"
 GLOBAL_IMPORTANCE_FILE = "global_importance.json"
 EXPLANATIONS_FILE = "explanations.npz"
+#: Per-leaf TreeSHAP table (``model.explain.LeafShap``): new applicants' exact explanations in ~1 ms.
+LEAF_SHAP_FILE = "leaf_shap.npz"
 #: Out-of-fold predictions of the labelled clients (TARGET, PROBABILITY, FOLD): the honest
 #: material of the model report's calibration and fairness figures.
 OOF_FILE = "oof.parquet"

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 import numpy as np
 import pandas as pd
-from catboost import CatBoostClassifier, EFstrType
+from catboost import CatBoostClassifier, EFstrType, Pool
 
 from model.estimator import make_pool
 
@@ -105,8 +105,11 @@ def probability_scale(base: float, raw: float, calibration: ProbabilityMap | Non
 
 def shap_matrix(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str]) -> np.ndarray:
     """Exact TreeSHAP in log-odds: one row per client, last column the base value."""
-    return np.asarray(model.get_feature_importance(make_pool(X, cat_features), type=EFstrType.ShapValues,
-                                                   thread_count=1))
+    return shap_pool(model, make_pool(X, cat_features))
+
+
+def shap_pool(model: CatBoostClassifier, pool: Pool) -> np.ndarray:
+    return np.asarray(model.get_feature_importance(pool, type=EFstrType.ShapValues, thread_count=1))
 
 
 def explanation_from_shap(row: np.ndarray, features: Sequence[str], values: Sequence[Any],
@@ -214,12 +217,99 @@ def store_explanations(model: CatBoostClassifier, X: pd.DataFrame, cat_features:
     return StoredExplanations(base, raw, index, value, tuple(concepts[0]), concept_value)
 
 
+@dataclass(frozen=True)
+class LeafShap:
+    """Exact TreeSHAP of a CatBoost model as a table of per-leaf contributions.
+
+    CatBoost's TreeSHAP costs ~40 µs per tree and row (11-12 ms for 276 trees of depth 6, whatever
+    the number of features): the largest part of scoring a new applicant. CatBoost's trees are
+    oblivious (every level splits every row on the same condition), so the leaf a row reaches
+    fixes every branch it takes, and path-dependent TreeSHAP of one tree, which weighs the
+    branches not taken by their training cover, depends on that leaf only. Tabled once per leaf
+    at training time (each leaf from one training client who reaches it), a row's exact SHAP
+    values are the sum of its leaves' entries. Where a row reaches a leaf no training client
+    reached (a few trees of 276 for a new applicant without credit history), that one tree's
+    TreeSHAP is computed on the spot.
+    """
+
+    n_features: int
+    base: float
+    #: (trees, leaves) entry number of each leaf, -1 where no training client reached it
+    slot: np.ndarray
+    #: (entries, k) features each entry's tree splits on (padded with n_features) and their SHAP
+    feature: np.ndarray
+    value: np.ndarray
+    _trees: dict[int, CatBoostClassifier] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str]) -> LeafShap:
+        leaf_of = np.asarray(model.calc_leaf_indexes(make_pool(X, cat_features)))
+        n_trees, n_features = model.tree_count_, X.shape[1]
+        base = float(shap_matrix(model, X.iloc[:1], cat_features)[0, -1])
+        slot = np.full((n_trees, int(leaf_of.max()) + 1), -1, dtype=np.int32)
+        entries: list[tuple[np.ndarray, np.ndarray]] = []
+        for t in range(n_trees):
+            tree = model.copy()
+            tree.shrink(ntree_start=t, ntree_end=t + 1)
+            ids, first = np.unique(leaf_of[:, t], return_index=True)
+            phi = shap_matrix(tree, X.iloc[first], cat_features)[:, :-1]
+            used = np.flatnonzero(np.any(phi != 0, axis=0))
+            slot[t, ids] = np.arange(len(entries), len(entries) + len(ids))
+            entries.extend((used, phi[j, used]) for j in range(len(ids)))
+        k = max((len(used) for used, _ in entries), default=0)
+        feature = np.full((len(entries), max(k, 1)), n_features, dtype=np.int32)
+        value = np.zeros((len(entries), max(k, 1)))
+        for e, (used, phi_e) in enumerate(entries):
+            feature[e, :len(used)], value[e, :len(used)] = used, phi_e
+        return cls(n_features, base, slot, feature, value)
+
+    def rows(self, model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str]) -> np.ndarray | None:
+        """:func:`shap_matrix` of ``X``: table entries, plus CatBoost's TreeSHAP of the single trees
+        where a row reaches a leaf the table lacks (None if the table is not this model's)."""
+        pool = make_pool(X, cat_features)
+        leaf_of = np.asarray(model.calc_leaf_indexes(pool))
+        if leaf_of.shape[1] != self.slot.shape[0] or leaf_of.max(initial=0) >= self.slot.shape[1]:
+            return None
+        entry = self.slot[np.arange(self.slot.shape[0]), leaf_of]          # (rows, trees)
+        out = np.empty((len(X), self.n_features + 1))
+        for i, e in enumerate(entry):
+            out[i, :-1] = np.bincount(self.feature[np.maximum(e, 0)].ravel(),
+                                      weights=(self.value[np.maximum(e, 0)] * (e >= 0)[:, None]).ravel(),
+                                      minlength=self.n_features + 1)[:self.n_features]
+        for t in np.flatnonzero((entry < 0).any(axis=0)):
+            # a leaf no training client reached: that one tree's TreeSHAP, on the same pool
+            phi = shap_pool(self._single_tree(model, int(t)), pool)[:, :-1]
+            missing = entry[:, t] < 0
+            out[missing, :-1] += phi[missing]
+        out[:, -1] = self.base
+        return out
+
+    def _single_tree(self, model: CatBoostClassifier, t: int) -> CatBoostClassifier:
+        """Tree ``t`` of ``model`` alone (cached: a shrunk copy costs ~20 ms, its TreeSHAP ~40 µs)."""
+        tree = self._trees.get(t)
+        if tree is None:
+            tree = model.copy()
+            tree.shrink(ntree_start=t, ntree_end=t + 1)
+            self._trees[t] = tree
+        return tree
+
+    def save(self, path: str | os.PathLike[str] | IO[bytes]) -> None:
+        np.savez_compressed(path, n_features=np.array(self.n_features), base=np.array(self.base), slot=self.slot,
+                            feature=self.feature, value=self.value)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | IO[bytes]) -> LeafShap:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(int(z["n_features"]), float(z["base"]), z["slot"], z["feature"], z["value"])
+
+
 def explain(model: CatBoostClassifier, x: pd.DataFrame, cat_features: list[str],
-            calibration: ProbabilityMap | None = None) -> Explanation:
-    """Explanation of a one-row feature frame."""
+            calibration: ProbabilityMap | None = None, leaf_shap: LeafShap | None = None) -> Explanation:
+    """Explanation of a one-row feature frame (from ``leaf_shap`` when its table covers the row)."""
     if len(x) != 1:
         raise ValueError(f"explain takes one client, got {len(x)} rows")
-    row = shap_matrix(model, x, cat_features)[0]
+    tabled = leaf_shap.rows(model, x, cat_features) if leaf_shap is not None else None
+    row = (tabled if tabled is not None else shap_matrix(model, x, cat_features))[0]
     return explanation_from_shap(row, list(x.columns), list(x.iloc[0].to_numpy()), calibration)
 
 

@@ -21,6 +21,7 @@ from model import features as feats
 from model.artifact import (
     EXPLANATIONS_FILE,
     GLOBAL_IMPORTANCE_FILE,
+    LEAF_SHAP_FILE,
     METADATA_FILE,
     POPULATION_FILE,
     SCORES_FILE,
@@ -33,7 +34,7 @@ from model.calibration import Calibration
 from model.cost import CostWeights
 from model.decision import Decision, DecisionRule
 from model.estimator import make_pool
-from model.explain import Explanation, StoredExplanations, explain
+from model.explain import Explanation, LeafShap, StoredExplanations, explain
 from model.grades import MasterScale
 from model.importance import FeatureImportance, read_importance
 from model.population_features import NEIGHBOURS_FILE, PopulationFeatures
@@ -103,7 +104,8 @@ class Scorer:
     def __init__(self, artifact: Artifact, population: pd.DataFrame, scores: pd.DataFrame,
                  importance: Sequence[FeatureImportance] = (),
                  stored: StoredExplanations | None = None,
-                 population_features: PopulationFeatures | None = None) -> None:
+                 population_features: PopulationFeatures | None = None,
+                 leaf_shap: LeafShap | None = None) -> None:
         meta = artifact.metadata
         lacking = [f for f in meta.features if f not in population.columns]
         if lacking:
@@ -135,6 +137,10 @@ class Scorer:
         self.stored = stored
         #: The neighbour and term features' fitted state, applied to new applicants' rows.
         self.population_features = population_features or PopulationFeatures()
+        #: The model's TreeSHAP per leaf (None: CatBoost's TreeSHAP for every new applicant).
+        self.leaf_shap = leaf_shap
+        if leaf_shap is not None and leaf_shap.n_features != len(self.features):
+            raise ArtifactError(f"{artifact.path / LEAF_SHAP_FILE} does not match the model's features")
         # one array per feature (views of the frame's blocks for numbers): a client's values are
         # read in microseconds, where building a one-row frame or Series costs milliseconds
         self._columns = [population[f].to_numpy() for f in self.features]
@@ -157,6 +163,8 @@ class Scorer:
         importance = read_importance(artifact.extra(GLOBAL_IMPORTANCE_FILE))
         stored_path = artifact.extra(EXPLANATIONS_FILE)
         stored = StoredExplanations.load(stored_path) if stored_path.exists() else None
+        leaf_path = artifact.extra(LEAF_SHAP_FILE)
+        leaf_shap = LeafShap.load(leaf_path) if leaf_path.exists() else None
         try:
             fitted = PopulationFeatures.load(artifact.path)
         except (OSError, ValueError, KeyError) as exc:
@@ -164,7 +172,7 @@ class Scorer:
         # (a term model may rightly be absent: too few previous applications to learn from)
         if "neighbours" in artifact.metadata.population_features and fitted.neighbours is None:
             raise ArtifactError(f"incomplete model at {artifact.path}: {NEIGHBOURS_FILE} is missing")
-        return cls(artifact, population, scores, importance, stored, fitted)
+        return cls(artifact, population, scores, importance, stored, fitted, leaf_shap)
 
     # -- clients known to the product -------------------------------------------------
     def knows(self, client_id: int) -> bool:
@@ -210,7 +218,8 @@ class Scorer:
 
     def score_features(self, x: pd.DataFrame, client_id: int | None = None) -> Score:
         """Score and explain one feature row; the probability is the explanation's end point."""
-        return self._score(client_id, explain(self.model, x[self.features], self.cat_features, self.calibration))
+        return self._score(client_id, explain(self.model, x[self.features], self.cat_features, self.calibration,
+                                              self.leaf_shap))
 
     # -- new applicants ------------------------------------------------------------------
     def application_features(self, frames: Mapping[str, pd.DataFrame],

@@ -36,6 +36,7 @@ from model import features as feats
 from model.artifact import (
     EXPLANATIONS_FILE,
     GLOBAL_IMPORTANCE_FILE,
+    LEAF_SHAP_FILE,
     OOF_FILE,
     POPULATION_FILE,
     SCORES_FILE,
@@ -47,7 +48,7 @@ from model.concepts import membership
 from model.cost import CostWeights, best_threshold, cost_curve, cost_per_client
 from model.decision import DEFAULT_REFER_SHARE, REFER, DecisionRule, refused
 from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, fit_model, make_pool
-from model.explain import global_importance, store_explanations
+from model.explain import LeafShap, global_importance, store_explanations
 from model.grades import fit_master_scale
 from model.monitoring.validation import brier, brier_constant, calibration_intercept_slope, expected_calibration_error
 from model.population_features import DEFAULT_NEIGHBOURS, GROUPS, PopulationFeatures, term_training_rows
@@ -362,7 +363,9 @@ def population_extras(model: Any, X: pd.DataFrame, y: np.ndarray, X_all: pd.Data
     ``scores.parquet``: every client's calibrated PD, raw model probability and known outcome;
     ``global_importance.json``: mean |SHAP| on a reference sample of training clients;
     ``explanations.npz``: every client's largest contributions, so that serving a known
-    client is a look-up instead of a ~10 ms TreeSHAP set-up per request.
+    client is a look-up instead of a ~10 ms TreeSHAP set-up per request;
+    ``leaf_shap.npz``: the model's TreeSHAP per leaf, so that a new applicant's exact explanation
+    is a sum of table entries (``model.explain.LeafShap``).
     """
     features = list(model.feature_names_)
     X_in = X_all[features]
@@ -376,8 +379,11 @@ def population_extras(model: Any, X: pd.DataFrame, y: np.ndarray, X_all: pd.Data
     importance = global_importance(model, reference, cat_features, seed=seed)
     buffer = io.BytesIO()
     store_explanations(model, X_in, cat_features, concepts=membership(features)).save(buffer)
+    leaf_buffer = io.BytesIO()
+    LeafShap.build(model, X_in, cat_features).save(leaf_buffer)
     return {
         EXPLANATIONS_FILE: buffer.getvalue(),
+        LEAF_SHAP_FILE: leaf_buffer.getvalue(),
         POPULATION_FILE: _parquet_bytes(X_all),
         SCORES_FILE: _parquet_bytes(scores),
         GLOBAL_IMPORTANCE_FILE: json.dumps(importance, ensure_ascii=False).encode("utf-8"),

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from model.estimator import CatBoostParams, make_classifier, make_pool
-from model.explain import OTHER, explain, global_importance, probability_scale, shap_matrix, sigmoid
+from model.explain import OTHER, LeafShap, explain, global_importance, probability_scale, shap_matrix, sigmoid
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +108,28 @@ def test_stored_explanations_round_trip(tmp_path, fitted):
     np.testing.assert_array_equal(again.index, stored.index)
     np.testing.assert_array_equal(again.raw_score, stored.raw_score)
     assert again.base_log_odds == stored.base_log_odds
+
+
+def test_leaf_table_gives_catboost_exact_treeshap(fitted, tmp_path):
+    """The per-leaf table (new applicants' fast path) equals CatBoost's TreeSHAP, row for row."""
+    model, X = fitted
+    table = LeafShap.build(model, X.iloc[:400], ["kind"])
+    fresh = X.iloc[400:]
+    np.testing.assert_allclose(table.rows(model, fresh, ["kind"]), shap_matrix(model, fresh, ["kind"]), atol=1e-9)
+    path = tmp_path / "leaf.npz"
+    table.save(path)
+    np.testing.assert_array_equal(LeafShap.load(path).rows(model, fresh, ["kind"]), table.rows(model, fresh, ["kind"]))
+    # the explanation built from the table is the one CatBoost's TreeSHAP gives
+    one = fresh.iloc[[0]]
+    a, b = explain(model, one, ["kind"], leaf_shap=table), explain(model, one, ["kind"])
+    assert a.probability == pytest.approx(b.probability, abs=1e-12)
+    assert [c.feature for c in a.contributions[:5]] == [c.feature for c in b.contributions[:5]]
+
+
+def test_leaves_no_training_client_reached_are_explained_exactly_too(fitted):
+    model, X = fitted
+    table = LeafShap.build(model, X.iloc[:3], ["kind"])        # three clients reach few leaves
+    leaf_of = np.asarray(model.calc_leaf_indexes(make_pool(X.iloc[3:200], ["kind"])))
+    assert (table.slot[np.arange(table.slot.shape[0]), leaf_of] < 0).any()   # many untabled leaves
+    np.testing.assert_allclose(table.rows(model, X.iloc[3:200], ["kind"]),
+                               shap_matrix(model, X.iloc[3:200], ["kind"]), atol=1e-9)

@@ -75,3 +75,18 @@ def test_feature_values_are_the_clients_row_as_json(scorers):
         json.dumps(fast, allow_nan=False)
     with pytest.raises(UnknownClient):
         live.feature_values(-5)
+
+
+def test_new_applicants_are_explained_from_the_leaf_table(tiny_scorer):
+    """Training stores the per-leaf TreeSHAP table; a new row's explanation from it equals
+    CatBoost's own TreeSHAP (the score and every contribution)."""
+    from model.explain import explain
+
+    s = tiny_scorer
+    assert s.leaf_shap is not None
+    for i in (3, 50, 300):
+        x = s.population.iloc[[i]][s.features]
+        tabled, live = s.score_features(x), explain(s.model, x, s.cat_features, s.calibration)
+        assert tabled.probability == pytest.approx(live.probability, abs=1e-12)
+        assert [round(c.log_odds, 9) for c in tabled.explanation.contributions[:8]] == \
+            [round(c.log_odds, 9) for c in live.contributions[:8]]
