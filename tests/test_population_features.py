@@ -142,3 +142,29 @@ def test_seed_bagged_model_keeps_exact_shap_values(demo):
     shap_members = np.mean([m.get_feature_importance(query, type="ShapValues") for m in members], axis=0)
     np.testing.assert_allclose(shap_bag, shap_members, atol=1e-9)
     assert isinstance(query, Pool)
+
+
+def test_one_known_client_gets_its_batch_features_fitted_ones_included(demo_data_dir, tiny_scorer):
+    """Scored from its own rows (as /predict receives them), a training client gets exactly its
+    row of the stored population, the neighbour rate (itself left out) and implied rate included."""
+    from data.load import load_tables
+
+    tables = load_tables(demo_data_dir)
+    s = tiny_scorer
+    assert s.population_features.neighbours is not None and s.population_features.term is not None
+    labelled = tables["application_train"]["SK_ID_CURR"].to_numpy()
+    for client in labelled[[0, 17, 400]]:
+        frames = {}
+        for name, df in tables.items():
+            if name == "bureau_balance":
+                continue
+            frames[name] = df[df["SK_ID_CURR"] == client].reset_index(drop=True)
+        bureaus = frames["bureau"]["SK_ID_BUREAU"] if "bureau" in frames else []
+        if "bureau_balance" in tables:
+            bb = tables["bureau_balance"]
+            frames["bureau_balance"] = bb[bb["SK_ID_BUREAU"].isin(bureaus)].reset_index(drop=True)
+        frames = {k: v for k, v in frames.items() if k != "application_test" or len(v)}
+        one = s.application_features(frames)[s.features]
+        batch = s.population.loc[[client], s.features]
+        pd.testing.assert_frame_equal(one, batch, check_dtype=False)
+        assert one[[NEIGHBOUR_RATE, PREDICTED_RATE]].notna().all(axis=None)
