@@ -35,7 +35,7 @@ from benchmarks.quality import lightgbm_oof, parse_set  # noqa: E402
 from model import features as feats  # noqa: E402
 from model.cost import CostWeights  # noqa: E402
 from model.estimator import CatBoostParams  # noqa: E402
-from model.population_features import DEFAULT_NEIGHBOURS, GROUPS  # noqa: E402
+from model.population_features import DEFAULT_NEIGHBOURS, GROUPS, unused_columns  # noqa: E402
 from model.train import (  # noqa: E402
     DEFAULT_CLASS_WEIGHTS,
     DEFAULT_POPULATION_FEATURES,
@@ -45,7 +45,6 @@ from model.train import (  # noqa: E402
     evaluate,
     stratified_folds,
     training_data,
-    unused_fitted_columns,
 )
 from settings import get_settings  # noqa: E402
 
@@ -104,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     data = training_data(a.data_dir, include_children=True)
     y = data.y
     X_all = data.X.drop(columns=feats.FITTED_FEATURES)      # the reference: the client's own features
-    X = data.X.drop(columns=[c for c in excluded if c in data.X.columns] + unused_fitted_columns(groups))
+    X = data.X.drop(columns=[c for c in excluded if c in data.X.columns] + unused_columns(groups))
     cat_product = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
     cat_reference = [c for c in feats.CATEGORICAL_FEATURES if c in X_all.columns]
     print(f"load average {os.getloadavg()}; {len(y):,} clients, {y.mean():.2%} defaults; product without "

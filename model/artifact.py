@@ -29,7 +29,7 @@ import pyarrow as pa
 from catboost import CatBoostClassifier
 
 from model.features import feature_columns
-from model.population_features import GROUPS
+from model.population_features import unused_columns
 from settings import get_settings
 
 MODEL_FILE = "model.cbm"
@@ -97,9 +97,7 @@ class ModelMetadata:
     @property
     def expected_features(self) -> list[str]:
         """The features this product builds for such a model, in order."""
-        excluded = set(self.excluded_attributes)
-        excluded.update(name for group, names in GROUPS.items() if group not in self.population_features
-                        for name in names)
+        excluded = set(self.excluded_attributes) | set(unused_columns(self.population_features))
         return [f for f in feature_columns(self.include_children) if f not in excluded]
 
     def to_json(self) -> str:

@@ -400,7 +400,7 @@ NEIGHBOUR_DEFAULT_RATE = "NEIGHBOUR_DEFAULT_RATE"
 CREDIT_TERM_PREDICTED = "CREDIT_TERM_PREDICTED"
 INTEREST_RATE_PREDICTED = "INTEREST_RATE_PREDICTED"
 _FITTED: tuple[tuple[str, str], ...] = (
-    (NEIGHBOUR_DEFAULT_RATE, "share of defaulters among the 50 training clients nearest on EXT_SOURCE_1-3 and "
+    (NEIGHBOUR_DEFAULT_RATE, "share of defaulters among the k (default 50) training clients nearest on EXT_SOURCE_1-3 and "
                              "AMT_CREDIT / AMT_ANNUITY (the client itself left out)"),
     (CREDIT_TERM_PREDICTED, "number of monthly payments predicted from AMT_CREDIT, AMT_ANNUITY, AMT_GOODS_PRICE "
                             "and NAME_CONTRACT_TYPE by a regressor fitted on previous applications"),

@@ -51,7 +51,13 @@ from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, fit_model, make_
 from model.explain import LeafShap, global_importance, store_explanations
 from model.grades import fit_master_scale
 from model.monitoring.validation import brier, brier_constant, calibration_intercept_slope, expected_calibration_error
-from model.population_features import DEFAULT_NEIGHBOURS, GROUPS, PopulationFeatures, term_training_rows
+from model.population_features import (
+    DEFAULT_NEIGHBOURS,
+    GROUPS,
+    PopulationFeatures,
+    term_training_rows,
+    unused_columns,
+)
 from settings import get_settings
 
 #: F-beta weighs recall beta² times as much as precision; 2 reflects that missed defaulters cost more.
@@ -88,8 +94,8 @@ class TrainConfig:
     refer_share: float = DEFAULT_REFER_SHARE
     #: Protected attributes kept out of the model's inputs (EU non-discrimination rules).
     excluded_attributes: tuple[str, ...] = ("CODE_GENDER",)
-    #: Feature groups fitted on the training clients (model.population_features.GROUPS), each
-    #: kept by the ablation of docs/model-quality.md.
+    #: Feature groups fitted on the training clients (model.population_features.GROUPS); a group
+    #: is on by default only when the ablation of docs/model-quality.md shows a gain.
     population_features: tuple[str, ...] = DEFAULT_POPULATION_FEATURES
     neighbours: int = DEFAULT_NEIGHBOURS
     #: The logistic baseline is fitted on at most this many clients of each training fold
@@ -312,10 +318,6 @@ class FoldFeatures:
                                       k=self.neighbours, seed=self.seed)
 
 
-def unused_fitted_columns(groups: Sequence[str]) -> list[str]:
-    """Fitted feature columns of the groups a model does not use (dropped from its inputs)."""
-    return [name for group, names in GROUPS.items() if group not in groups for name in names]
-
 
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
@@ -438,7 +440,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     data = training_data(config.data_dir, config.include_children)
     X_full, y = data.X, data.y
     excluded = [c for c in config.excluded_attributes if c in X_full.columns]
-    unused = unused_fitted_columns(config.population_features)
+    unused = unused_columns(config.population_features)
     X = X_full.drop(columns=excluded + unused)
     X_all = data.X_all.drop(columns=unused)
     fold_features = FoldFeatures(tuple(config.population_features), data.term_rows, config.neighbours, config.seed)
