@@ -65,15 +65,15 @@ def fmt(name: str, values: list[float]) -> str:
 
 
 def reference_oof(a: argparse.Namespace, X: pd.DataFrame, y: np.ndarray, fold_of: np.ndarray,
-                  cat: list[str], seed: int) -> np.ndarray:
+                  cat: list[str], seed: int, stopping_holdout: float) -> np.ndarray:
     """The reference's out-of-fold predictions of one seed, kept in ``--cache``: it does not change
     while the product is tuned, and it is 40 % of a run."""
     key = hashlib.sha256(pd.util.hash_pandas_object(X, index=True).to_numpy().tobytes() + y.tobytes()
-                         + fold_of.tobytes()).hexdigest()[:16]
+                         + fold_of.tobytes() + repr(stopping_holdout).encode()).hexdigest()[:16]
     path = a.cache / f"reference-{seed}-{key}.npy" if str(a.cache) else None
     if path is not None and path.exists():
         return np.load(path)
-    oof, _best = lightgbm_oof(X, y, fold_of, cat, seed)
+    oof, _best = lightgbm_oof(X, y, fold_of, cat, seed, stopping_holdout)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, oof)
@@ -90,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--groups", default=",".join(DEFAULT_POPULATION_FEATURES),
                    help=f"fitted feature groups, comma-separated, of {sorted(GROUPS)} ('' for none)")
     p.add_argument("--neighbours", type=int, default=DEFAULT_NEIGHBOURS, help="neighbours of the neighbour rate")
+    p.add_argument("--monotone-ext", action="store_true",
+                   help="risk may only fall as the external scores rise (CatBoostParams.monotone_decreasing)")
+    p.add_argument("--application-only", action="store_true", help="no child-table features (product only)")
+    p.add_argument("--kernel-protocol", action="store_true",
+                   help="both models early-stop on the validation fold, as the public kernel does (flattering)")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     p.add_argument("--against", type=Path, metavar="JSON",
                    help="an earlier --json of a product variant: also print the paired gain over it (ablation)")
@@ -100,26 +105,32 @@ def main(argv: list[str] | None = None) -> int:
     weights = CostWeights()
     excluded = list(get_settings().excluded_attributes)
     groups = tuple(g.strip() for g in a.groups.split(",") if g.strip())
-    data = training_data(a.data_dir, include_children=True)
+    data = training_data(a.data_dir, include_children=not a.application_only)
+    reference_data = data if not a.application_only else training_data(a.data_dir, include_children=True)
     y = data.y
-    X_all = data.X.drop(columns=feats.FITTED_FEATURES)      # the reference: the client's own features
+    X_all = reference_data.X.drop(columns=feats.FITTED_FEATURES)      # the reference: the client's own features
     X = data.X.drop(columns=[c for c in excluded if c in data.X.columns] + unused_columns(groups))
     cat_product = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
     cat_reference = [c for c in feats.CATEGORICAL_FEATURES if c in X_all.columns]
     print(f"load average {os.getloadavg()}; {len(y):,} clients, {y.mean():.2%} defaults; product without "
-          f"{', '.join(excluded) or 'nothing'}, fitted groups {groups or 'none'}; seeds {a.seeds} × {a.folds} folds",
+          f"{', '.join(excluded) or 'nothing'}, fitted groups {groups or 'none'}; early stopping on {'the validation fold' if a.kernel_protocol else 'a share of the training part'}; seeds {a.seeds} × {a.folds} folds",
           flush=True)
     rows: list[dict[str, Any]] = []
     for seed in a.seeds:
         fold_of = stratified_folds(y, a.folds, seed)
         params = CatBoostParams().with_(random_seed=seed, class_weights=a.class_weights, **parse_set(a.set))
+        if a.monotone_ext:
+            params = params.with_(monotone_decreasing=feats.EXTERNAL_SCORES)
+        if a.kernel_protocol:
+            params = params.with_(stopping_holdout=0.0)
         t = time.perf_counter()
         fold_features = FoldFeatures(groups, data.term_rows, a.neighbours, seed)
         cv = cross_validate_catboost(X, y, fold_of, params, cat_product, fold_features=fold_features)
         product, _ = assess_calibrated(y, cv.oof, fold_of, weights)
         t_product = time.perf_counter() - t
         t = time.perf_counter()
-        reference = evaluate(y, reference_oof(a, X_all, y, fold_of, cat_reference, seed), fold_of, weights)
+        reference = evaluate(y, reference_oof(a, X_all, y, fold_of, cat_reference, seed,
+                                                       params.stopping_holdout), fold_of, weights)
         row = {"seed": seed, "product_auc": product["auc"], "product_nested_cost": product["cost_per_client_nested"],
                "product_ece": product["ece"], "reference_auc": reference["auc"],
                "reference_nested_cost": reference["cost_per_client_nested"],

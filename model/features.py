@@ -307,6 +307,10 @@ APP_RAW: list[str] = [c for c in _APP_ALL if not (
 APP_CATEGORICAL: list[str] = [c for c in APP_RAW if _APP.column(c).kind == "category"]
 _APP_SENTINEL = [c for c in APP_RAW if _APP.column(c).sentinel is not None]
 _EXT = ("EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3")
+#: External credit scores and their summaries: a higher value means a lower risk, by construction
+#: of the scores (a candidate for CatBoostParams.monotone_decreasing).
+EXTERNAL_SCORES: tuple[str, ...] = (*_EXT, "EXT_SOURCE_MEAN", "EXT_SOURCE_MIN", "EXT_SOURCE_MAX",
+                                    "EXT_SOURCE_PROD", "EXT_SOURCE_WEIGHTED")
 _DOCS = [c for c in _APP_ALL if c.startswith("FLAG_DOCUMENT_")]
 _REQ = [c for c in APP_RAW if c.startswith("AMT_REQ_CREDIT_BUREAU_")]
 _CONTACT = ["FLAG_MOBIL", "FLAG_EMP_PHONE", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"]

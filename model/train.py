@@ -134,11 +134,32 @@ def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     return fold_of
 
 
+def stopping_split(train_rows: np.ndarray, y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of a CV training part split into (fit, early-stopping) parts, stratified.
+
+    Early stopping picks a hyper-parameter (the tree count), so it must not see the validation
+    fold the out-of-fold figures are computed on. ``share`` 0 returns no stopping part.
+    """
+    if share <= 0:
+        return train_rows, train_rows[:0]
+    if not 0 < share < 1:
+        raise ValueError(f"stopping_holdout must be in [0, 1), got {share}")
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415 - keeps import time low
+    fit, stop = train_test_split(train_rows, test_size=share, stratify=y[train_rows], random_state=seed)
+    return np.sort(fit), np.sort(stop)
+
+
+def refit_trees(best_iterations: list[int], params: CatBoostParams) -> int:
+    """Trees of a model refitted on more clients than early stopping saw (at least 50)."""
+    return max(50, int(np.mean(best_iterations) * params.refit_factor))
+
+
 def cross_validate_catboost(X: pd.DataFrame, y: np.ndarray, fold_of: np.ndarray,
                             params: CatBoostParams, cat_features: list[str],
                             progress: Callable[[str], None] | None = None,
                             fold_features: FoldFeatures | None = None) -> CVResult:
-    """Out-of-fold probabilities; each fold early-stops on its own validation part.
+    """Out-of-fold probabilities; each fold early-stops on a stratified share of its training part
+    (``params.stopping_holdout``; 0 = on the validation fold, the kernel's protocol).
 
     With ``fold_features``, each fold first fits the neighbour and term features on its training
     part alone and fills them on both parts: a validation client's neighbours are training
@@ -152,19 +173,29 @@ def cross_validate_catboost(X: pd.DataFrame, y: np.ndarray, fold_of: np.ndarray,
     best: list[int] = []
     n_folds = int(fold_of.max()) + 1
     for k in range(n_folds):
-        tr, va = fold_of != k, fold_of == k
-        X_tr, X_va = X[tr], X[va]
+        tr, va = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        X_tr, X_va = X.iloc[tr], X.iloc[va]
         if fold_features is not None and fold_features.groups:
             fitted_features = fold_features.fit(X_tr, y[tr], held_out=X_va.index)
             X_tr, X_va = fitted_features.transform(X_tr), fitted_features.transform(X_va)
-        fitted = fit_model(params, cat_features, make_pool(X_tr, cat_features, y[tr]),
-                           eval_set=make_pool(X_va, cat_features, y[va]))
+        fit_part, stop_part = stopping_split(np.arange(len(tr)), y[tr], params.stopping_holdout,
+                                             params.random_seed + k)
+        if len(stop_part):
+            train_pool = make_pool(X_tr.iloc[fit_part], cat_features, y[tr][fit_part])
+            stop_pool = make_pool(X_tr.iloc[stop_part], cat_features, y[tr][stop_part])
+        else:
+            train_pool, stop_pool = make_pool(X_tr, cat_features, y[tr]), make_pool(X_va, cat_features, y[va])
+        fitted = fit_model(params, cat_features, train_pool, eval_set=stop_pool)
+        stopped_at = list(fitted.best_iterations)
+        if params.fold_refit and len(stop_part):
+            fitted = fit_model(params, cat_features, make_pool(X_tr, cat_features, y[tr]),
+                               iterations=refit_trees(stopped_at, params))
         oof[va] = fitted.model.predict_proba(make_pool(X_va, cat_features))[:, 1]
-        best.extend(fitted.best_iterations)
+        best.extend(stopped_at)
         if progress is not None:
             elapsed = time.perf_counter() - start
             auc = roc_auc_score(y[va], oof[va]) if len(np.unique(y[va])) == 2 else float("nan")
-            progress(f"  fold {k + 1}/{n_folds}: {'+'.join(map(str, fitted.best_iterations))} trees, "
+            progress(f"  fold {k + 1}/{n_folds}: {'+'.join(map(str, stopped_at))} trees, "
                      f"AUC {auc:.4f}, {elapsed:.0f}s elapsed, ~{elapsed / (k + 1) * (n_folds - k - 1):.0f}s left")
     return CVResult(oof, fold_of, best, time.perf_counter() - start)
 
@@ -512,7 +543,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     X_all = population_features.transform(X_all)
     timings["population_features_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    iterations = max(50, int(np.mean(cv.best_iterations) * 1.1))
+    iterations = refit_trees(cv.best_iterations, params)
     log(f"refitting on all {len(y):,} clients: {iterations} trees × {params.bag_size} seed(s)")
     final = fit_model(params, cat_features, make_pool(X, cat_features, y), iterations=iterations).model
     timings["refit_s"] = time.perf_counter() - t
@@ -590,6 +621,13 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
     p.add_argument("--early-stopping-rounds", type=int, default=d.early_stopping_rounds)
     p.add_argument("--eval-metric", default=d.eval_metric, choices=["Logloss", "AUC"],
                    help="metric each fold early-stops on")
+    p.add_argument("--stopping-holdout", type=float, default=d.stopping_holdout,
+                   help="share of each training fold held out to early-stop on (0: the validation fold itself, "
+                        "the public kernel's protocol, which flatters the out-of-fold figures)")
+    p.add_argument("--fold-refit", action="store_true",
+                   help="refit each fold on its whole training part after early stopping (2× CV time)")
+    p.add_argument("--monotone-external-scores", action="store_true",
+                   help="risk may only fall as EXT_SOURCE_* rise (CatBoost monotone constraints; ~3× slower)")
     p.add_argument("--threads", type=int, default=d.thread_count)
     p.add_argument("--bag-size", type=int, default=d.bag_size,
                    help="CatBoost seeds averaged into the model (seed-bagging; time grows with it)")
@@ -627,6 +665,8 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
         p.error(f"--population-features: unknown groups {sorted(set(groups) - set(GROUPS))}; known: {sorted(GROUPS)}")
     if not (0 < a.rsm <= 1 and 0 < a.subsample <= 1):
         p.error("--rsm and --subsample must be in (0, 1]")
+    if not 0 <= a.stopping_holdout < 1:
+        p.error("--stopping-holdout must be in [0, 1)")
     if a.early_stopping_rounds < 1 or a.baseline_max_rows < 100 or a.l2_leaf_reg < 0:
         p.error("--early-stopping-rounds must be positive, --baseline-max-rows at least 100, "
                 "--l2-leaf-reg non-negative")
@@ -639,7 +679,9 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
         params=d.with_(iterations=a.iterations, learning_rate=a.learning_rate, depth=a.depth,
                        border_count=a.border_count, thread_count=a.threads, l2_leaf_reg=a.l2_leaf_reg,
                        rsm=a.rsm, subsample=a.subsample, early_stopping_rounds=a.early_stopping_rounds,
-                       eval_metric=a.eval_metric, bag_size=a.bag_size),
+                       eval_metric=a.eval_metric, bag_size=a.bag_size, stopping_holdout=a.stopping_holdout,
+                       fold_refit=a.fold_refit,
+                       monotone_decreasing=feats.EXTERNAL_SCORES if a.monotone_external_scores else ()),
         weights=weights, folds=a.folds, seed=a.seed, class_weights=a.class_weights,
         include_children=not a.no_children, baselines=not a.no_baselines,
         baseline_max_rows=a.baseline_max_rows, scale_params=not a.no_scale_params,

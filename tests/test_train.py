@@ -10,13 +10,23 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model import features as feats
 from model.artifact import load_artifact
 from model.cost import CostWeights, best_threshold
-from model.estimator import CatBoostParams
-from model.train import TrainConfig, cross_validate_catboost, evaluate, main, stratified_folds, train, training_frame
+from model.estimator import CatBoostParams, fit_model, make_pool
+from model.train import (
+    TrainConfig,
+    cross_validate_catboost,
+    evaluate,
+    main,
+    stopping_split,
+    stratified_folds,
+    train,
+    training_frame,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = CatBoostParams(iterations=30, learning_rate=0.25, depth=4, border_count=16, early_stopping_rounds=10)
@@ -62,6 +72,53 @@ def test_permuted_target_gives_chance_auc(demo_frame):
         cv = cross_validate_catboost(X, permuted, fold_of, TINY, cat)
         aucs.append(evaluate(permuted, cv.oof, fold_of, CostWeights())["auc"])
     assert 0.45 <= np.mean(aucs) <= 0.55, aucs
+
+
+def test_stopping_split_is_a_stratified_partition_of_the_training_part():
+    y = np.array([0] * 90 + [1] * 10)
+    rows = np.arange(100)[::-1].copy()
+    fit, stop = stopping_split(rows, y, 0.2, seed=3)
+    assert np.array_equal(np.sort(np.concatenate([fit, stop])), np.arange(100))
+    assert len(stop) == 20 and y[stop].sum() == 2          # the default rate kept in both parts
+    assert len(stopping_split(rows, y, 0.0, seed=3)[1]) == 0
+    with pytest.raises(ValueError, match="stopping_holdout"):
+        stopping_split(rows, y, 1.0, seed=3)
+
+
+@pytest.mark.parametrize("fold_refit", [False, True])
+def test_validation_labels_do_not_shape_their_own_predictions(demo_frame, fold_refit):
+    """Early stopping picks the tree count, so it must not look at the fold it is scored on: the
+    out-of-fold predictions of fold 0 stay the same whatever fold 0's labels are. Stopping on the
+    validation fold (the kernel's protocol, stopping_holdout 0) fails this check."""
+    X, y = demo_frame
+    cat = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
+    fold_of = stratified_folds(y, 3, 0)
+    flipped = y.copy()
+    flipped[fold_of == 0] = np.random.default_rng(1).permutation(y[fold_of == 0])
+
+    def fold0(params: CatBoostParams, labels: np.ndarray) -> np.ndarray:
+        return cross_validate_catboost(X, labels, fold_of, params, cat).oof[fold_of == 0]
+
+    honest = TINY.with_(iterations=200, fold_refit=fold_refit)
+    np.testing.assert_array_equal(fold0(honest, y), fold0(honest, flipped))
+    kernel = honest.with_(stopping_holdout=0.0)
+    assert not np.array_equal(fold0(kernel, y), fold0(kernel, flipped))
+
+
+def test_monotone_constraint_makes_risk_fall_with_the_external_score(demo_frame):
+    X, y = demo_frame
+    X = X.iloc[:600]
+    y = y[:600]
+    cat = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
+    params = TINY.with_(iterations=60, monotone_decreasing=("EXT_SOURCE_2", "NOT_A_FEATURE"))
+    fitted = fit_model(params, cat, make_pool(X, cat, y))
+    grid = np.linspace(0.0, 1.0, 21)
+    rows = X.iloc[:25]
+    for _, row in rows.iterrows():
+        probe = pd.DataFrame([row] * len(grid)).reset_index(drop=True)
+        probe["EXT_SOURCE_2"] = grid
+        p = fitted.model.predict_proba(make_pool(probe, cat))[:, 1]
+        assert np.all(np.diff(p) <= 1e-12), p
 
 
 def test_same_data_and_seed_give_same_metrics(demo_dir, tmp_path):

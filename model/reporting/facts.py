@@ -427,6 +427,8 @@ class Facts:
     iterations_cap: float | None             # from the MLflow run
     eval_metric: str | None
     early_stopping_rounds: float | None
+    #: Share of each training part held out to early-stop on (None or 0: the validation fold itself).
+    stopping_holdout: float | None
     cv_seconds: float | None
     refit_iterations: float | None
     refit_ratio: float | None                # refit iterations / mean best iteration of the folds
@@ -721,6 +723,7 @@ def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
         folds=folds, random_seed=_opt_float(params.get("random_seed")),
         iterations_cap=float(cap) if cap else None, eval_metric=params.get("eval_metric"),
         early_stopping_rounds=_opt_float(params.get("early_stopping_rounds")),
+        stopping_holdout=_opt_float(params.get("stopping_holdout")),
         cv_seconds=_opt_float(chosen.get("cv_seconds")), refit_iterations=_opt_float(refit),
         refit_ratio=(refit / float(np.mean(best))) if best and refit else None,
         catboost_params=[(k, str(params[k])) for k in SHOWN_PARAMS if k in params],
