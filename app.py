@@ -15,6 +15,7 @@ import callbacks
 import layouts
 from callbacks.drift import register_report_route
 from model.scoring import Scorer
+from model.text.languages import DEFAULT_LANG
 from services import Services
 from settings import ROOT, Settings, get_settings
 
@@ -56,6 +57,9 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     app = Dash(__name__, server=server, title="Prêt à dépenser", update_title=None,  # type: ignore[arg-type]
                assets_folder=str(ROOT / "assets"),  # Bootstrap 5.3.6 is served from assets/: no CDN
                suppress_callback_exceptions=True)
+    # the page's language from the first byte (screen readers, hyphenation); the shell keeps it in
+    # step with the language switch
+    app.index_string = app.index_string.replace("<html>", f'<html lang="{DEFAULT_LANG}">', 1)
     app.layout = layouts.root_layout(settings)
     callbacks.register(app, services)
     return app

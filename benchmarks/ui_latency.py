@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     try:
         driver.get(f"http://127.0.0.1:{args.port}/")
         _wait(lambda: driver.find_elements(By.CSS_SELECTOR, f"#{ids.CLIENT_TABLE} td"))
+        # between clients the file is closed (meeting mode ends): the search screen is back
         sample = scorer.scores.sample(args.clients + 1, random_state=0)
         times = []
         for client, prob in zip(sample.index, sample["PROBABILITY"]):
@@ -121,7 +122,8 @@ def main(argv=None) -> int:
             driver.execute_script(JS_ARM, round(float(prob) * 100, 1), float(prob) * 100)
             option.click()
             times.append(_wait(lambda: driver.execute_script("return window.__uiLatency")) / 1000)
-            driver.find_element(By.LINK_TEXT, "Rechercher un client").click()
+            driver.find_element(By.ID, ids.CLOSE_CLIENT).click()
+            _wait(lambda: driver.find_elements(By.CSS_SELECTOR, f"#{ids.CLIENT_TABLE} td"))
         first, rest = times[0], times[1:]
         print(f"first client (cold): {first * 1000:.0f} ms")
         print(f"median over {len(rest)} clients: {statistics.median(rest) * 1000:.0f} ms "

@@ -8,44 +8,87 @@ from dash import Dash, Input, Output, State
 
 from callbacks.state import client_of, lang_of, off_screen
 from layouts import ids
+from layouts.chart_tables import distribution_table, position_table, table_id
 from layouts.compare import summary_block, too_small
 from layouts.figures import distribution_figure, empty_figure, position_figure
 from model.clients.similar import GroupSummary, GroupTooSmall
-from model.text.formatting import format_percent
-from model.text.labels import axis_label, display_value, feature_info, feature_label, format_info_value, level_label
+from model.text.formatting import format_currency, format_number, format_ordinal, format_percent
+from model.text.labels import (
+    FeatureInfo,
+    axis_label,
+    display_value,
+    feature_info,
+    feature_label,
+    format_info_value,
+    level_label,
+)
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
 from services import Services
 
+#: Units drawn in % on the chart's axis ("(%)" in its title): the dictionary holds them as fractions.
+PERCENT_UNITS = frozenset({"ratio", "percent", "rate"})
+
+
+def axis_scale(info: FeatureInfo) -> float:
+    """Factor from display units to the chart's axis units (fractions → %)."""
+    return 100.0 if info.unit in PERCENT_UNITS else 1.0
+
+
+def bin_words(info: FeatureInfo, low: float, high: float, lang: Lang = "fr") -> str:
+    """A histogram bin in words, in the axis units: "30 à 35", "10 000 € à 20 000 €", "25 % à 30 %";
+    one value for a bin of one whole number (counts, flags): "2"."""
+    width = abs(high - low)
+    centre = (low + high) / 2
+    if width == 1 and float(centre).is_integer():
+        return format_number(centre, lang)
+    if info.unit == "currency":
+        return t("charts.range", lang, low=format_currency(low, lang), high=format_currency(high, lang))
+    dec = 0 if width >= 5 else 1 if width >= 0.5 else 2 if width >= 0.05 else 3
+    if info.unit in PERCENT_UNITS:           # already in % (axis units)
+        return t("charts.range", lang, low=format_percent(low / 100, lang, dec), high=format_percent(high / 100, lang, dec))
+    return t("charts.range", lang, low=format_number(low, lang, dec), high=format_number(high, lang, dec))
+
 
 def panel(summary: GroupSummary, title: str, lang: Lang = "fr") -> dict[str, Any]:
-    """Chart data of one group summary, in display units (years, €, …)."""
+    """Chart data of one group summary, in axis units (years, €, % …), with each bin in words."""
     out = {"title": title, "repaid": summary.counts["repaid"], "defaulted": summary.counts["defaulted"],
            "unknown": summary.counts["unknown"]}
+    info = feature_info(summary.feature)
     if summary.kind == "category":
-        info = feature_info(summary.feature)
-        out.update(x=[level_label(info.source or info.name, lv, lang) for lv in summary.levels], width=None)
+        words = [level_label(info.source or info.name, lv, lang) for lv in summary.levels or []]
+        out.update(x=words, labels=words, width=None)
         return out
-    e = summary.edges
-    centres, widths, keep = [], [], []
+    e = summary.edges or []
+    k = axis_scale(info)
+    centres, widths, labels, keep = [], [], [], []
     for i in range(len(e) - 1):
         a, b = display_value(summary.feature, e[i]), display_value(summary.feature, e[i + 1])
         if a is None or b is None:
             continue
+        a, b = sorted((a * k, b * k))
         keep.append(i)
         centres.append((a + b) / 2)
-        widths.append(abs(b - a) * 0.95)
-    for k in ("repaid", "defaulted", "unknown"):
-        out[k] = [out[k][i] for i in keep]
-    out.update(x=centres, width=widths)
+        widths.append((b - a) * 0.95)
+        labels.append(bin_words(info, a, b, lang))
+    for key in ("repaid", "defaulted", "unknown"):
+        out[key] = [out[key][i] for i in keep]
+    out.update(x=centres, width=widths, labels=labels)
     return out
 
 
 EMPTY = empty_figure()
 
 
+def compare_choices(services: Services) -> list[str]:
+    """Features offered: the book's (readable application fields, then the most important ones)
+    that the model knows; never an excluded protected attribute."""
+    known, excluded = set(services.scorer.features), set(services.scorer.excluded_attributes)
+    return [f for f in services.clients.compare_features if f in known and f not in excluded]
+
+
 def register(app: Dash, services: Services) -> None:
-    choices = services.clients.compare_features
+    choices = compare_choices(services)
 
     @app.callback(Output(ids.COMPARE_FEATURE, "options"), Output(ids.COMPARE_FEATURE, "value"),
                   Input(ids.LANG, "value"), State(ids.COMPARE_FEATURE, "value"))
@@ -57,29 +100,36 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.COMPARE_DISTRIBUTION, "figure"), Output(ids.COMPARE_SUMMARY, "children"),
         Output(ids.COMPARE_MESSAGE, "children"), Output(ids.COMPARE_PROFILE, "figure"),
-        Input(ids.STATE, "data"), Input(ids.COMPARE_FEATURE, "value"), Input(ids.TABS, "active_tab"),
+        Output(table_id(ids.COMPARE_DISTRIBUTION), "children"), Output(table_id(ids.COMPARE_PROFILE), "children"),
+        Input(ids.STATE, "data"), Input(ids.COMPARE_FEATURE, "value"), Input(ids.SCREEN, "data"),
         State(ids.COMPARE_SUMMARY, "children"),
     )
     def compare(state: dict[str, Any] | None, feature: str | None, tab: str | None, shown: Any) -> tuple[Any, ...]:
         lang, client = lang_of(state), client_of(services.scorer, state)
-        if client is None or feature is None or feature not in services.scorer.features:
-            return empty_figure(t("search.no_client", lang)), None, None, empty_figure()
-        blank = off_screen(tab, "compare", (EMPTY, None, None, EMPTY), is_blank=shown is None)
+        if client is None or feature is None or feature not in choices:
+            return empty_figure(t("search.no_client", lang)), None, None, empty_figure(), None, None
+        blank = off_screen(tab, "compare", (EMPTY, None, None, EMPTY, None, None), is_blank=shown is None)
         if blank is not None:
             return blank
         return services.views.get_or_compute("compare-view", (client, feature, lang),
                                              lambda: compare_view(services, client, feature, lang))
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
 def compare_view(services: Services, client: int, feature: str, lang: Lang) -> tuple[Any, ...]:
-    """Distribution chart, summary lines, too-small message and position chart, as plain JSON."""
+    """Distribution chart, summary lines, too-small message, position chart and the two charts'
+    tables, as plain JSON."""
     idx = services.clients.similar
     population = services.scorer.population
     k = services.settings.similar_group_size
     group = idx.neighbours(client, k)
     info = feature_info(feature)
     raw = population.at[client, feature]
-    lines = [t("compare.client_value", lang, value=format_info_value(info, raw, lang))]
+    client_words = format_info_value(info, raw, lang)
+    lines = [t("compare.client_value", lang, value=client_words)]
     everyone = idx.group_summary(None, feature)
     panels = [panel(everyone, t("compare.all_clients", lang), lang)]
     message = None
@@ -93,17 +143,22 @@ def compare_view(services: Services, client: int, feature: str, lang: Lang) -> t
         message = too_small(exc.size, exc.minimum, lang)
     if everyone.default_rate is not None:
         lines.append(t("compare.all_default_rate", lang, rate=format_percent(everyone.default_rate, lang, 1)))
+    client_x: float | str | None
     if info.kind == "category":
-        client_x = None if raw is None or (isinstance(raw, float) and np.isnan(raw)) else \
-            level_label(info.source or info.name, raw, lang)
+        client_x = None if _missing(raw) else level_label(info.source or info.name, raw, lang)
     else:
-        client_x = display_value(feature, raw)
-        pct = idx.percentile(feature, None if client_x is None else float(raw))
+        shown = display_value(feature, raw)
+        client_x = None if shown is None else shown * axis_scale(info)
+        pct = idx.percentile(feature, None if shown is None else float(raw))
         if pct is not None:
-            lines.append(t("compare.client_position", lang, percentile=int(round(pct))))
-    fig = distribution_figure(panels, client_x, axis_label(feature, lang), lang).to_plotly_json()
+            lines.append(t("charts.client_position", lang, ordinal=format_ordinal(int(round(pct)), lang)))
+    if client_x is None:
+        lines.append(t("charts.client_missing", lang))
+    x_title = axis_label(feature, lang)
+    fig = distribution_figure(panels, client_x, x_title, lang, client_text=client_words).to_plotly_json()
+    dist_table = distribution_table(panels, x_title, lang).to_plotly_json()
     # the client against the group's medians, as percentiles of all clients
-    position = empty_figure()
+    position, pos_table = empty_figure(), None
     if message is None:
         feats = services.clients.position_features
         medians = idx.medians(group, feats)
@@ -112,4 +167,6 @@ def compare_view(services: Services, client: int, feature: str, lang: Lang) -> t
                  "client": idx.percentile(f, None if values[f] != values[f] else float(values[f])),
                  "group": idx.percentile(f, medians[f])} for f in feats]
         position = position_figure(rows, lang).to_plotly_json()
-    return fig, summary_block(lines).to_plotly_json(), message and message.to_plotly_json(), position
+        pos_table = position_table(rows, lang).to_plotly_json()
+    return (fig, summary_block(lines).to_plotly_json(), message and message.to_plotly_json(), position,
+            dist_table, pos_table)

@@ -70,7 +70,7 @@ def drift_body(services: Services, lang: Lang) -> list[Any] | html.Div:
 
 def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.DRIFT_BODY, "children"),
-                  Input(ids.LANG, "value"), Input(ids.TABS, "active_tab"), State(ids.DRIFT_BODY, "children"))
+                  Input(ids.LANG, "value"), Input(ids.SCREEN, "data"), State(ids.DRIFT_BODY, "children"))
     def show_drift(value: Any, tab: str | None, shown: Any) -> Any:
         blank = off_screen(tab, "drift", (None,), is_blank=shown is None)
         if blank is not None:

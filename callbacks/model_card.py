@@ -7,6 +7,7 @@ from typing import Any
 from dash import Dash, Input, Output
 
 from layouts import ids
+from layouts.chart_tables import importance_table, table_id
 from layouts.figures import importance_figure
 from layouts.model_card import card_table
 from model.artifact import ModelMetadata
@@ -29,11 +30,15 @@ def card_rows(metadata: ModelMetadata, lang: Lang) -> list[tuple[str, str]]:
     weights = metadata.cost_weights or {}
     auc = chosen.get("auc")
     cost = chosen.get("cost_per_client")
+    # the cost is c_fn·FN + c_fp·FP per client (model/cost.py): in units of one good client turned down
+    fp_weight = float(weights.get("fp") or 1.0)
     return [
         (t("model.version", lang), str(metadata.version or na)),
         (t("model.trained_at", lang), trained),
         (t("model.auc", lang), format_number(auc, lang, 3) if auc is not None else na),
-        (t("model.cost_per_client", lang), format_number(cost, lang, 3) if cost is not None else na),
+        (t("model.cost_per_client", lang), t("model.cost_per_client_value", lang,
+                                             value=format_number(float(cost) / fp_weight, lang, 3))
+         if cost is not None else na),
         (t("model.threshold", lang), format_percent(metadata.threshold, lang, 1)),
         (t("model.cost_weights", lang), t("model.cost_weights_value", lang, fn=format_number(weights.get("fn"), lang),
                                           fp=format_number(weights.get("fp"), lang)) if weights else na),
@@ -41,15 +46,17 @@ def card_rows(metadata: ModelMetadata, lang: Lang) -> list[tuple[str, str]]:
 
 
 def model_view(services: Services, lang: Lang) -> tuple[Any, ...]:
-    """Importance chart and model card, as plain JSON."""
+    """Importance chart, model card and the chart's table, as plain JSON."""
     imp = {r.feature: r.mean_abs_shap for r in services.scorer.importance}
     rows = [(feature_label(f, lang), imp[f]) for f in services.clients.importance_order[:TOP] if f in imp]
     return (importance_figure(rows, lang).to_plotly_json(),
-            card_table(card_rows(services.scorer.artifact.metadata, lang)).to_plotly_json())
+            card_table(card_rows(services.scorer.artifact.metadata, lang)).to_plotly_json(),
+            importance_table(rows, lang).to_plotly_json())
 
 
 def register(app: Dash, services: Services) -> None:
-    @app.callback(Output(ids.IMPORTANCE, "figure"), Output(ids.MODEL_CARD, "children"), Input(ids.LANG, "value"))
+    @app.callback(Output(ids.IMPORTANCE, "figure"), Output(ids.MODEL_CARD, "children"),
+                  Output(table_id(ids.IMPORTANCE), "children"), Input(ids.LANG, "value"))
     def show_model(value: Any) -> tuple[Any, ...]:
         lang = as_lang(value)
         return services.views.get_or_compute("model-view", (lang,), lambda: model_view(services, lang))

@@ -7,7 +7,7 @@ from dash import Dash, Input, Output, State
 
 from callbacks.state import client_of, lang_of, off_screen
 from layouts import ids
-from layouts.profile import profile_cards
+from layouts.profile import group_options, in_reading_order, profile_cards
 from model.clients.profile import profile_fields, profile_sections
 from model.text.labels import feature_label
 from model.text.languages import as_lang
@@ -18,17 +18,22 @@ from services import Services
 def register(app: Dash, services: Services) -> None:
     scorer, order = services.scorer, services.clients.importance_order
 
+    @app.callback(Output(ids.PROFILE_GROUPS, "options"), Input(ids.LANG, "value"))
+    def translate_groups(value: Any) -> list[dict[str, str]]:
+        """The group checkboxes follow the language switch (the layout builds them once)."""
+        return group_options(as_lang(value))
+
     @app.callback(Output(ids.PROFILE_FIELDS, "options"), Output(ids.PROFILE_FIELDS, "placeholder"),
                   Input(ids.PROFILE_GROUPS, "value"), Input(ids.LANG, "value"))
     def field_options(groups: list[str] | None, value: Any) -> tuple[list[dict[str, str]], str]:
         lang = as_lang(value)
-        fields = profile_fields(scorer.features, order, groups or [], per_group=None)
+        fields = profile_fields(scorer.features, order, in_reading_order(groups or []), per_group=None)
         return ([{"label": feature_label(f, lang), "value": f} for g in fields for f in fields[g]],
                 t("filter.any", lang))
 
     @app.callback(Output(ids.PROFILE_BODY, "children"),
                   Input(ids.STATE, "data"), Input(ids.PROFILE_GROUPS, "value"), Input(ids.PROFILE_FIELDS, "value"),
-                  Input(ids.TABS, "active_tab"), State(ids.PROFILE_BODY, "children"))
+                  Input(ids.SCREEN, "data"), State(ids.PROFILE_BODY, "children"))
     def show_profile(state: dict[str, Any] | None, groups: list[str] | None, fields: list[str] | None,
                      tab: str | None, shown: Any) -> Any:
         blank = off_screen(tab, "profile", (None,), is_blank=shown is None)
@@ -38,5 +43,5 @@ def register(app: Dash, services: Services) -> None:
         if client is None:
             return t("search.no_client", lang)
         row = scorer.features_of(client).iloc[0]
-        sections = profile_sections(row, scorer.features, order, groups or [], fields or [], lang)
+        sections = profile_sections(row, scorer.features, order, in_reading_order(groups or []), fields or [], lang)
         return profile_cards(sections, lang)

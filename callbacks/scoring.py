@@ -13,6 +13,7 @@ from dash import Dash, Input, Output
 from callbacks.state import client_of, lang_of
 from layouts import ids
 from layouts import why as why_layout
+from layouts.chart_tables import gauge_table, table_id, waterfall_table
 from layouts.decisions import decision_badge
 from layouts.figures import empty_figure, gauge_figure, waterfall_figure
 from layouts.score import reasons_block
@@ -75,11 +76,12 @@ def score_view(services: Services, client: int, lang: Lang) -> tuple[Any, ...]:
             t("score.grade_value", lang, grade=s.grade, last=grades[-1]),
             decision_sentence(s.probability, s.rule, lang),
             _json(reasons_block([r.text(lang) for r in decision_reasons(
-                s.explanation, s.decision, excluded=services.scorer.excluded_attributes)], lang)))
+                s.explanation, s.decision, excluded=services.scorer.excluded_attributes)], lang)),
+            gauge_table(s.probability, s.rule, lang).to_plotly_json())
 
 
 def why_view(services: Services, client: int, lang: Lang, expert: bool) -> tuple[Any, ...]:
-    """Waterfall and the raising / lowering sentences, as plain JSON."""
+    """Waterfall, the raising / lowering sentences and the waterfall's table, as plain JSON."""
     s = cached_score(services, client)
     e = s.explanation
     n = services.settings.top_factors
@@ -94,7 +96,8 @@ def why_view(services: Services, client: int, lang: Lang, expert: bool) -> tuple
         raising, lowering = [f.sentence for f in up_c], [f.sentence for f in down_c]
     return (fig,
             why_layout.factor_list(raising, "up", empty).to_plotly_json(),
-            why_layout.factor_list(lowering, "down", empty).to_plotly_json())
+            why_layout.factor_list(lowering, "down", empty).to_plotly_json(),
+            waterfall_table(fig, lang).to_plotly_json())
 
 
 def register(app: Dash, services: Services) -> None:
@@ -103,13 +106,13 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.GAUGE, "figure"), Output(ids.DECISION, "children"), Output(ids.PROBABILITY_TEXT, "children"),
         Output(ids.GRADE_TEXT, "children"), Output(ids.DECISION_SENTENCE, "children"), Output(ids.REASONS, "children"),
-        Output(ids.SCORE_EMPTY, "hidden"),
+        Output(table_id(ids.GAUGE), "children"), Output(ids.SCORE_EMPTY, "hidden"),
         Input(ids.STATE, "data"),
     )
     def show_score(state: dict[str, Any] | None) -> tuple[Any, ...]:
         lang, client = lang_of(state), client_of(scorer, state)
         if client is None:
-            return empty_figure(), None, None, None, None, None, False
+            return empty_figure(), None, None, None, None, None, None, False
         view = views.get_or_compute("score-view", (client, lang), lambda: score_view(services, client, lang))
         if services.scoring_log.enabled:
             services.scoring_log.log(cached_score(services, client), scorer.feature_values(client), "dashboard")
@@ -117,11 +120,12 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(
         Output(ids.WATERFALL, "figure"), Output(ids.RAISING, "children"), Output(ids.LOWERING, "children"),
+        Output(table_id(ids.WATERFALL), "children"),
         Input(ids.STATE, "data"), Input(ids.EXPERT, "value"),
     )
     def show_why(state: dict[str, Any] | None, expert: Any) -> tuple[Any, ...]:
         lang, client = lang_of(state), client_of(scorer, state)
         if client is None:
-            return empty_figure(t("search.no_client", lang)), None, None
+            return empty_figure(t("search.no_client", lang)), None, None, None
         on = bool(expert)
         return views.get_or_compute("why-view", (client, lang, int(on)), lambda: why_view(services, client, lang, on))

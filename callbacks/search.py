@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State
+from dash import Dash, Input, Output, State, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
+from callbacks.state import client_of, lang_of
 from layouts import ids
-from layouts.search import filter_options, table_columns, table_rows
+from layouts.search import client_table, filter_options, table_rows
 from model.clients.directory import FilterError, filter_clients, page, suggest
 from model.text.formatting import format_number
 from model.text.languages import as_lang
@@ -35,14 +36,14 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         [Output(ids.filter_id(n), "options") for n in ids.FILTER_NAMES],
         [Output(ids.filter_id(n), "placeholder") for n in ids.FILTER_NAMES],
-        Output(ids.SEARCH, "placeholder"), Output(ids.CLIENT_TABLE, "columns"),
+        Output(ids.SEARCH, "placeholder"),
         Input(ids.LANG, "value"),
     )
     def translate_controls(value: Any) -> tuple[Any, ...]:
         lang = as_lang(value)
         options = services.views.get_or_compute("filter-options", (lang,), lambda: filter_options(directory, lang))
         return (*[options[n] for n in ids.FILTER_NAMES], *[t("filter.any", lang)] * len(ids.FILTER_NAMES),
-                t("search.placeholder", lang), table_columns(lang))
+                t("search.placeholder", lang))
 
     @app.callback(
         [Output(ids.filter_id(n), "value") for n in ids.FILTER_NAMES],
@@ -52,23 +53,37 @@ def register(app: Dash, services: Services) -> None:
         return tuple([] for _ in ids.FILTER_NAMES)
 
     @app.callback(
-        Output(ids.CLIENT_TABLE, "data"), Output(ids.CLIENT_TABLE, "page_count"),
-        Output(ids.CLIENT_TABLE, "page_current"), Output(ids.RESULT_COUNT, "children"),
-        Output(ids.FILTER_ERROR, "children"), Output(ids.CLIENT_TABLE, "active_cell"),
-        Input(ids.CLIENT_TABLE, "page_current"), Input(ids.LANG, "value"),
+        Output(ids.CLIENT_TABLE, "children"), Output(ids.CLIENT_PAGE, "data"), Output(ids.PAGE_INFO, "children"),
+        Output(ids.PAGE_PREVIOUS, "disabled"), Output(ids.PAGE_NEXT, "disabled"),
+        Output(ids.RESULT_COUNT, "children"), Output(ids.FILTER_ERROR, "children"),
+        Input(ids.PAGE_PREVIOUS, "n_clicks"), Input(ids.PAGE_NEXT, "n_clicks"), Input(ids.STATE, "data"),
         [Input(ids.filter_id(n), "value") for n in ids.FILTER_NAMES],
+        State(ids.CLIENT_PAGE, "data"),
     )
-    def client_list(page_number: int | None, value: Any, *values: Any) -> tuple[Any, ...]:
-        lang = as_lang(value)
-        filters = dict(zip(ids.FILTER_NAMES, values, strict=True))
+    def client_list(_previous: Any, _next: Any, state: dict[str, Any] | None, *values: Any) -> tuple[Any, ...]:
+        """One page of the filtered list, in the state's language; nothing while a client is open
+        (meeting mode: no other client's row may be in the page shown to the client)."""
+        *filter_values, current = values
+        lang = lang_of(state)
+        if client_of(services.scorer, state) is not None:
+            return None, no_update, None, True, True, None, None
+        filters = dict(zip(ids.FILTER_NAMES, filter_values, strict=True))
         error = ""
         try:
             rows = filter_clients(directory, filters)
         except FilterError:
             rows, error = directory, t("filter.invalid", lang)
-        if dash_ctx.triggered_id not in (None, ids.CLIENT_TABLE):
-            page_number = 0              # new filters: back to the first page
-        shown, pages = page(rows, page_number or 0, services.settings.page_size)
-        number = min(max(int(page_number or 0), 0), pages - 1)
+        number = int(current or 0)
+        trigger = dash_ctx.triggered_id
+        if trigger == ids.PAGE_PREVIOUS:
+            number -= 1
+        elif trigger == ids.PAGE_NEXT:
+            number += 1
+        elif trigger != ids.STATE:
+            number = 0               # new filters: back to the first page
+        shown, pages = page(rows, number, services.settings.page_size)
+        number = min(max(number, 0), pages - 1)
         count = t("search.results", lang, count=format_number(len(rows), lang))
-        return table_rows(shown, lang), pages, number, count, error, None
+        info = t("search.page", lang, page=format_number(number + 1, lang), pages=format_number(pages, lang))
+        return (client_table(table_rows(shown, lang), lang, number, pages), number, info,
+                number <= 0, number >= pages - 1, count, error)

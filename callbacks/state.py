@@ -47,7 +47,7 @@ def off_screen(active_tab: str | None, screen: str, blank: tuple[Any, ...], is_b
     """
     if (active_tab or "search") == screen:
         return None
-    if is_blank or dash_ctx.triggered_id == ids.TABS:
+    if is_blank or dash_ctx.triggered_id == ids.SCREEN:
         raise PreventUpdate
     return blank
 

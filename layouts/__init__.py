@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from layouts import compare, drift, ids, model_card, profile, score, search, topbar, why
+from layouts import compare, drift, ids, meeting, model_card, profile, score, search, topbar, why
 from model.text.languages import Lang
 from settings import Settings
 
@@ -21,7 +21,8 @@ def root_layout(settings: Settings, lang: Lang = "fr") -> html.Div:
         topbar.topbar(lang, demo=settings.uses_demo_data),
         html.Main(className="container-fluid content", children=[
             topbar.tabs(lang),
-            search.layout(None, lang, settings.page_size),
+            meeting.strip(lang),
+            search.layout(None, lang),
             score.layout(lang),
             why.layout(lang),
             profile.layout(lang),

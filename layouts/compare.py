@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts.chart_tables import chart_block
 from layouts.figures import empty_figure
 from layouts.text import T
 from model.text.languages import Lang
@@ -25,8 +26,11 @@ def layout(feature_options: Sequence[Mapping[str, str]] = (), lang: Lang = "fr",
         ]),
         html.Div(id=ids.COMPARE_MESSAGE),
         html.Div(id=ids.COMPARE_SUMMARY, className="compare-summary", role="status"),
-        dcc.Loading(dcc.Graph(id=ids.COMPARE_DISTRIBUTION, figure=empty_figure(), config={"displayModeBar": False})),
-        dcc.Graph(id=ids.COMPARE_PROFILE, figure=empty_figure(), config={"displayModeBar": False}),
+        chart_block(dcc.Loading(dcc.Graph(id=ids.COMPARE_DISTRIBUTION, figure=empty_figure(),
+                                          config={"displayModeBar": False})),
+                    ids.COMPARE_DISTRIBUTION, "charts.distribution_caption", "charts.data_distribution", lang),
+        chart_block(dcc.Graph(id=ids.COMPARE_PROFILE, figure=empty_figure(), config={"displayModeBar": False}),
+                    ids.COMPARE_PROFILE, "compare.profile_chart", "charts.data_position", lang),
     ])
 
 

@@ -28,7 +28,6 @@ def decision_badge(decision: Decision, lang: Lang = "fr") -> html.Div:
     ])
 
 
-def decision_cell_styles(column: str, code_field: str) -> list[dict[str, Any]]:
-    """DataTable conditional styles colouring ``column`` by the decision code held in ``code_field``."""
-    return [{"if": {"filter_query": f'{{{code_field}}} = "{d}"', "column_id": column},
-             "color": COLOURS[d], "fontWeight": "600"} for d in ICONS]
+def decision_cell_style(decision: Decision) -> dict[str, Any]:
+    """Inline style of a table cell holding ``decision``'s words: its colour, bold."""
+    return {"color": COLOURS[decision], "fontWeight": "600"}

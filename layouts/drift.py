@@ -122,6 +122,21 @@ def _display_order(features: Sequence[Mapping[str, Any]]) -> list[Mapping[str, A
     return [f for _, f in sorted(enumerate(features), key=key)]
 
 
+#: Evidently's method names (lower case, start) → the words of model/text/data/strings.toml.
+_TEST_WORDS = (("wasserstein", "drift.test.wasserstein"), ("jensen-shannon", "drift.test.jensen_shannon"),
+               ("k-s", "drift.test.ks"), ("chi-square", "drift.test.chi_square"), ("z-test", "drift.test.z_test"),
+               ("psi", "drift.test.psi"))
+
+
+def test_words(method: str, lang: Lang = "fr") -> str:
+    """A drift test named for people, in ``lang``; a method we have no words for keeps Evidently's name."""
+    low = method.lower()
+    for start, key in _TEST_WORDS:
+        if low.startswith(start):
+            return t(key, lang)
+    return method
+
+
 def summary_view(summary: Mapping[str, Any], lang: Lang = "fr") -> DriftView:
     """What the drift screen shows of a summary read by :func:`load_summary`, in ``lang``.
 
@@ -135,7 +150,7 @@ def summary_view(summary: Mapping[str, Any], lang: Lang = "fr") -> DriftView:
             rule = "≥" if f.get("score_kind") == "distance" else "<"   # drift when score ≥ / < threshold
             rank = f.get("importance_rank")
             rows.append(DriftRow(feature=str(f["feature"]), label=label,
-                                 rank=str(int(rank)) if rank is not None else "—", test=str(f.get("test") or ""),
+                                 rank=str(int(rank)) if rank is not None else "—", test=test_words(str(f.get("test") or ""), lang),
                                  score=_fraction(f.get("score"), lang),
                                  threshold=f"{rule}{NBSP}{_fraction(f.get('threshold'), lang, trim=True)}",
                                  drifted=bool(f["drifted"])))

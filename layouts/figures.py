@@ -6,6 +6,7 @@ text, signs, icons or patterns.
 """
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,18 +14,36 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from model.decision import GRANTED, REFER, REFUSED, DecisionRule
-from model.text.formatting import format_number, format_percent
+from model.text.formatting import NNBSP, format_number, format_ordinal, format_percent
 from model.text.languages import Lang
 from model.text.strings import t
 
 BLUE, ORANGE, GREY, DARK = "#0072B2", "#D55E00", "#8C8C8C", "#1F2933"
+#: Grey for text (GREY is for bars): 7:1 on white, above WCAG AA for small text.
+TEXT_GREY = "#595959"
 LIGHT_BLUE, LIGHT_ORANGE = "#CFE3F2", "#F7D9C4"
 #: The referral band (a person decides): amber, between the blue of granted and the orange of refused.
 AMBER, LIGHT_AMBER = "#8A6100", "#F6E7B0"
 DECISION_COLOURS = {GRANTED: BLUE, REFER: AMBER, REFUSED: ORANGE}
 #: Calibrated PDs rarely pass this; the gauge then shows 0–100 %.
 GAUGE_SPAN = 0.4
-FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", size=15, color=DARK)
+#: Every chart text is at least 16 px (read on a projector): ticks, legends and hover inherit it.
+FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", size=16, color=DARK)
+MIN_FONT = 16
+#: Height of one legend row and of a subplot title, in pixels, at MIN_FONT.
+LEGEND_ROW, TITLE_ROW = 30, 30
+#: Narrowest figure the charts are designed for (a graph in an 800 px window): the waterfall's
+#: outside texts fit in what its labels leave of it.
+NARROW_FIGURE = 700
+
+
+#: A gap between horizontal-bar labels and the bars (an invisible tick).
+LABEL_GAP = dict(ticks="outside", ticklen=8, tickcolor="rgba(0,0,0,0)")
+
+
+def percent_suffix(lang: Lang) -> str:
+    """What follows a number in %: a narrow no-break space before it in French only ("12,3 %" / "12.3%")."""
+    return f"{NNBSP}%" if lang == "fr" else "%"
 
 
 def separators(lang: Lang) -> str:
@@ -56,6 +75,12 @@ def wrap_label(text: str, width: int = 42) -> str:
     return first + "<br>" + rest + suffix
 
 
+def wrap_lines(text: str, width: int) -> str:
+    """A title on as many lines as it needs (plotly's ``<br>``), cut at spaces: an axis title
+    is centred on its axis and would otherwise run off a narrow figure."""
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
 def label_margin(labels: Sequence[str], font_size: int = FONT["size"]) -> int:
     """Pixels for horizontal-bar labels: a generous 0.6 em per character of the longest line."""
     longest = max((len(line) for x in labels for line in str(x).split("<br>")), default=0)
@@ -66,7 +91,7 @@ def empty_figure(message: str = "") -> dict[str, Any]:
     return {"data": [], "layout": dict(
         xaxis={"visible": False}, yaxis={"visible": False}, paper_bgcolor="white", plot_bgcolor="white",
         margin=dict(l=0, r=0, t=0, b=0), height=120,
-        annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=GREY))] if message else [])}
+        annotations=[dict(text=message, showarrow=False, font=dict(size=MIN_FONT, color=TEXT_GREY))] if message else [])}
 
 
 def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr") -> dict[str, Any]:
@@ -85,18 +110,18 @@ def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr") -> d
              dict(range=[rule.refer_high * 100, top], color=LIGHT_ORANGE)]
     indicator = dict(
         type="indicator", mode="gauge+number", value=round(probability * 100, 1),
-        number=dict(suffix=" %" if lang == "fr" else "%", valueformat=".1f", font=dict(size=64, color=colour)),
+        number=dict(suffix=percent_suffix(lang), valueformat=".1f", font=dict(size=64, color=colour)),
         title=dict(text=t("score.probability", lang), font=dict(size=18)),
         gauge=dict(
-            axis=dict(range=[0, top], ticksuffix="\u202f%" if lang == "fr" else "%", tickwidth=1,
-                      dtick=10 if top == 100 else 5),
+            axis=dict(range=[0, top], ticksuffix=percent_suffix(lang), tickwidth=1,
+                      dtick=10 if top == 100 else 5, tickfont=dict(size=MIN_FONT)),
             bar=dict(color=colour, thickness=0.35),
             steps=[s for s in steps if s["range"][1] > s["range"][0]],
             threshold=dict(line=dict(color=DARK, width=5), thickness=0.9, value=threshold * 100),
         ),
     )
     layout = _base_layout(lang, height=340, margin=dict(l=30, r=30, t=60, b=70), annotations=[dict(
-        x=0.5, y=-0.12, xref="paper", yref="paper", yanchor="top", showarrow=False, font=dict(size=15),
+        x=0.5, y=-0.12, xref="paper", yref="paper", yanchor="top", showarrow=False, font=dict(size=MIN_FONT),
         text=_threshold_words(rule, lang))])
     return {"data": [indicator], "layout": layout}
 
@@ -117,6 +142,7 @@ def waterfall_figure(base: float, bars: Sequence[Mapping[str, Any]], final: floa
     ``unit="points"``: base, deltas and final are probabilities (fractions) drawn in % points;
     ``unit="log_odds"``: raw log-odds (expert mode). The last bar is a plotly "total", so the
     chart ends exactly where the bars sum to; callers pass deltas that sum to final − base.
+    The chart's title is the caption of the page around it (:func:`layouts.chart_tables.chart_block`).
     """
     k = 100.0 if unit == "points" else 1.0
     dec = 1 if unit == "points" else 3
@@ -128,99 +154,243 @@ def waterfall_figure(base: float, bars: Sequence[Mapping[str, Any]], final: floa
 
     def fmt(v: float, signed: bool) -> str:
         text = format_number(abs(v), lang, dec)
+        negative = v < 0 and text.strip("0,. \u202f") != ""
         if unit == "points":
-            sign = ("+" if v >= 0 else "−") if signed else ""
-            return f"{sign}{text} pt" if signed else f"{text} %"
-        return (("+" if v >= 0 else "−") if signed else ("" if v >= 0 else "−")) + text
+            return f"{'−' if negative else '+'}{text}{NNBSP if lang == 'fr' else ' '}pt" if signed else \
+                f"{'−' if negative else ''}{text}{percent_suffix(lang)}"
+        return ("−" if negative else "+" if signed else "") + text
 
     text = [fmt(values[0], False)] + [fmt(v, True) for v in values[1:-1]] + [fmt(final * k, False)]
     trace = dict(
         type="waterfall", orientation="h", y=labels, x=values, measure=measure, text=text, textposition="outside",
-        cliponaxis=False,
+        cliponaxis=False, textfont=dict(size=MIN_FONT),
         increasing=dict(marker=dict(color=ORANGE)), decreasing=dict(marker=dict(color=BLUE)),
         totals=dict(marker=dict(color=GREY)), connector=dict(line=dict(color="#BBBBBB", width=1)),
         customdata=full, hovertemplate="%{customdata}<br>%{text}<extra></extra>",
     )
+    # a left margin sized from the labels: plotly's automargin would draw the chart twice
+    margin = dict(l=label_margin(labels), r=30, t=10, b=70)
     layout = _base_layout(
-        lang, height=max(360, (44 if any("<br>" in x for x in labels) else 34) * len(labels) + 120),
+        lang, height=max(360, (44 if any("<br>" in x for x in labels) else 34) * len(labels) + 90),
         showlegend=False,
-        title=dict(text=t("explain.chart_title", lang), x=0, font=dict(size=17)),
         xaxis=dict(title=dict(text=t("explain.axis_points" if unit == "points" else "explain.axis_log_odds", lang)),
-                   gridcolor="#EEEEEE", zeroline=True),
-        # a left margin sized from the labels: plotly's automargin would draw the chart twice
-        yaxis=dict(autorange="reversed", automargin=False),
-        margin=dict(l=label_margin(labels), r=60, t=50, b=60))
+                   gridcolor="#EEEEEE", zeroline=True, autorange=False,
+                   range=waterfall_range(values, text, narrow_plot(margin))),
+        yaxis=dict(autorange="reversed", automargin=False, **LABEL_GAP),
+        margin=margin)
     return {"data": [trace], "layout": layout}
 
 
+def text_width(text: str, font_size: int = MIN_FONT) -> float:
+    """A generous estimate of a one-line text's width in pixels (0.6 em per character, plus padding)."""
+    return len(text) * 0.6 * font_size + 10
+
+
+def bar_spans(values: Sequence[float]) -> list[tuple[float, float]]:
+    """(start, end) of each waterfall bar: the first absolute, then relative ones, the last a total."""
+    spans, level = [], 0.0
+    for i, v in enumerate(values):
+        if i == 0:
+            spans.append((0.0, v))
+            level = v
+        elif i == len(values) - 1:
+            spans.append((0.0, level))
+        else:
+            spans.append((level, level + v))
+            level += v
+    return spans
+
+
+def narrow_plot(margin: Mapping[str, int]) -> int:
+    """Width in pixels of the plot area of a figure of NARROW_FIGURE with these margins."""
+    return max(160, NARROW_FIGURE - margin["l"] - margin["r"])
+
+
+def waterfall_range(values: Sequence[float], texts: Sequence[str], plot_px: int) -> list[float]:
+    """An x range holding every bar and, beside each bar's end, its outside text, even in a plot
+    only ``plot_px`` wide: a text never runs past the axis into the row labels (or off the right)."""
+    spans = bar_spans(values)
+    ends = [x for span in spans for x in span]
+    lo0, hi0 = min(ends), max(ends)
+    lo, hi = lo0, hi0
+    if hi - lo <= 0:
+        lo, hi = lo - 1, hi + 1
+    for _ in range(20):       # the room a text needs is a share of the range, which the room widens
+        width = hi - lo
+        need_lo = [end - min(0.45, text_width(x) / plot_px) * width for (start, end), x in zip(spans, texts)
+                   if end < start]
+        need_hi = [end + min(0.45, text_width(x) / plot_px) * width for (start, end), x in zip(spans, texts)
+                   if end >= start]
+        lo, hi = min([lo0, *need_lo]), max([hi0, *need_hi])
+    return [lo, hi]
+
+
 def importance_figure(rows: Sequence[tuple[str, float]], lang: Lang = "fr") -> go.Figure:
-    """Horizontal bars of global importance (label, mean |SHAP|), most important on top."""
-    fig = go.Figure(go.Bar(orientation="h", y=[r[0] for r in rows], x=[r[1] for r in rows], marker_color=BLUE,
-                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    fig.update_layout(**_base_layout(lang, height=max(320, 30 * len(rows) + 80),
-                                     title=dict(text=t("explain.global_importance", lang), x=0),
-                                     xaxis=dict(title=t("model.importance_axis", lang), gridcolor="#EEEEEE"),
-                                     yaxis=dict(autorange="reversed", automargin=True)))
+    """Horizontal bars of global importance (label, mean |SHAP|), most important on top; labels on
+    at most two lines, the left margin sized from them, so the bars get the rest of the width.
+    The chart's title is the caption of the page around it."""
+    full = [r[0] for r in rows]
+    labels = [wrap_label(x, 36) for x in full]
+    values = [r[1] for r in rows]
+    fig = go.Figure(go.Bar(orientation="h", y=labels, x=values, marker_color=BLUE, customdata=full,
+                           hovertext=[format_number(v, lang, 3) for v in values],
+                           hovertemplate="%{customdata}: %{hovertext}<extra></extra>"))
+    tall = any("<br>" in x for x in labels)
+    fig.update_layout(**_base_layout(lang, height=max(320, (44 if tall else 32) * len(rows) + 90),
+                                     xaxis=dict(title=dict(text=t("model.importance_axis", lang), standoff=12),
+                                                gridcolor="#EEEEEE", automargin=False),
+                                     yaxis=dict(autorange="reversed", automargin=False, **LABEL_GAP),
+                                     margin=dict(l=label_margin(labels), r=30, t=10, b=70)))
     return fig
+
+
+SERIES = (("repaid", "compare.repaid", BLUE, ""), ("defaulted", "compare.defaulted", ORANGE, "/"),
+          ("unknown", "compare.unknown_outcome", GREY, "."))
+
+
+def panel_shares(panel: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Each outcome's counts of a panel as % of the panel's clients (bars and table show these)."""
+    total = max(1, sum(sum(panel[key]) for key, *_ in SERIES))
+    return {key: [100 * c / total for c in panel[key]] for key, *_ in SERIES if any(panel[key])}
+
+
+def panel_labels(panel: Mapping[str, Any]) -> list[str]:
+    """The words of each bin or level of a panel (``labels`` if given, else the x values)."""
+    return [str(x) for x in (panel.get("labels") or panel["x"])]
 
 
 def distribution_figure(panels: Sequence[Mapping[str, Any]], client_x: float | str | None, x_title: str,
-                        lang: Lang = "fr") -> go.Figure:
+                        lang: Lang = "fr", client_text: str | None = None) -> go.Figure:
     """Side-by-side histograms (all clients, similar clients) split by outcome, client marked.
 
     Each panel: {"title", "x": bin centres or levels, "width": bar widths or None,
-    "repaid": counts, "defaulted": counts, "unknown": counts}. Counts are shown as shares of
-    the panel so that groups of different sizes compare.
+    "labels": words of each bin (optional), "repaid": counts, "defaulted": counts,
+    "unknown": counts}. Counts are shown as shares of the panel so that groups of different
+    sizes compare. The client is a dashed line (a marker for a category) named in the legend
+    ("Ce client : 32 ans", or "non renseigné" with no mark); the legend sits at the top of the
+    figure, above the subplot titles, so it can overlap neither them nor the x-axis titles.
     """
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p["title"] for p in panels],
-                        horizontal_spacing=0.08)
-    series = (("repaid", "compare.repaid", BLUE, ""), ("defaulted", "compare.defaulted", ORANGE, "/"),
-              ("unknown", "compare.unknown_outcome", GREY, "."))
+                        horizontal_spacing=0.1)
+    x_lines = wrap_lines(x_title, 60 // max(1, len(panels)))
+    client_name = t("charts.this_client_value", lang,
+                    value=client_text if client_x is not None and client_text else
+                    t("common.not_provided", lang) if client_x is None else str(client_x))
+    pct = percent_suffix(lang)
     for col, panel in enumerate(panels, start=1):
-        total = max(1, sum(sum(panel[s[0]]) for s in series))
-        for key, label_key, colour, pattern in series:
-            counts = panel[key]
-            if not any(counts):
+        shares = panel_shares(panel)
+        words = panel_labels(panel)
+        for key, label_key, colour, pattern in SERIES:
+            if key not in shares:
                 continue
+            name = t(label_key, lang)
             fig.add_trace(go.Bar(
-                x=panel["x"], y=[100 * c / total for c in counts], width=panel.get("width"),
-                name=t(label_key, lang), legendgroup=key, showlegend=col == 1 or key not in
-                {tr.legendgroup for tr in fig.data}, marker=dict(color=colour, pattern=dict(shape=pattern)),
-                hovertemplate="%{x}: %{y:.1f} %<extra>" + t(label_key, lang) + "</extra>"), row=1, col=col)
-        if client_x is not None:
-            if isinstance(client_x, str):
-                fig.add_trace(go.Scatter(x=[client_x], y=[0], mode="markers+text", text=[t("compare.this_client", lang)],
-                                         textposition="top center", marker=dict(symbol="triangle-up", size=16,
-                                                                                color=DARK),
-                                         showlegend=False, hoverinfo="skip"), row=1, col=col)
-            else:
-                fig.add_vline(x=client_x, line=dict(color=DARK, width=3, dash="dash"), row=1, col=col,
-                              annotation_text=t("compare.this_client", lang), annotation_position="top")
-        fig.update_xaxes(title_text=x_title, row=1, col=col, gridcolor="#EEEEEE")
-        fig.update_yaxes(title_text="%" if col == 1 else None, row=1, col=col, gridcolor="#EEEEEE")
-    fig.update_layout(**_base_layout(lang, height=380, barmode="stack", bargap=0.05,
-                                     legend=dict(orientation="h", y=-0.25, x=0),
-                                     margin=dict(l=10, r=10, t=50, b=10)))
+                x=panel["x"], y=shares[key], width=panel.get("width"), name=name, legendgroup=key,
+                showlegend=key not in {tr.legendgroup for tr in fig.data},
+                marker=dict(color=colour, pattern=dict(shape=pattern)),
+                customdata=[[w, format_number(v, lang, 1) + pct] for w, v in zip(words, shares[key])],
+                hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>" + name + "</extra>"), row=1, col=col)
+        stacked = [sum(v) for v in zip(*shares.values())] if shares else [0.0]
+        top = max(stacked, default=0.0) or 1.0
+        if isinstance(client_x, str):
+            fig.add_trace(go.Scatter(x=[client_x], y=[0], mode="markers", name=client_name, legendgroup="client",
+                                     showlegend=col == 1, cliponaxis=False,
+                                     marker=dict(symbol="triangle-up", size=18, color=DARK),
+                                     hovertemplate=client_name + "<extra></extra>"), row=1, col=col)
+        elif client_x is not None:
+            fig.add_trace(go.Scatter(x=[client_x, client_x], y=[0, top * 1.04], mode="lines", name=client_name,
+                                     legendgroup="client", showlegend=col == 1,
+                                     line=dict(color=DARK, width=3, dash="dash"),
+                                     hovertemplate=client_name + "<extra></extra>"), row=1, col=col)
+        elif col == 1:
+            # no value: the legend says so, nothing is drawn in the plot
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=client_name, legendgroup="client",
+                                     line=dict(color=DARK, width=3, dash="dash"), hoverinfo="skip"), row=1, col=col)
+        # whole numbers with the language's thousands separator ("100 000"), never "100k"
+        fig.update_xaxes(title_text=x_lines, row=1, col=col, gridcolor="#EEEEEE", exponentformat="none",
+                         separatethousands=True)
+        fig.update_yaxes(title_text=t("charts.share_axis", lang) if col == 1 else None, row=1, col=col,
+                         gridcolor="#EEEEEE", rangemode="tozero")
+    fig.update_annotations(font=dict(size=MIN_FONT + 1))     # the subplot titles
+    fig.update_layout(**_base_layout(lang, height=460 + 22 * x_lines.count("<br>"), barmode="stack", bargap=0.05,
+                                     legend=top_legend(),
+                                     margin=dict(l=80, r=20, t=top_margin(rows=2, titles=True),
+                                                 b=bottom_margin(x_lines, rotated_ticks=True))))
     return fig
+
+
+def top_legend() -> dict[str, Any]:
+    """A horizontal legend pinned to the top of the figure (container coordinates), above the plot
+    and any subplot title: :func:`top_margin` leaves it its rows."""
+    return dict(orientation="h", x=0, xanchor="left", y=1, yanchor="top", yref="container",
+                font=dict(size=MIN_FONT), tracegroupgap=0)
+
+
+def top_margin(rows: int, titles: bool) -> int:
+    """Top margin holding ``rows`` legend rows (and the subplot titles, if any) above the plot."""
+    return 8 + rows * LEGEND_ROW + (TITLE_ROW + 8 if titles else 0)
+
+
+def bottom_margin(x_title: str, rotated_ticks: bool = False) -> int:
+    """Bottom margin holding the tick labels (tilted ones are taller) and every line of the x-axis title."""
+    return (60 if rotated_ticks else 34) + 24 * (x_title.count("<br>") + 1)
+
+
+#: Characters per line of the position chart's row labels: narrow, so the plot keeps room on a small window.
+POSITION_WRAP = 32
+
+
+def position_rows(rows: Sequence[Mapping[str, Any]], lang: Lang = "fr") -> list[dict[str, Any]]:
+    """The rows of the position chart: a row with neither a client value nor a group median is
+    dropped; a row without the client's value says so in its label."""
+    out = []
+    for r in rows:
+        if r.get("client") is None and r.get("group") is None:
+            continue
+        label = r["label"] if r.get("client") is not None else t("charts.client_not_provided", lang, label=r["label"])
+        out.append({"label": label, "client": r.get("client"), "group": r.get("group"),
+                    "tick": wrap_label(r["label"], POSITION_WRAP) + ("" if r.get("client") is not None else
+                                                          "<br>" + label[len(r["label"]):].strip())})
+    return out
+
+
+def percentile_text(value: float | None, lang: Lang = "fr") -> str:
+    """A percentile in words: "2e centile" / "2nd percentile" (or "non renseigné")."""
+    if value is None:
+        return t("common.not_provided", lang)
+    return t("charts.percentile_value", lang, ordinal=format_ordinal(int(round(value)), lang))
 
 
 def position_figure(rows: Sequence[Mapping[str, Any]], lang: Lang = "fr") -> go.Figure:
     """The client against the similar group's median on several features, as percentiles of all clients.
 
-    rows: {"label", "client": percentile or None, "group": percentile or None}.
+    rows: {"label", "client": percentile or None, "group": percentile or None}; see
+    :func:`position_rows` for rows without a value. The legend sits at the top of the figure.
     """
-    labels = [r["label"] for r in rows]
+    kept = position_rows(rows, lang)
+    full = [r["label"] for r in kept]
+    labels = [r["tick"] for r in kept]
+    group_text = [percentile_text(r["group"], lang) for r in kept]
+    client_text = [percentile_text(r["client"], lang) for r in kept]
     fig = go.Figure()
-    fig.add_trace(go.Bar(orientation="h", y=labels, x=[r["group"] for r in rows], name=t("compare.group_median", lang),
+    fig.add_trace(go.Bar(orientation="h", y=labels, x=[r["group"] for r in kept], name=t("compare.group_median", lang),
                          marker=dict(color=LIGHT_BLUE, line=dict(color=BLUE, width=1), pattern=dict(shape="/")),
-                         hovertemplate="%{y}: %{x:.0f}<extra></extra>"))
-    fig.add_trace(go.Scatter(y=labels, x=[r["client"] for r in rows], mode="markers", name=t("compare.this_client", lang),
+                         customdata=list(zip(full, group_text)),
+                         hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>" + t("compare.group_median", lang)
+                         + "</extra>"))
+    fig.add_trace(go.Scatter(y=labels, x=[r["client"] for r in kept], mode="markers",
+                             name=t("compare.this_client", lang), cliponaxis=False,
                              marker=dict(symbol="diamond", size=16, color=DARK),
-                             hovertemplate="%{y}: %{x:.0f}<extra></extra>"))
-    fig.update_layout(**_base_layout(lang, height=max(300, 36 * len(rows) + 100),
-                                     title=dict(text=t("compare.profile_chart", lang), x=0),
-                                     xaxis=dict(title=t("compare.percentile_axis", lang), range=[0, 100],
-                                                gridcolor="#EEEEEE", dtick=25),
-                                     yaxis=dict(autorange="reversed", automargin=True),
-                                     legend=dict(orientation="h", y=-0.2, x=0)))
+                             customdata=list(zip(full, client_text)),
+                             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>"
+                             + t("compare.this_client", lang) + "</extra>"))
+    lines = max((x.count("<br>") + 1 for x in labels), default=1)
+    x_title = wrap_lines(t("charts.percentile_axis", lang), 28)
+    margin = dict(l=label_margin(labels), r=30, t=top_margin(rows=2, titles=False), b=bottom_margin(x_title))
+    row_px = 14 + 22 * lines if lines > 1 else 36
+    fig.update_layout(**_base_layout(lang, height=max(300, row_px * len(kept) + margin["t"] + margin["b"] + 20),
+                                     xaxis=dict(title=x_title, range=[0, 100],
+                                                gridcolor="#EEEEEE", dtick=25, automargin=False),
+                                     yaxis=dict(autorange="reversed", automargin=False, **LABEL_GAP),
+                                     legend=top_legend(), margin=margin))
     return fig

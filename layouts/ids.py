@@ -7,12 +7,18 @@ LANG = "lang-switch"
 USER = "signed-in-user"
 SIGN_OUT = "sign-out"
 TITLE = "app-title"
-TABS = "screen-tabs"
-CURRENT_CLIENT = "current-client"
+TABS = "screen-tabs"               # the tab list (role=tablist) of one button per screen
+SCREEN = "active-screen"           # dcc.Store: name of the screen shown (one of SCREENS)
+CLIENT_STRIP = "client-strip"      # sticky strip naming the open client on every client screen
+STRIP_FACTS = "client-strip-facts" # client number, credit asked, date
+CLOSE_CLIENT = "close-client"      # ends the meeting: back to the manager's search screen
 TEXT = "t"                         # pattern-matching type of every translated static text: {"type": TEXT, "key": ...}
 
 # tab ids (values of TABS.active_tab) and the id of each screen's container / tab
 SCREENS = ("search", "score", "why", "profile", "compare", "model", "drift")
+#: Screens of one client: shown only while a client is open (meeting mode). The search screen,
+#: where other clients' rows are listed, is shown only while none is.
+CLIENT_SCREENS = ("score", "why", "profile", "compare")
 NAV_KEYS = {"search": "nav.search", "score": "nav.score", "why": "nav.explanation", "profile": "nav.profile",
             "compare": "nav.compare", "model": "nav.model", "drift": "nav.drift"}
 
@@ -37,7 +43,12 @@ def filter_id(name: str) -> str:
 
 FILTER_RESET = "filter-reset"
 FILTER_ERROR = "filter-error"
-CLIENT_TABLE = "client-table"                    # dash_table.DataTable, page_action="custom"
+CLIENT_TABLE = "client-table"                    # html.Table of one page of clients
+OPEN_CLIENT = "open-client"                      # pattern-matching type of each row's button {"type", "client"}
+CLIENT_PAGE = "client-page"                      # dcc.Store: page number of the list (from 0)
+PAGE_PREVIOUS = "page-previous"
+PAGE_NEXT = "page-next"
+PAGE_INFO = "page-info"
 RESULT_COUNT = "result-count"
 
 # score
@@ -78,3 +89,6 @@ DRIFT_FACTS = "drift-facts"
 DRIFT_TABLE = "drift-table"
 DRIFT_REPORT_LINK = "drift-report-link"
 DRIFT_MESSAGE = "drift-message"                  # no summary yet / unreadable summary
+
+#: Every dcc.Dropdown of the page: their own texts ("Search", "No options found") follow the language.
+DROPDOWNS = (SEARCH, *(filter_id(n) for n in FILTER_NAMES), PROFILE_FIELDS, COMPARE_FEATURE)

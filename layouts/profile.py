@@ -8,30 +8,54 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.text import T
+from model.clients.profile import ProfileSection
 from model.text.languages import Lang
 from model.text.strings import t
 
-#: Groups offered, in reading order; the first five are shown by default.
-GROUPS = ("identity", "income_employment", "loan", "housing", "history_bureau", "history_previous",
+#: Groups offered, in reading order (what a manager talks about first: the credit, income and
+#: employment, the person); the first five are shown by default.
+GROUPS = ("loan", "income_employment", "identity", "housing", "history_bureau", "history_previous",
           "history_payments", "history_cards", "external_scores", "region", "contact", "documents")
-DEFAULT_GROUPS = ["identity", "income_employment", "loan", "housing", "history_bureau"]
+DEFAULT_GROUPS = ["loan", "income_employment", "identity", "housing", "history_bureau"]
 
 
 def group_options(lang: Lang = "fr") -> list[dict[str, str]]:
     return [{"label": t(f"profile.group.{g}", lang), "value": g} for g in GROUPS]
 
 
-def profile_cards(sections: Sequence[tuple[str, Sequence[tuple[str, str]]]], lang: Lang = "fr") -> list:
-    """One card per group: a two-column description list (label, formatted value)."""
+def in_reading_order(groups: Sequence[str]) -> list[str]:
+    """The chosen groups in the order of :data:`GROUPS`, whatever order they were ticked in."""
+    chosen = set(groups)
+    return [g for g in GROUPS if g in chosen] + [g for g in groups if g not in GROUPS]
+
+
+def hidden_note(count: int, lang: Lang = "fr") -> str:
+    return t("profile.hidden_one", lang) if count == 1 else t("profile.hidden_many", lang, count=count)
+
+
+def profile_cards(sections: Sequence[ProfileSection], lang: Lang = "fr") -> list:
+    """One card per group with something provided: a two-column description list (label,
+    formatted value) and how many fields were not provided; then one line naming the groups
+    where nothing is provided."""
     if not sections:
-        return [html.P(t("profile.empty", lang), className="text-muted")]
-    cards = []
-    for group, rows in sections:
-        cards.append(html.Div(**{"data-group": group}, children=dbc.Card(className="profile-card", children=[
-            dbc.CardHeader(html.H3(t(f"profile.group.{group}", lang), className="h6 mb-0")),
-            dbc.CardBody(html.Dl(className="profile-list mb-0", children=[
-                part for label, value in rows for part in (html.Dt(label), html.Dd(value))])),
+        return [html.P(t("profile.empty", lang), className="profile-note")]
+    cards: list = []
+    empty = []
+    for section in sections:
+        if not section.rows:
+            empty.append(t(f"profile.group.{section.group}", lang))
+            continue
+        body = [html.Dl(className="profile-list mb-0", children=[
+            part for label, value in section.rows for part in (html.Dt(label), html.Dd(value))])]
+        if section.hidden:
+            body.append(html.P(hidden_note(section.hidden, lang), className="profile-hidden mb-0 mt-2"))
+        cards.append(html.Div(**{"data-group": section.group}, children=dbc.Card(className="profile-card", children=[
+            dbc.CardHeader(html.H3(t(f"profile.group.{section.group}", lang), className="h6 mb-0")),
+            dbc.CardBody(body),
         ])))
+    if empty:
+        cards.append(html.P(t("profile.empty_groups", lang, groups=", ".join(empty)),
+                            className="profile-note profile-empty-groups"))
     return cards
 
 

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts.chart_tables import chart_block
 from layouts.figures import empty_figure
 from layouts.text import T
 from model.text.languages import Lang
@@ -15,10 +16,13 @@ from model.text.strings import t
 
 def layout(lang: Lang = "fr") -> html.Section:
     return html.Section(id=ids.screen("score"), className="screen", hidden=True, children=[
-        html.H2(id=ids.SCORE_EMPTY, children=T("search.no_client", lang), className="h5 text-muted"),
+        html.H2(T("nav.score", lang), className="visually-hidden"),
+        html.P(id=ids.SCORE_EMPTY, children=T("search.no_client", lang), className="h5 text-muted"),
         dbc.Row(className="g-4", children=[
             # no loading spinner: the gauge is drawn in well under a second, a spinner would only flash
-            dbc.Col(lg=7, children=dcc.Graph(id=ids.GAUGE, figure=empty_figure(), config={"displayModeBar": False})),
+            dbc.Col(lg=7, children=chart_block(
+                dcc.Graph(id=ids.GAUGE, figure=empty_figure(), config={"displayModeBar": False}),
+                ids.GAUGE, "score.gauge_caption", "charts.data_gauge", lang)),
             dbc.Col(lg=5, className="d-flex flex-column justify-content-center gap-3", children=[
                 html.Div(id=ids.DECISION),
                 html.P(id=ids.PROBABILITY_TEXT, className="probability-text"),

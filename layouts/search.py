@@ -6,10 +6,11 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from layouts import ids
-from layouts.decisions import decision_cell_styles, decision_words
+from layouts.controls import dropdown_labels
+from layouts.decisions import decision_cell_style, decision_words
 from layouts.text import T
 from model.clients.directory import FILTERS, MISSING, FilterError, filter_levels
 from model.text.formatting import format_currency, format_percent
@@ -17,9 +18,11 @@ from model.text.labels import level_label
 from model.text.languages import Lang
 from model.text.strings import t
 
-COLUMN_KEYS = {"client": "search.client_id", "contract": "filter.contract", "gender": "filter.gender",
-               "age_band": "filter.age_band", "income_band": "filter.income_band", "family": "filter.family",
-               "probability": "score.probability", "decision": "filter.decision"}
+#: Columns of the list, most useful first: on a narrow screen the last ones scroll out of view,
+#: never the probability or the decision.
+COLUMN_KEYS = {"client": "search.client_id", "probability": "score.probability", "decision": "filter.decision",
+               "contract": "filter.contract", "age_band": "filter.age_band", "income_band": "filter.income_band",
+               "family": "filter.family", "gender": "filter.gender"}
 
 
 #: Filters whose levels are the levels of an application column (the others are bands or decisions).
@@ -81,26 +84,53 @@ def table_columns(lang: Lang = "fr") -> list[dict[str, str]]:
     return [{"name": t(key, lang), "id": col} for col, key in COLUMN_KEYS.items()]
 
 
+def client_table(records: Sequence[Mapping[str, Any]], lang: Lang = "fr", page: int = 0, pages: int = 1
+                 ) -> html.Table:
+    """One page of the list as a plain HTML table: each client number is a button that opens the
+    file (reached with Tab like any button, so the table never traps the keyboard); the decision is
+    icon, words and colour."""
+    head = html.Thead(html.Tr([html.Th(c["name"], scope="col", className=f"col-{c['id']}")
+                               for c in table_columns(lang)]))
+    body = []
+    for r in records:
+        cells = []
+        for col in COLUMN_KEYS:
+            if col == "client":
+                cells.append(html.Th(scope="row", className="col-client", children=html.Button(
+                    str(r["client"]), id={"type": ids.OPEN_CLIENT, "client": int(r["client"])}, type="button",
+                    className="btn btn-link open-client",
+                    **{"aria-label": t("search.open_client", lang, client_id=r["client"])})))
+            elif col == "decision":
+                cells.append(html.Td(r["decision"], className="col-decision",
+                                     style=decision_cell_style(r["decision_code"])))
+            else:
+                cells.append(html.Td(r[col], className=f"col-{col}"))
+        body.append(html.Tr(cells))
+    return html.Table(className="table table-hover client-table mb-0", children=[
+        html.Caption(t("search.table_caption", lang, page=page + 1, pages=pages), className="visually-hidden"),
+        head, html.Tbody(body)])
+
+
 def filter_control(name: str, options: Sequence[Mapping[str, str]], lang: Lang = "fr") -> html.Div:
     return html.Div(className="filter", children=[
         html.Label(T(f"filter.{name}", lang), htmlFor=ids.filter_id(name)),
         dcc.Dropdown(id=ids.filter_id(name), options=list(options), multi=True, value=[],
-                     placeholder=t("filter.any", lang)),
+                     placeholder=t("filter.any", lang), labels=dropdown_labels(lang)),
     ])
 
 
-def layout(options: Mapping[str, Sequence[Mapping[str, str]]] | None = None, lang: Lang = "fr",
-           page_size: int = 15) -> html.Section:
+def layout(options: Mapping[str, Sequence[Mapping[str, str]]] | None = None, lang: Lang = "fr") -> html.Section:
     options = options or {}
     return html.Section(id=ids.screen("search"), className="screen", children=[
         html.H2(T("search.title", lang)),
+        dbc.Alert(T("search.manager_only", lang), color="warning", className="manager-only py-2"),
         dbc.Row(className="g-3 align-items-end", children=[
             dbc.Col(md=6, children=[
                 html.Label(T("search.client_id", lang), htmlFor=ids.SEARCH),
                 dcc.Dropdown(id=ids.SEARCH, options=[], searchable=True, clearable=True,
-                             placeholder=t("search.placeholder", lang), className="client-search"),
+                             placeholder=t("search.placeholder", lang), className="client-search",
+                             labels=dropdown_labels(lang)),
             ]),
-            dbc.Col(md=6, children=html.P(id=ids.CURRENT_CLIENT, className="current-client mb-0")),
         ]),
         html.H3(T("filter.title", lang), className="mt-4"),
         html.Div(className="filters", children=[filter_control(n, options.get(n, []), lang)
@@ -111,14 +141,11 @@ def layout(options: Mapping[str, Sequence[Mapping[str, str]]] | None = None, lan
             html.Span(id=ids.FILTER_ERROR, className="text-danger"),
         ]),
         html.P(T("search.open_hint", lang), className="hint mt-2"),
-        dash_table.DataTable(
-            id=ids.CLIENT_TABLE, columns=table_columns(lang), data=[],
-            page_action="custom", page_current=0, page_size=page_size, page_count=1,
-            cell_selectable=True, style_as_list_view=True,
-            style_table={"overflowX": "auto"},
-            style_cell={"fontFamily": "inherit", "fontSize": "15px", "padding": "6px 10px", "textAlign": "left",
-                        "cursor": "pointer"},
-            style_header={"fontWeight": "600", "backgroundColor": "#F1F4F8"},
-            style_data_conditional=decision_cell_styles("decision", "decision_code"),
-        ),
+        html.Div(id=ids.CLIENT_TABLE, className="table-responsive client-table-wrap"),
+        dcc.Store(id=ids.CLIENT_PAGE, data=0),
+        html.Div(className="d-flex gap-2 align-items-center mt-2 pager", children=[
+            dbc.Button(T("search.previous", lang), id=ids.PAGE_PREVIOUS, color="secondary", outline=True, size="sm"),
+            html.Span(id=ids.PAGE_INFO, role="status"),
+            dbc.Button(T("search.next", lang), id=ids.PAGE_NEXT, color="secondary", outline=True, size="sm"),
+        ]),
     ])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from layouts import ids
 from layouts.text import T
@@ -29,7 +29,18 @@ def topbar(lang: Lang = "fr", demo: bool = False) -> html.Header:
     ])
 
 
-def tabs(lang: Lang = "fr", active: str = "search") -> dbc.Tabs:
-    return dbc.Tabs(id=ids.TABS, active_tab=active, className="screen-tabs",
-                    children=[dbc.Tab(id=ids.tab(name), tab_id=name, label=t(ids.NAV_KEYS[name], lang))
-                              for name in ids.SCREENS])
+def tabs(lang: Lang = "fr", active: str = "search") -> html.Nav:
+    """One button per screen in a WAI-ARIA tab list: each is reached with Tab and opened with
+    Enter or Space, the arrow keys move between them (assets/tabs.js). Which are shown depends on
+    the mode (callbacks.shell): the search screen without a client, the client's screens with one.
+    """
+    return html.Nav(className="screen-nav", **{"aria-label": t("nav.screens_label", lang)}, children=[
+        html.Div(id=ids.TABS, className="screen-tabs nav nav-tabs", role="tablist", children=[
+            html.Button(t(ids.NAV_KEYS[name], lang), id=ids.tab(name), type="button", role="tab",
+                        className="nav-link" + (" active" if name == active else ""),
+                        hidden=name in ids.CLIENT_SCREENS,
+                        **{"aria-selected": "true" if name == active else "false",
+                           "aria-controls": ids.screen(name)})
+            for name in ids.SCREENS]),
+        dcc.Store(id=ids.SCREEN, data=active),
+    ])

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts.chart_tables import chart_block
 from layouts.figures import empty_figure
 from layouts.text import T
 from model.text.languages import Lang
@@ -26,7 +27,8 @@ def layout(lang: Lang = "fr") -> html.Section:
             dbc.Switch(id=ids.EXPERT, value=False, label=T("explain.expert", lang)),
         ]),
         html.P(T("explain.how_to_read", lang), className="hint"),
-        dcc.Graph(id=ids.WATERFALL, figure=empty_figure(), config={"displayModeBar": False}),
+        chart_block(dcc.Graph(id=ids.WATERFALL, figure=empty_figure(), config={"displayModeBar": False}),
+                    ids.WATERFALL, "explain.chart_title", "charts.data_waterfall", lang),
         dbc.Row(className="g-4 mt-1", children=[
             dbc.Col(md=6, children=[html.H3(T("explain.increase", lang), className="h5 factor-up"),
                                     html.Div(id=ids.RAISING)]),

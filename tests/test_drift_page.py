@@ -94,7 +94,10 @@ def test_french_and_english_labels_numbers_and_dates():
     assert (fr.rows[0].threshold, en.rows[0].threshold) == (f"≥{NBSP}0,1", f"≥{NBSP}0.1")     # distance: drift if ≥
     assert (fr.rows[1].score, fr.rows[1].threshold) == (f"<{NBSP}0,001", f"<{NBSP}0,05")   # p-value: drift if <
     assert (fr.rows[2].score, en.rows[2].score) == ("inconnu", "unknown")
-    assert fr.rows[1].test == "K-S p_value"
+    # the test is named in words, in the screen's language (never Evidently's English name)
+    assert fr.rows[1].test == "Test de Kolmogorov-Smirnov (p-valeur)"
+    assert en.rows[0].test == "Gap between the distributions (normed Wasserstein distance)"
+    assert fr.rows[0].test.startswith("Écart entre les distributions")
     assert fr.generated_at == "23/11/2026 08:05"
     assert fr.reference == f"Dossier de données (application_train), 20{NNBSP}000 lignes"
     assert en.reference == "Data folder (application_train), 20,000 rows"
@@ -297,7 +300,7 @@ def _rows(duo) -> list[tuple[str, str, str]]:
 def test_drift_screen_shows_drifted_features_first_in_french_then_english(open_app, with_report):
     duo = open_app
     run = with_report
-    duo.driver.find_element(By.LINK_TEXT, "Dérive des données").click()
+    duo.find_element(f"#{ids.tab('drift')}").click()
     rows = _wait(lambda: _rows(duo), message="drift table")
     expected = summary_view(load_summary(run["dir"]), "fr")
     assert [r[0] for r in rows] == [r.feature for r in expected.rows]
@@ -315,7 +318,7 @@ def test_drift_screen_shows_drifted_features_first_in_french_then_english(open_a
     assert link.get_attribute("href").endswith("/reports/drift?lang=fr") and "rapport détaillé" in link.text
 
     duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='EN']").click()
-    _wait(lambda: duo.driver.find_element(By.LINK_TEXT, "Data drift"), message="English tab label")
+    _wait(lambda: duo.find_element(f"#{ids.tab('drift')}").text == "Data drift", message="English tab label")
     _wait(lambda: _rows(duo)[0][1] == feature_label(run["shifted"][0], "en"), message="English labels")
     rows = _rows(duo)
     assert [r[0] for r in rows[:2]] == run["shifted"] and "Drifted" in rows[0][2] and "Stable" in rows[-1][2]
@@ -335,7 +338,7 @@ def test_drift_screen_shows_drifted_features_first_in_french_then_english(open_a
 @pytest.mark.slow
 def test_drift_screen_without_a_summary_says_how_to_produce_it(open_app, without_report, drift_app):
     duo = open_app
-    duo.driver.find_element(By.LINK_TEXT, "Dérive des données").click()
+    duo.find_element(f"#{ids.tab('drift')}").click()
     text = _wait(lambda: duo.find_element(f"#{ids.DRIFT_MESSAGE}").text, message="no-summary message")
     assert "Aucune vérification de dérive n'a encore été faite" in text
     assert "python -m model.monitoring.drift --reference" in text and f"--out {_drift_dir(drift_app)}" in text

@@ -8,6 +8,7 @@ import pytest
 
 from layouts import decisions, figures, ids, profile, root_layout, search, why
 from model.clients.directory import build_directory
+from model.clients.profile import ProfileSection
 from model.decision import DecisionRule
 from settings import Settings
 from tests.helpers import walk as _walk
@@ -26,13 +27,18 @@ def test_root_layout_has_every_screen_and_unique_ids():
     for required in (ids.URL, ids.STATE, ids.LANG, ids.USER, ids.SIGN_OUT, ids.SEARCH, ids.CLIENT_TABLE, ids.GAUGE,
                      ids.WATERFALL, ids.PROFILE_GROUPS, ids.COMPARE_FEATURE, ids.IMPORTANCE, ids.MODEL_CARD):
         assert required in found, required
-    table = next(c for c in _walk(page) if getattr(c, "id", None) == ids.CLIENT_TABLE)
-    assert table.page_action == "custom" and table.page_size == 15
+    # the client tabs start hidden (no client open), every tab is a keyboard-reachable button
+    tabs = {c.id: c for c in _walk(page) if getattr(c, "role", None) == "tab"}
+    assert set(tabs) == {ids.tab(n) for n in ids.SCREENS}
+    assert all(type(c).__name__ == "Button" and getattr(c, "tabIndex", None) is None for c in tabs.values())
+    assert {n for n in ids.SCREENS if tabs[ids.tab(n)].hidden} == set(ids.CLIENT_SCREENS)
+    assert {tabs[ids.tab(n)].to_plotly_json()["props"]["aria-controls"] for n in ids.SCREENS} == \
+        {ids.screen(n) for n in ids.SCREENS}
 
 
 def test_search_layout_translates_columns_and_fills_filter_options():
     opts = {"gender": [{"label": "Femme", "value": "F"}]}
-    section = search.layout(opts, "en", 20)
+    section = search.layout(opts, "en")
     gender = next(c for c in _walk(section) if getattr(c, "id", None) == ids.filter_id("gender"))
     assert gender.options == opts["gender"] and gender.multi
     assert [c["name"] for c in search.table_columns("en")][0] == "Client number"
@@ -90,9 +96,13 @@ def test_factor_lists_and_profile_cards():
     ul = why.factor_list(["a", "b"], "up", "rien")
     assert len(ul.children) == 2
     assert why.factor_list([], "down", "rien").children[0].children == "rien"
-    cards = profile.profile_cards([("identity", [("Âge", "32 ans"), ("Sexe", "Femme")])], "fr")
+    cards = profile.profile_cards([ProfileSection("identity", [("Âge", "32 ans"), ("Sexe", "Femme")], hidden=3),
+                                   ProfileSection("history_cards", [], hidden=12)], "fr")
     dts = [c.children for c in _walk(cards[0]) if type(c).__name__ == "Dt"]
     assert dts == ["Âge", "Sexe"]
+    # fields not provided are counted, not listed; a group with nothing provided is named, not drawn
+    assert "3 informations non renseignées masquées" in [c.children for c in _walk(cards[0]) if type(c).__name__ == "P"]
+    assert len(cards) == 2 and cards[1].children == "Aucune information pour ce client dans\u00a0: Cartes de crédit."
     assert "Aucune rubrique" in profile.profile_cards([], "fr")[0].children
 
 
@@ -122,5 +132,12 @@ def test_client_list_rows_and_filter_options_in_both_languages():
     assert [r["decision_code"] for r in search.table_rows(d, "en")] == ["granted"] * 5 + ["refused"] * 5
     assert search.table_rows(d.iloc[:1], "en")[0]["decision"] == "✔ Credit granted"
     # cells are coloured from the decision code, not by searching the words or the icon
-    styles = search.layout().children[-1].style_data_conditional
-    assert {st["if"]["filter_query"] for st in styles} == {'{decision_code} = "granted"', '{decision_code} = "refer"', '{decision_code} = "refused"'}
+    table = search.client_table(search.table_rows(d, "en"), "en", 0, 1)
+    cells = [c for c in _walk(table) if "col-decision" in (getattr(c, "className", "") or "") and
+             getattr(c, "style", None)]
+    assert [c.style["color"] for c in cells] == [decisions.COLOURS["granted"]] * 5 + [decisions.COLOURS["refused"]] * 5
+    # each client number is a button naming what it opens; the columns put probability and decision first
+    buttons = [c for c in _walk(table) if isinstance(getattr(c, "id", None), dict)]
+    assert [b.id["client"] for b in buttons] == list(d.index)
+    assert buttons[0].to_plotly_json()["props"]["aria-label"] == f"Open the file of client {d.index[0]}"
+    assert list(search.COLUMN_KEYS)[:3] == ["client", "probability", "decision"]

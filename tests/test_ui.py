@@ -90,7 +90,7 @@ def test_sign_in_then_score_and_waterfall_match_the_model(ui_app, dash_duo, tiny
     assert expected.decision == "refused" and "Crédit refusé" in decision and "✖" in decision
     assert "au-dessus du seuil" in dash_duo.find_element(f"#{ids.DECISION_SENTENCE}").text
 
-    dash_duo.driver.find_element(By.LINK_TEXT, "Explication").click()
+    dash_duo.find_element(f"#{ids.tab('why')}").click()
     fig = _wait(lambda: (lambda f: f if f and f["data"] and f["data"][0].get("type") == "waterfall" else None)(
         _plot(dash_duo, ids.WATERFALL)), message="waterfall drawn")
     trace = fig["data"][0]
@@ -107,22 +107,24 @@ def test_sign_in_then_score_and_waterfall_match_the_model(ui_app, dash_duo, tiny
 
 def test_filters_change_the_list_and_a_row_opens_the_client(open_app, tiny_scorer):
     duo = open_app
-    first = _wait(lambda: [c.text for c in duo.find_elements(f"#{ids.CLIENT_TABLE} td[data-dash-column=client]")],
+    first = _wait(lambda: [c.text for c in duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client")],
                   message="client list")
     assert len(first) == 15
     count_before = duo.find_element(f"#{ids.RESULT_COUNT}").text
     duo.find_element(f"#{ids.filter_id('decision')}").click()
     _wait(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
                    if "refusé" in o.text], message="decision options")[0].click()
-    duo.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    duo.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    _wait(lambda: not duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"), message="options closed")
     _wait(lambda: duo.find_element(f"#{ids.RESULT_COUNT}").text != count_before, message="count changes")
-    decisions = [c.text for c in duo.find_elements(f"#{ids.CLIENT_TABLE} td[data-dash-column=decision]")]
+    decisions = [c.text for c in duo.find_elements(f"#{ids.CLIENT_TABLE} td.col-decision")]
     assert decisions and all("refusé" in d for d in decisions)
     n_refused = int((tiny_scorer.scores["PROBABILITY"] >= tiny_scorer.rule.refer_high).sum())
     assert _number(re.match(r"[\d\u202f\u00a0 ]+", duo.find_element(f"#{ids.RESULT_COUNT}").text).group()) == n_refused
-    cell = duo.find_elements(f"#{ids.CLIENT_TABLE} td[data-dash-column=client]")[2]
+    cell = duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client")[2]
     client = int(cell.text)
-    cell.click()
+    # a script click: Bootstrap scrolls smoothly, so a pointer click could land mid-scroll
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", cell)
     _wait(lambda: f"client={client}" in duo.driver.current_url, message="row opens the client")
     _wait(lambda: abs(_gauge_value(duo) - round(tiny_scorer.score_client(client).probability * 100, 1)) < 0.051,
           message="gauge of the clicked client")
@@ -132,7 +134,7 @@ def test_comparison_updates_when_the_feature_changes_and_language_switch(open_ap
     duo = open_app
     client = int(tiny_scorer.population.index[7])
     duo.wait_for_page(f"{duo.server_url}/?client={client}")
-    duo.driver.find_element(By.LINK_TEXT, "Comparer").click()
+    duo.find_element(f"#{ids.tab('compare')}").click()
     summary = _wait(lambda: duo.find_element(f"#{ids.COMPARE_SUMMARY}").text, message="comparison summary")
     assert "clients similaires" in summary
     fig = _plot(duo, ids.COMPARE_DISTRIBUTION)
@@ -149,7 +151,7 @@ def test_comparison_updates_when_the_feature_changes_and_language_switch(open_ap
     duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='EN']").click()
     _wait(lambda: "lang=en" in duo.driver.current_url and f"client={client}" in duo.driver.current_url,
           message="lang in the URL")
-    _wait(lambda: duo.driver.find_element(By.LINK_TEXT, "Compare"), message="English tab labels")
+    _wait(lambda: duo.find_element(f"#{ids.tab('compare')}").text == "Compare", message="English tab labels")
     _wait(lambda: "similar clients" in duo.find_element(f"#{ids.COMPARE_SUMMARY}").text, message="English summary")
     assert duo.find_element(f"#{ids.TITLE}").text == "Prêt à dépenser — credit scoring"
 
@@ -162,16 +164,17 @@ def test_hidden_screens_never_keep_the_previous_clients_data(open_app, tiny_scor
     years = (-pop["DAYS_BIRTH"] // 365.25).astype(int)
     second = int(years[years != years.loc[first]].index[0])        # another age: another profile text
     duo.wait_for_page(f"{duo.server_url}/?client={first}")
-    duo.driver.find_element(By.LINK_TEXT, "Profil").click()
+    duo.find_element(f"#{ids.tab('profile')}").click()
     profile = _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").text, message="profile of the first client")
     assert profile.strip()
-    # another client chosen from the search screen: the score screen opens, the profile is emptied
-    duo.driver.find_element(By.LINK_TEXT, "Rechercher un client").click()
+    # the file closed, another client chosen from the search screen: the score screen opens, the
+    # profile is emptied
+    duo.find_element(f"#{ids.CLOSE_CLIENT}").click()
     _choose_client_by_search(duo, second)
     _wait(lambda: f"client={second}" in duo.driver.current_url, message="second client chosen")
     _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").get_attribute("textContent") == "",
           message="hidden profile blanked")
-    duo.driver.find_element(By.LINK_TEXT, "Profil").click()
+    duo.find_element(f"#{ids.tab('profile')}").click()
     again = _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").text, message="profile of the second client")
     assert again != profile
 

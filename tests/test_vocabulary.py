@@ -23,6 +23,7 @@ from model.text.labels import (
     feature_info,
     format_value,
     info_from_provenance,
+    level_label,
 )
 
 ALL_COLUMNS = [(t, c.name) for t, table in TABLES.items() for c in table.columns]
@@ -166,7 +167,11 @@ def test_categories_translated_else_raw():
     assert format_value("NAME_INCOME_TYPE", "Pensioner") == "Retraité(e)"
     assert format_value("NAME_HOUSING_TYPE", "With parents") == "Chez ses parents"
     assert format_value("OCCUPATION_TYPE", "Laborers") == "Ouvrier / ouvrière"
-    assert format_value("ORGANIZATION_TYPE", "Business Entity Type 3") == "Business Entity Type 3"
+    assert format_value("ORGANIZATION_TYPE", "Business Entity Type 3") == "Entreprise (type 3)"
+    assert format_value("ORGANIZATION_TYPE", "Business Entity Type 3", "en") == "Business (type 3)"
+    # a level nobody translated is still shown as words, not as Kaggle's code
+    assert format_value("ORGANIZATION_TYPE", "Trade: type 99", "en") == "Trade (type 99)"
+    assert level_label("NAME_YIELD_GROUP", "very_low") == "Very low"
     assert format_value("ORGANIZATION_TYPE", "XNA") == "Non précisé"
     assert format_value("NAME_CONTRACT_TYPE", "NA", "en") == "Not provided"
     assert display_value("CODE_GENDER", "F") is None

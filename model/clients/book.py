@@ -12,15 +12,33 @@ from dataclasses import dataclass
 import pandas as pd
 
 from model.clients.directory import build_directory
+from model.clients.profile import without_twins
 from model.clients.similar import SimilarityIndex, choose_features
 from model.scoring import Scorer
 from model.text.labels import UnknownFeatureError, feature_info
 
 #: Features offered in the comparison dropdown / drawn in the position chart.
 COMPARE_CHOICES = 15
+#: Application fields a relationship manager expects to compare, offered first (those the
+#: population holds), before the COMPARE_CHOICES features the model relies on most.
+READABLE_COMPARE: tuple[str, ...] = (
+    "AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "DAYS_BIRTH", "DAYS_EMPLOYED",
+    "ANNUITY_INCOME_RATIO", "CREDIT_INCOME_RATIO", "CREDIT_TERM_MONTHS", "CNT_CHILDREN", "CNT_FAM_MEMBERS",
+    "NAME_CONTRACT_TYPE", "NAME_INCOME_TYPE", "OCCUPATION_TYPE", "ORGANIZATION_TYPE", "NAME_EDUCATION_TYPE",
+    "NAME_FAMILY_STATUS", "NAME_HOUSING_TYPE", "OWN_CAR_AGE", "REGION_RATING_CLIENT",
+)
 POSITION_FEATURES = 8
 #: Features the similarity between clients is measured on.
 SIMILARITY_FEATURES = 10
+
+
+def compare_choices(order: list[str], population: pd.DataFrame, excluded: tuple[str, ...] = ()) -> list[str]:
+    """The comparison dropdown: the readable application fields present in the population, then
+    the model's most important features not already offered (an engineered twin of an offered
+    field, e.g. age in years beside age, is left out); never an excluded protected attribute."""
+    readable = [f for f in READABLE_COMPARE if f in population.columns and is_labelled(f)]
+    chosen = readable + [f for f in order[:COMPARE_CHOICES] if f not in readable]
+    return [f for f in without_twins(chosen) if f not in excluded]
 
 
 def is_labelled(feature: str) -> bool:
@@ -53,5 +71,5 @@ class ClientBook:
         features = choose_features(order, scorer.population, n=SIMILARITY_FEATURES)
         index = SimilarityIndex.build(scorer.population, features, scorer.scores, min_group_size=min_group_size)
         numeric = [f for f in order if f not in scorer.cat_features]
-        return cls(directory, index, order, order[:COMPARE_CHOICES], numeric[:POSITION_FEATURES],
-                   time.perf_counter() - t0)
+        compare = compare_choices(order, scorer.population, tuple(scorer.excluded_attributes))
+        return cls(directory, index, order, compare, numeric[:POSITION_FEATURES], time.perf_counter() - t0)

@@ -9,6 +9,9 @@
   ("38 %"); Babel 2.18's fr_FR pattern uses U+00A0, so we write U+202F ourselves. English
   has no space ("38%").
 * A missing value is written "non renseigné" / "not provided".
+* A negative number is written with the minus sign U+2212 ("−162 526 €", "−€220,726"), never
+  a hyphen; a number that rounds to zero has no sign.
+* Ordinals: "1er", "2e" in French; "1st", "2nd", "3rd", "11th", "21st" in English.
 
 How one *feature's* value is shown (its unit, years from day counts, sentinels) is the
 feature dictionary's business: :func:`model.text.labels.format_info_value`.
@@ -33,6 +36,7 @@ from model.text.strings import t
 CURRENCY = "EUR"
 NNBSP = "\u202f"   # narrow no-break space (French thousands, and before % in French)
 NBSP = "\u00a0"    # no-break space (Babel's before € in French)
+MINUS = "\u2212"   # minus sign: every negative number shown
 
 
 def is_missing(value: Any) -> bool:
@@ -59,7 +63,28 @@ def format_number(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
     if is_missing(x):
         return t("common.not_provided", check_lang(lang))
     pattern, locale = _compiled(int(decimals), check_lang(lang))
-    return str(pattern.apply(float(x), locale))
+    return _minus(str(pattern.apply(_unsigned_zero(float(x), int(decimals)), locale)))
+
+
+def _unsigned_zero(x: float, decimals: int) -> float:
+    """0.0 for a number that rounds to zero ("0", never "−0")."""
+    return 0.0 if round(x, max(decimals, 0)) == 0 else x
+
+
+def _minus(text: str) -> str:
+    """Babel writes a hyphen-minus; typography (and screen readers) want the minus sign U+2212."""
+    return text.replace("-", MINUS)
+
+
+def format_ordinal(n: int, lang: Lang = "fr") -> str:
+    """``1`` → "1er" / "1st", ``2`` → "2e" / "2nd", ``11`` → "11e" / "11th", ``23`` → "23e" / "23rd"."""
+    n = int(n)
+    number = format_number(n, lang)
+    if check_lang(lang) == "fr":
+        return number + ("er" if n == 1 else "e")
+    last_two, last = abs(n) % 100, abs(n) % 10
+    suffix = "th" if 11 <= last_two <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(last, "th")
+    return number + suffix
 
 
 def format_percent(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
@@ -77,7 +102,8 @@ def format_currency(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
     loc = Locale.parse(LOCALES[check_lang(lang)])
     # the locale's own pattern (symbol position, spacing), with our number of decimals
     pattern = loc.currency_formats["standard"].pattern.split(";")[0].replace("#,##0.00", _pattern(decimals))
-    return _babel_currency(float(x), CURRENCY, format=pattern, locale=loc, currency_digits=False)
+    return _minus(_babel_currency(_unsigned_zero(float(x), int(decimals)), CURRENCY, format=pattern, locale=loc,
+                                  currency_digits=False))
 
 
 def format_date(d: date | datetime, lang: Lang = "fr") -> str:

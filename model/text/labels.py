@@ -61,7 +61,7 @@ from model.text.strings import french_spacing, t
 __all__ = [
     "ENGINEERED_OVERRIDES", "GROUPS", "KINDS", "TRANSFORMS", "UNITS", "FeatureInfo", "UnknownFeatureError",
     "axis_label", "column_info", "display_value", "feature_info", "feature_label", "format_column_value",
-    "format_info_value", "format_value", "info_from_provenance", "level_label",
+    "format_info_value", "format_value", "humanise_level", "info_from_provenance", "level_label",
 ]
 
 _APPLICATION = load_application()
@@ -118,11 +118,27 @@ def _kind_of(unit: str) -> str:
 
 
 def level_label(column: str, level: Any, lang: Lang = "fr") -> str:
-    """A category level as shown to a client: translated where we have it, else the raw level."""
+    """A category level as shown to a client: translated where we have it (``levels.toml``), else
+    the raw level made readable (:func:`humanise_level`)."""
     i = 0 if check_lang(lang) == "fr" else 1
     text = str(level)
     pair = _LEVELS.columns.get(column, {}).get(text) or _LEVELS.common.get(text)
-    return pair[i] if pair else text
+    return pair[i] if pair else humanise_level(text)
+
+
+def humanise_level(level: str) -> str:
+    """A raw level nobody translated, as words: "low_normal" → "Low normal", "Trade: type 7" →
+    "Trade (type 7)", "Business Entity Type 3" → "Business entity (type 3)", "CASH LOANS" → "Cash loans"."""
+    text = re.sub(r"\s+", " ", level.replace("_", " ")).strip()
+    text = re.sub(r"\s*:\s*type\s+(\d+)$", r" (type \1)", text, flags=re.IGNORECASE)
+    text = re.sub(r"^(.*\S)\s+type\s+(\d+)$", lambda m: f"{m.group(1)} (type {m.group(2)})", text,
+                  flags=re.IGNORECASE)
+    words = text.split(" ")
+    if text.isupper() and (len(words) > 1 or len(text) > 4):
+        text = text.capitalize()                   # a shouted phrase or long code: sentence case
+    elif len(words) > 1:                           # sentence case, short codes ("POS", "HR") kept
+        text = " ".join(w if i == 0 or (w.isupper() and len(w) <= 4) else w.lower() for i, w in enumerate(words))
+    return text[:1].upper() + text[1:]
 
 
 # --------------------------------------------------------------------------------------
