@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from dash import Dash, Input, Output, State
 
 from callbacks.state import client_of, lang_of, off_screen
@@ -12,7 +11,7 @@ from layouts.chart_tables import distribution_table, position_table, table_id
 from layouts.compare import summary_block, too_small
 from layouts.figures import distribution_figure, empty_figure, position_figure
 from model.clients.similar import GroupSummary, GroupTooSmall
-from model.text.formatting import format_currency, format_number, format_ordinal, format_percent
+from model.text.formatting import format_currency, format_number, format_ordinal, format_percent, is_missing
 from model.text.labels import (
     FeatureInfo,
     axis_label,
@@ -80,15 +79,8 @@ def panel(summary: GroupSummary, title: str, lang: Lang = "fr") -> dict[str, Any
 EMPTY = empty_figure()
 
 
-def compare_choices(services: Services) -> list[str]:
-    """Features offered: the book's (readable application fields, then the most important ones)
-    that the model knows; never an excluded protected attribute."""
-    known, excluded = set(services.scorer.features), set(services.scorer.excluded_attributes)
-    return [f for f in services.clients.compare_features if f in known and f not in excluded]
-
-
 def register(app: Dash, services: Services) -> None:
-    choices = compare_choices(services)
+    choices = services.clients.compare_features   # model/clients/book.py: readable fields first
 
     @app.callback(Output(ids.COMPARE_FEATURE, "options"), Output(ids.COMPARE_FEATURE, "value"),
                   Input(ids.LANG, "value"), State(ids.COMPARE_FEATURE, "value"))
@@ -113,10 +105,6 @@ def register(app: Dash, services: Services) -> None:
             return blank
         return services.views.get_or_compute("compare-view", (client, feature, lang),
                                              lambda: compare_view(services, client, feature, lang))
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def compare_view(services: Services, client: int, feature: str, lang: Lang) -> tuple[Any, ...]:
@@ -145,7 +133,7 @@ def compare_view(services: Services, client: int, feature: str, lang: Lang) -> t
         lines.append(t("compare.all_default_rate", lang, rate=format_percent(everyone.default_rate, lang, 1)))
     client_x: float | str | None
     if info.kind == "category":
-        client_x = None if _missing(raw) else level_label(info.source or info.name, raw, lang)
+        client_x = None if is_missing(raw) else level_label(info.source or info.name, raw, lang)
     else:
         shown = display_value(feature, raw)
         client_x = None if shown is None else shown * axis_scale(info)

@@ -62,3 +62,22 @@ def tiny_scorer(tiny_model_dir):
     from model.scoring import Scorer
 
     return Scorer.load(tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def dashboard_app(tiny_scorer, tmp_path_factory):
+    """The dashboard of the tiny model, scoring log off (one per test module)."""
+    from app import create_app
+    from settings import get_settings
+
+    settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "SCORING_LOG": "off"})
+    return create_app(settings, tiny_scorer)
+
+
+@pytest.fixture
+def duo(dashboard_app, dash_duo):
+    """dash_duo serving :func:`dashboard_app` with the sign-in switched off."""
+    from tests.helpers import served_without_sign_in
+
+    with served_without_sign_in(dashboard_app, dash_duo) as served:
+        yield served

@@ -17,7 +17,6 @@ from selenium.webdriver.common.by import By
 
 from layouts import ids
 from layouts.chart_tables import caption_id, table_id
-from tests.helpers import served_without_sign_in
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,21 +36,6 @@ return {svg: box(root.querySelector('svg.main-svg')), plots: all('.cartesianlaye
         yticks: all('.ytick text'), bartexts: all('.bartext'),
         layout: root.layout};
 """
-
-
-@pytest.fixture(scope="module")
-def chart_app(tiny_scorer, tmp_path_factory):
-    from app import create_app
-    from settings import get_settings
-
-    settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "SCORING_LOG": "off"})
-    return create_app(settings, tiny_scorer)
-
-
-@pytest.fixture
-def duo(chart_app, dash_duo):
-    with served_without_sign_in(chart_app, dash_duo) as served:
-        yield served
 
 
 def _boxes(duo, graph_id: str, ready=lambda b: True) -> dict:

@@ -14,7 +14,6 @@ from selenium.webdriver.common.keys import Keys
 from layouts import ids
 from model.text.formatting import format_currency
 from model.text.strings import STRINGS
-from tests.helpers import served_without_sign_in
 from tests.helpers import wait_until as _wait
 from tools.accessibility import violations
 
@@ -22,21 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: Screens shown once a client is open, in tab order.
 MEETING_SCREENS = (*ids.CLIENT_SCREENS, "model", "drift")
-
-
-@pytest.fixture(scope="module")
-def ui_app(tiny_scorer, tmp_path_factory):
-    from app import create_app
-    from settings import get_settings
-
-    settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "SCORING_LOG": "off"})
-    return create_app(settings, tiny_scorer)
-
-
-@pytest.fixture
-def duo(ui_app, dash_duo):
-    with served_without_sign_in(ui_app, dash_duo) as d:
-        yield d
 
 
 def _open_tab(duo, screen: str) -> None:
