@@ -19,10 +19,10 @@ WORKERS ?= 2
 
 REPORTS_DIR ?= reports
 
-.PHONY: run test lint venv test-venv browser demo-data summary model drift report serve clean
+.PHONY: run test lint venv test-venv browser demo-data summary model drift counter-offers report serve clean
 
 # Set-up, data, model, drift report, then the dashboard and JSON routes on http://$(HOST):$(PORT)
-run: venv demo-data summary model drift serve
+run: venv demo-data summary model drift counter-offers serve
 
 test: test-venv browser lint
 	$(PY) -m pytest -q
@@ -45,10 +45,13 @@ $(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
 venv: $(VENV)/.installed
 test-venv: $(VENV)/.test-installed
 
-# Browser tests drive Debian's Chromium through chromedriver (dash[testing]).
+# Browser tests drive Debian's Chromium through chromedriver (dash[testing]); the decision letter's
+# tests read its PDF with poppler-utils (pdftotext, pdfinfo, pdftoppm).
 browser:
 	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
 # Generated only when no real data is configured and the demo folder is not complete yet.
 demo-data: venv
@@ -70,6 +73,11 @@ model: venv
 drift: venv
 	@[ -f $(REPORTS_DIR)/drift_summary.json ] && [ $(REPORTS_DIR)/drift_summary.json -nt $(MODEL_DIR)/CURRENT ] || \
 	  $(PY) -m model.monitoring.drift --reference $(DATA_DIR) --model-dir $(MODEL_DIR) --out $(REPORTS_DIR)
+
+# Share of refused / referred files with a feasible counter-offer; redone when the model is newer.
+counter-offers: venv
+	@[ -f $(REPORTS_DIR)/counter_offers.json ] && [ $(REPORTS_DIR)/counter_offers.json -nt $(MODEL_DIR)/CURRENT ] || \
+	  HOME_CREDIT_DIR=$(abspath $(DATA_DIR)) $(PY) -m model.simulation --model-dir $(MODEL_DIR) --out $(REPORTS_DIR)
 
 # docs/methodology.md from the current model, its tracking run and the drift summary
 report: venv

@@ -14,6 +14,7 @@ import auth
 import callbacks
 import layouts
 from callbacks.drift import register_report_route
+from callbacks.file import register_letter_route
 from model.scoring import Scorer
 from model.text.languages import DEFAULT_LANG
 from services import Services
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     scorer = scorer or Scorer.load(settings.model_dir)
     server, services = create_flask(settings, scorer)
     register_report_route(server, settings)
+    register_letter_route(server, services)
     # Dash 4's annotations say server: bool | Callable and update_title: str; its documentation and
     # code take a Flask instance and None (no "Updating..." title)
     app = Dash(__name__, server=server, title="Prêt à dépenser", update_title=None,  # type: ignore[arg-type]
@@ -74,6 +76,7 @@ def services_of(server: Flask) -> Services:
 def create_server() -> Flask:
     """WSGI entry point for gunicorn (``'app:create_server()'``)."""
     server: Flask = create_app().server
+    services_of(server).simulator.warm_up()   # the client files, before the first meeting asks for them
     return server
 
 

@@ -14,8 +14,11 @@ from flask import Flask
 from flask_caching import Cache
 
 from model.clients.book import ClientBook
+from model.monitoring.reviews import ReviewStore
 from model.monitoring.scoring_log import ScoringLog
+from model.monitoring.store import engine_for
 from model.scoring import Scorer
+from model.simulation import ClientRecords, Simulator
 from settings import Settings
 
 T = TypeVar("T")
@@ -59,12 +62,19 @@ class Services:
     settings: Settings
     scorer: Scorer
     views: ViewCache
+    #: Every score served (the ``scores`` table of ``DATABASE_URL``; off when ``SCORING_LOG=off``).
     scoring_log: ScoringLog
+    #: Human reviews of referred or refused files (same database, append-only).
+    reviews: ReviewStore
     clients: ClientBook
+    #: What-if scores and counter-offers, from the clients' raw rows (loaded on first use).
+    simulator: Simulator
 
     @classmethod
     def build(cls, server: Flask, settings: Settings, scorer: Scorer) -> Services:
+        engine = engine_for(settings.database_url)   # one per process and URL, schema checked once
         return cls(settings=settings, scorer=scorer,
                    views=ViewCache.for_server(server, settings, scorer.version),
-                   scoring_log=ScoringLog(settings.scoring_log),
-                   clients=ClientBook.build(scorer, settings.min_group_size))
+                   scoring_log=ScoringLog.from_settings(settings, engine), reviews=ReviewStore(engine),
+                   clients=ClientBook.build(scorer, settings.min_group_size),
+                   simulator=Simulator(scorer, lambda: ClientRecords.load(settings.data_dir, scorer.include_children)))

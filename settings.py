@@ -68,14 +68,28 @@ class Settings:
     #: Computed views kept per worker (flask-caching SimpleCache): lifetime in seconds, most entries.
     cache_seconds: int = 3600
     cache_entries: int = 5000
-    #: JSON Lines log of every score served (``SCORING_LOG``; ``SCORING_LOG=off`` disables it).
+    #: Logging of every score served: on unless ``SCORING_LOG=off``. The path is the legacy JSON Lines
+    #: log of earlier versions (``SCORING_LOG``; ``<instance_dir>/scoring_log.jsonl`` by default), imported
+    #: into the database once at start when it exists; scores are stored in ``database_url``.
     scoring_log: Path | None = ROOT / "instance" / "scoring_log.jsonl"
+    #: SQLAlchemy URL of the product's database: scores served and human reviews (``DATABASE_URL``);
+    #: ``sqlite:///<instance_dir>/product.db`` by default. ``postgresql://user@host/db`` uses psycopg 3.
+    database_url: str = ""
     #: Folder of the last drift check (``DRIFT_DIR``): ``python -m model.monitoring.drift --out`` writes its summary and
     #: HTML report there, the dashboard's drift screen reads them.
     drift_dir: Path = ROOT / "reports"
     #: Werkzeug debugger and Dash dev tools: off unless ``DEBUG=1`` is set explicitly.
     debug: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # defaults that follow instance_dir, so that Settings(instance_dir=tmp) keeps every private
+        # file (database, legacy log) there; frozen, hence object.__setattr__
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.instance_dir / 'product.db'}")
+        default_log = ROOT / "instance" / "scoring_log.jsonl"
+        if self.scoring_log == default_log and self.instance_dir != ROOT / "instance":
+            object.__setattr__(self, "scoring_log", self.instance_dir / "scoring_log.jsonl")
 
     @property
     def uses_demo_data(self) -> bool:
@@ -112,4 +126,5 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         scoring_log=None if env.get("SCORING_LOG") == "off"
         else _path(env.get("SCORING_LOG"), instance_dir / "scoring_log.jsonl"),
         drift_dir=_path(env.get("DRIFT_DIR"), Settings.drift_dir),
+        database_url=env.get("DATABASE_URL", ""),
     )

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import compare, drift, model_card, profile, scoring, search, shell
+from callbacks import compare, drift, file, model_card, profile, scoring, search, shell, simulate
 from services import Services
 
 
 def register(app: Dash, services: Services) -> None:
-    for module in (shell, search, scoring, profile, compare, model_card, drift):
+    for module in (shell, search, scoring, simulate, profile, compare, file, model_card, drift):
         module.register(app, services)

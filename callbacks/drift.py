@@ -1,22 +1,37 @@
-"""Drift: the last drift check's summary on its screen, and its full HTML report behind the sign-in.
+"""Drift: the last drift check's summary on its screen, a period of scored applications compared on
+demand, and the full HTML report behind the sign-in.
 
-The check itself is a batch job (``python -m model.monitoring.drift``, minutes); the dashboard only reads
-what it wrote into ``settings.drift_dir``, so a new run shows up without restarting the server.
+The saved check is a batch job (``python -m model.monitoring.drift``, minutes); the dashboard reads
+what it wrote into ``settings.drift_dir``, so a new run shows up without restarting the server. A
+period of the score store is compared in the server when the manager asks (seconds:
+:func:`model.monitoring.drift.period_check`); its result is kept in the page, so switching the
+language redraws it without running it again.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from dash import Dash, Input, Output, State, html
+from dash import Dash, Input, Output, State, html, no_update
+from dash import ctx as dash_ctx
+from dash.exceptions import PreventUpdate
 from flask import Flask, Response, request, send_file
 from flask_login import login_required
 
 from callbacks.state import off_screen
 from layouts import drift as drift_layout
 from layouts import ids
-from model.monitoring.drift import HTML_FILE, SUMMARY_FILE, DriftError, load_summary
+from model.monitoring.drift import (
+    HTML_FILE,
+    SUMMARY_FILE,
+    DriftError,
+    Period,
+    default_period,
+    load_summary,
+    period_check,
+)
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
 from services import Services
@@ -35,6 +50,36 @@ def _shown(path: Path) -> str:
 def drift_command(settings: Settings) -> str:
     """The command that writes what this screen reads, with this server's folders."""
     return f"python -m model.monitoring.drift --reference {_shown(settings.data_dir)} --out {_shown(settings.drift_dir)}"
+
+
+def period_command(settings: Settings, period: Mapping[str, Any]) -> str:
+    """The command that writes the HTML report of a period {"since", "until"} (the screen's comparison
+    writes none)."""
+    return (f"python -m model.monitoring.drift --reference {_shown(settings.data_dir)} --current store "
+            f"--since {period.get('since')} --until {period.get('until')} --out {_shown(settings.drift_dir)}")
+
+
+def run_period(services: Services, start: Any, end: Any) -> dict[str, Any]:
+    """The store's applications of the chosen days against the training clients (JSON for the page).
+
+    Cached under the period and the store's row count: the store is append-only, so the same count
+    means the same rows, and asking again is instant until a new score comes in.
+    """
+    if not start or not end:
+        return {"missing": True}
+    try:
+        period = Period.parse(start, end)
+    except DriftError as exc:
+        return {"period": {"since": str(start)[:10], "until": str(end)[:10]}, "error": str(exc)}
+    log = services.scoring_log
+    return services.views.get_or_compute("drift-period", (period.since, period.until, log.count()),
+                                         lambda: period_check(log, services.scorer, period))
+
+
+def period_view(services: Services, result: Mapping[str, Any], lang: Lang) -> list[Any] | html.Div:
+    if result.get("missing"):
+        return drift_layout.message(t("drift.period.missing", lang), None)
+    return drift_layout.period_body(result, period_command(services.settings, result.get("period") or {}), lang)
 
 
 def report_href(settings: Settings, lang: Lang) -> str | None:
@@ -70,12 +115,39 @@ def drift_body(services: Services, lang: Lang) -> list[Any] | html.Div:
 
 def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.DRIFT_BODY, "children"),
-                  Input(ids.LANG, "value"), Input(ids.SCREEN, "data"), State(ids.DRIFT_BODY, "children"))
-    def show_drift(value: Any, tab: str | None, shown: Any) -> Any:
+                  Input(ids.LANG, "value"), Input(ids.SCREEN, "data"), Input(ids.DRIFT_PERIOD_RESULT, "data"),
+                  State(ids.DRIFT_BODY, "children"))
+    def show_drift(value: Any, tab: str | None, period: dict[str, Any] | None, shown: Any) -> Any:
         blank = off_screen(tab, "drift", (None,), is_blank=shown is None)
         if blank is not None:
             return blank[0]
-        return drift_body(services, as_lang(value))
+        lang = as_lang(value)
+        return period_view(services, period, lang) if period else drift_body(services, lang)
+
+    @app.callback(Output(ids.DRIFT_PERIOD, "start_date"), Output(ids.DRIFT_PERIOD, "end_date"),
+                  Output(ids.DRIFT_PERIOD, "start_date_placeholder_text"),
+                  Output(ids.DRIFT_PERIOD, "end_date_placeholder_text"),
+                  Input(ids.LANG, "value"), Input(ids.SCREEN, "data"),
+                  State(ids.DRIFT_PERIOD, "start_date"), State(ids.DRIFT_PERIOD, "end_date"))
+    def period_defaults(value: Any, tab: str | None, start: Any, end: Any) -> tuple[Any, ...]:
+        """The last 30 days of the store, the first time the tab opens; the picker's words follow the language."""
+        texts = drift_layout.date_texts(as_lang(value))
+        if tab != "drift" or (start and end):
+            return no_update, no_update, texts["start_date_placeholder_text"], texts["end_date_placeholder_text"]
+        period = default_period(services.scoring_log)
+        return (period.since.isoformat(), period.until.isoformat(), texts["start_date_placeholder_text"],
+                texts["end_date_placeholder_text"])
+
+    @app.callback(Output(ids.DRIFT_PERIOD_RESULT, "data"),
+                  Input(ids.DRIFT_PERIOD_RUN, "n_clicks"), Input(ids.DRIFT_SAVED, "n_clicks"),
+                  State(ids.DRIFT_PERIOD, "start_date"), State(ids.DRIFT_PERIOD, "end_date"),
+                  prevent_initial_call=True)
+    def compare_period(_run: Any, _saved: Any, start: Any, end: Any) -> dict[str, Any] | None:
+        if dash_ctx.triggered_id == ids.DRIFT_SAVED:
+            return None
+        if dash_ctx.triggered_id != ids.DRIFT_PERIOD_RUN:
+            raise PreventUpdate
+        return run_period(services, start, end)
 
 
 def _missing_page(lang: Lang, command: str) -> str:

@@ -68,11 +68,17 @@ def waterfall_bars(explanation: Explanation, n: int, lang: Lang, expert: bool) -
 
 def score_view(services: Services, client: int, lang: Lang) -> tuple[Any, ...]:
     """Gauge, decision badge, probability line and decision sentence, as plain JSON."""
-    s = cached_score(services, client)
+    return score_parts(services, cached_score(services, client), lang)
+
+
+def score_parts(services: Services, s: Score, lang: Lang, simulated: bool = False) -> tuple[Any, ...]:
+    """The Score screen's pieces of any score, the client's own or a simulated one (the same words,
+    the same gauge: a simulation is marked as such, not drawn differently)."""
     grades = services.scorer.master_scale.labels
-    return (gauge_figure(s.probability, s.rule, lang),
+    probability = "simulate.probability_value" if simulated else "score.probability_value"
+    return (gauge_figure(s.probability, s.rule, lang, simulated=simulated),
             decision_badge(s.decision, lang).to_plotly_json(),
-            t("score.probability_value", lang, probability=format_percent(s.probability, lang, 1)),
+            t(probability, lang, probability=format_percent(s.probability, lang, 1)),
             t("score.grade_value", lang, grade=s.grade, last=grades[-1]),
             decision_sentence(s.probability, s.rule, lang),
             _json(reasons_block([r.text(lang) for r in decision_reasons(

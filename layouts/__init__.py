@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from layouts import compare, drift, ids, meeting, model_card, profile, score, search, topbar, why
+from layouts import compare, drift, file, ids, meeting, model_card, profile, score, search, simulate, topbar, why
 from model.text.languages import Lang
 from settings import Settings
 
@@ -25,8 +25,10 @@ def root_layout(settings: Settings, lang: Lang = "fr") -> html.Div:
             search.layout(None, lang),
             score.layout(lang),
             why.layout(lang),
+            simulate.layout(lang),
             profile.layout(lang),
             compare.layout((), lang, settings.similar_group_size),
+            file.layout(lang),
             model_card.layout(lang),
             drift.layout(lang),
         ]),

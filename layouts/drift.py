@@ -2,17 +2,20 @@
 
 The drift check (``python -m model.monitoring.drift``) writes a summary of numbers; this module
 turns it into what the screen shows (:func:`summary_view`: words and formatted numbers in one
-language) and into components.
+language) and into components. Two summaries use the same view: the saved check (the default,
+read from ``DRIFT_DIR``) and a period of scored applications compared in the server
+(:func:`period_body`, from :func:`model.monitoring.drift.period_check`); a heading says which.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import dcc, html
 
 from layouts import ids
 from layouts.model_card import card_table
@@ -64,6 +67,11 @@ class DriftView:
     current: str
     generated_at: str
     n_not_tested: int
+    #: What the summary compares, as the screen's heading: the period of scored applications, or
+    #: the saved check's two sides.
+    heading: str = ""
+    #: Scored applications of the period set aside as repeats of a client (None: not a period).
+    n_dropped: int | None = None
 
 
 def _fraction(x: Any, lang: Lang, trim: bool = False) -> str:
@@ -86,8 +94,22 @@ def _when(stamp: Any, lang: Lang, with_time: bool = True) -> str | None:
     return format_date(moment if with_time else moment.date(), lang)
 
 
-def _source_words(side: Mapping[str, Any], lang: Lang) -> str:
-    """"Dossier de données (application_train), 5 000 lignes": what one side of the comparison was."""
+def _day(value: Any, lang: Lang) -> str | None:
+    """An ISO day ("2026-11-01") as the screen writes dates; None when it is not one."""
+    try:
+        return format_date(date.fromisoformat(str(value)), lang)
+    except (TypeError, ValueError):
+        return None
+
+
+def period_words(period: Mapping[str, Any], lang: Lang) -> tuple[str, str] | None:
+    """(first day, last day) of a period {"since", "until"} as the screen writes them."""
+    start, end = _day(period.get("since"), lang), _day(period.get("until"), lang)
+    return (start, end) if start and end else None
+
+
+def _what(side: Mapping[str, Any], lang: Lang) -> str:
+    """"Dossier de données (application_train)": the kind of one side, without its counts."""
     kind = str(side.get("kind") or "")
     if kind.startswith("raw "):                 # "raw application_train file (application features only)"
         what = t("drift.kind.raw_file", lang, table=kind.split()[1])
@@ -97,14 +119,33 @@ def _source_words(side: Mapping[str, Any], lang: Lang) -> str:
         what = kind or t("drift.unknown", lang)
     if side.get("table"):
         what = f"{what} ({side['table']})"
+    return what
+
+
+def _source_words(side: Mapping[str, Any], lang: Lang) -> str:
+    """"Dossier de données (application_train), 5 000 lignes": what one side of the comparison was."""
+    what = _what(side, lang)
     rows = side.get("rows")
     if rows is not None:
         key = "drift.rows_one" if int(rows) == 1 else "drift.rows"
         what = f"{what}, {t(key, lang, rows=format_number(int(rows), lang))}"
-    start, end = (_when(side.get(k), lang, with_time=False) for k in ("first_timestamp", "last_timestamp"))
-    if start and end:
-        what = f"{what}, {t('drift.period', lang, start=start, end=end)}"
+    days = period_words(side, lang)             # a period of the score store: the days chosen
+    if days is None:
+        start, end = (_when(side.get(k), lang, with_time=False) for k in ("first_timestamp", "last_timestamp"))
+        days = (start, end) if start and end else None
+    if days:
+        what = f"{what}, {t('drift.period', lang, start=days[0], end=days[1])}"
     return what
+
+
+def heading_words(summary: Mapping[str, Any], lang: Lang) -> str:
+    """What a summary compares, in a heading: "Demandes notées du 01/11/2026 au 30/11/2026" for a
+    period of the score store, else the saved check's two sides."""
+    days = period_words(summary.get("period") or {}, lang)
+    if days:
+        return t("drift.heading.period", lang, start=days[0], end=days[1])
+    return t("drift.heading.saved", lang, current=_what(summary.get("current") or {}, lang),
+             reference=_what(summary.get("reference") or {}, lang))
 
 
 def _display_order(features: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -163,7 +204,10 @@ def summary_view(summary: Mapping[str, Any], lang: Lang = "fr") -> DriftView:
             reference=_source_words(summary.get("reference") or {}, lang),
             current=_source_words(summary.get("current") or {}, lang),
             generated_at=_when(summary.get("generated_at"), lang) or t("drift.unknown", lang),
-            n_not_tested=len(summary.get("not_tested") or []))
+            n_not_tested=len(summary.get("not_tested") or []),
+            heading=heading_words(summary, lang),
+            n_dropped=int((summary.get("current") or {}).get("duplicates_dropped", 0))
+            if summary.get("period") else None)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DriftError(f"not a drift summary ({type(exc).__name__}: {exc})") from None
 
@@ -173,7 +217,35 @@ def layout(lang: Lang = "fr") -> html.Section:
     return html.Section(id=ids.screen("drift"), className="screen", hidden=True, children=[
         html.H2(T("drift.title", lang)),
         html.P(T("drift.intro", lang), className="hint"),
-        html.Div(id=ids.DRIFT_BODY),
+        period_form(lang),
+        # the period's comparison takes seconds: the body shows a spinner meanwhile
+        dcc.Loading(type="default", children=[dcc.Store(id=ids.DRIFT_PERIOD_RESULT, data=None),
+                                              html.Div(id=ids.DRIFT_BODY)]),
+    ])
+
+
+def date_texts(lang: Lang) -> dict[str, str]:
+    """The date picker's own words (placeholders) in ``lang``; its dates are written as the screen
+    writes them (dd/mm/yyyy, months as numbers), so no English month name appears."""
+    return {"start_date_placeholder_text": t("drift.period.start", lang),
+            "end_date_placeholder_text": t("drift.period.end", lang)}
+
+
+def period_form(lang: Lang = "fr") -> html.Div:
+    """The days of scored applications to compare (the last 30 days of the store by default, set
+    when the tab opens), the button that runs the comparison, and the way back to the saved check."""
+    return html.Div(className="drift-period card card-body mb-3", children=[
+        html.H3(T("drift.period.title", lang), className="h5"),
+        html.P(T("drift.period.help", lang), className="hint"),
+        dbc.Label(T("drift.period.label", lang), html_for=ids.DRIFT_PERIOD),
+        html.Div(className="d-flex flex-wrap gap-2 align-items-center", children=[
+            dcc.DatePickerRange(id=ids.DRIFT_PERIOD, display_format="DD/MM/YYYY", month_format="MM/YYYY",
+                                first_day_of_week=1, minimum_nights=0, clearable=False,
+                                start_date_id=f"{ids.DRIFT_PERIOD}-start", end_date_id=f"{ids.DRIFT_PERIOD}-end",
+                                **date_texts(lang)),
+            dbc.Button(T("drift.period.run", lang), id=ids.DRIFT_PERIOD_RUN, color="primary"),
+            dbc.Button(T("drift.period.saved", lang), id=ids.DRIFT_SAVED, color="link"),
+        ]),
     ])
 
 
@@ -215,33 +287,64 @@ def report_link(href: str | None, command: str, lang: Lang = "fr") -> html.Div:
     ])
 
 
-def summary(view: DriftView, report_href: str | None, command: str, lang: Lang = "fr") -> list:
-    """Headline first (the data as a whole, then the facts of the check), then one row per feature."""
+def summary(view: DriftView, report_href: str | None, command: str, lang: Lang = "fr",
+            report_note: str | None = None) -> list:
+    """Heading (what is compared), headline (the data as a whole, then the facts of the check), then
+    one row per feature. ``report_note``: a string key said instead of the report link, with
+    ``command`` (a period compared in the server has no HTML report; the command writes one)."""
     status = t("drift.dataset_yes" if view.dataset_drift else "drift.dataset_no", lang)
     facts = [
-        (t("drift.generated_at", lang), view.generated_at),
+        (t("drift.generated_at_local", lang), view.generated_at),
         (t("drift.reference_data", lang), view.reference),
         (t("drift.current_data", lang), view.current),
         (t("drift.drifted_count", lang), t("drift.count_value", lang, count=view.n_drifted, total=view.n_tested,
                                            share=view.share_drifted)),
     ]
+    if view.n_dropped:
+        facts.append((t("drift.dropped", lang), format_number(view.n_dropped, lang)))
     if view.n_not_tested:
         facts.append((t("drift.not_tested", lang), str(view.n_not_tested)))
+    report = (report_link(report_href, command, lang) if report_note is None else
+              html.Div(className="drift-report", children=[html.P(t(report_note, lang)), html.Pre(html.Code(command))]))
     return [
+        html.H3(view.heading, id=ids.DRIFT_HEADING, className="h4") if view.heading else None,
         html.Div(className="drift-headline", children=[
             drift_badge(view.dataset_drift, lang, status, "drift-status", id=ids.DRIFT_STATUS, role="status"),
             html.P(t("drift.dataset_rule", lang, share=view.dataset_drift_share), className="hint"),
             html.P(t("drift.none", lang)) if view.n_drifted == 0 else None,
         ]),
         html.Div(id=ids.DRIFT_FACTS, children=card_table(facts)),
-        report_link(report_href, command, lang),
+        report,
         feature_table(view.rows, lang),
     ]
 
 
-def message(text: str, command: str, detail: str | None = None) -> html.Div:
-    """No summary to show: what happened and the command that fixes it, never a traceback."""
+def period_body(result: Mapping[str, Any], command: str, lang: Lang = "fr") -> list | html.Div:
+    """A period's result (:func:`model.monitoring.drift.period_check`) on the screen: the same view as
+    the saved check under a heading naming the period, or why there is no test (too few applications,
+    a failure), never a meaningless verdict."""
+    period = result.get("period") or {}
+    days = period_words(period, lang) or (t("drift.unknown", lang),) * 2
+    if "summary" in result:
+        try:
+            view = summary_view(result["summary"], lang)
+        except DriftError as exc:
+            return message(t("drift.period.error", lang, detail=str(exc)), command)
+        return summary(view, None, command, lang, report_note="drift.period.report")
+    if "too_few" in result:
+        few = result["too_few"]
+        return message(t("drift.period.too_few", lang, start=days[0], end=days[1],
+                         rows=format_number(int(few.get("rows", 0)), lang),
+                         minimum=format_number(int(few.get("minimum", 0)), lang)), None,
+                       heading=t("drift.heading.period", lang, start=days[0], end=days[1]))
+    return message(t("drift.period.error", lang, detail=str(result.get("error") or t("drift.unknown", lang))),
+                   command, heading=t("drift.heading.period", lang, start=days[0], end=days[1]))
+
+
+def message(text: str, command: str | None, detail: str | None = None, heading: str | None = None) -> html.Div:
+    """No summary to show: what happened and the command that fixes it (if any), never a traceback."""
     return html.Div(id=ids.DRIFT_MESSAGE, className="drift-message", role="status", children=[
-        html.P(text), html.Pre(html.Code(command)),
+        html.H3(heading, id=ids.DRIFT_HEADING, className="h4") if heading else None,
+        html.P(text), html.Pre(html.Code(command)) if command else None,
         html.P(detail, className="hint") if detail else None,
     ])

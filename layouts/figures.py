@@ -94,7 +94,7 @@ def empty_figure(message: str = "") -> dict[str, Any]:
         annotations=[dict(text=message, showarrow=False, font=dict(size=MIN_FONT, color=TEXT_GREY))] if message else [])}
 
 
-def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr") -> dict[str, Any]:
+def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr", simulated: bool = False) -> dict[str, Any]:
     """Probability of default on a gauge: granted, referral and refused zones, threshold as a
     thick line, large number. The scale stops at 40 % (PDs are calibrated: a few percent for most
     clients) unless the client's PD is above it.
@@ -111,7 +111,7 @@ def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr") -> d
     indicator = dict(
         type="indicator", mode="gauge+number", value=round(probability * 100, 1),
         number=dict(suffix=percent_suffix(lang), valueformat=".1f", font=dict(size=64, color=colour)),
-        title=dict(text=t("score.probability", lang), font=dict(size=18)),
+        title=dict(text=t("simulate.gauge_title" if simulated else "score.probability", lang), font=dict(size=18)),
         gauge=dict(
             axis=dict(range=[0, top], ticksuffix=percent_suffix(lang), tickwidth=1,
                       dtick=10 if top == 100 else 5, tickfont=dict(size=MIN_FONT)),

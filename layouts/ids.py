@@ -15,12 +15,13 @@ CLOSE_CLIENT = "close-client"      # ends the meeting: back to the manager's sea
 TEXT = "t"                         # pattern-matching type of every translated static text: {"type": TEXT, "key": ...}
 
 # tab ids (values of TABS.active_tab) and the id of each screen's container / tab
-SCREENS = ("search", "score", "why", "profile", "compare", "model", "drift")
+SCREENS = ("search", "score", "why", "simulate", "profile", "compare", "file", "model", "drift")
 #: Screens of one client: shown only while a client is open (meeting mode). The search screen,
 #: where other clients' rows are listed, is shown only while none is.
-CLIENT_SCREENS = ("score", "why", "profile", "compare")
-NAV_KEYS = {"search": "nav.search", "score": "nav.score", "why": "nav.explanation", "profile": "nav.profile",
-            "compare": "nav.compare", "model": "nav.model", "drift": "nav.drift"}
+CLIENT_SCREENS = ("score", "why", "simulate", "profile", "compare", "file")
+NAV_KEYS = {"search": "nav.search", "score": "nav.score", "why": "nav.explanation", "simulate": "nav.simulate",
+            "profile": "nav.profile", "compare": "nav.compare", "file": "nav.file", "model": "nav.model",
+            "drift": "nav.drift"}
 
 
 def screen(name: str) -> str:
@@ -66,6 +67,44 @@ EXPERT = "why-expert"
 RAISING = "why-raising"
 LOWERING = "why-lowering"
 
+# simulation (what-if) and counter-offer
+LEVER_PREFIX = "lever-"                          # + the application column (model.simulation.LEVERS)
+
+
+def lever(name: str) -> str:
+    return LEVER_PREFIX + name
+
+
+def lever_label(name: str) -> str:
+    return LEVER_PREFIX + name + "-label"
+
+
+SIM_TERM = "sim-term"
+SIM_RESET = "sim-reset"
+SIM_ERROR = "sim-error"
+SIM_GAUGE = "sim-gauge"
+SIM_DECISION = "sim-decision"
+SIM_PROBABILITY = "sim-probability"
+SIM_GRADE = "sim-grade"
+SIM_CHANGES = "sim-changes"
+SIM_REASONS = "sim-reasons"
+OFFER_SEARCH = "offer-search"
+OFFER_BODY = "offer-body"
+OFFER_SHARE = "offer-share"
+OFFER_APPLY = "offer-apply"                      # pattern-matching type of each proposal's button {"type", "index"}
+OFFER_STORE = "offer-store"                      # dcc.Store: the proposals shown (levers), for their buttons
+
+# the client's file: letter, score history, human review
+LETTER_LINK = "letter-link"
+HISTORY_BODY = "history-body"
+REVIEW_LIST = "review-list"
+REVIEW_FORM_WRAP = "review-form-wrap"
+REVIEW_VERDICT = "review-verdict"
+REVIEW_DECISION = "review-decision"
+REVIEW_REASON = "review-reason"
+REVIEW_SUBMIT = "review-submit"
+REVIEW_MESSAGE = "review-message"
+
 # profile
 PROFILE_GROUPS = "profile-groups"                # dbc.Checklist of vocabulary groups
 PROFILE_FIELDS = "profile-fields"                # dcc.Dropdown (multi) of fields; empty = the main ones
@@ -89,6 +128,12 @@ DRIFT_FACTS = "drift-facts"
 DRIFT_TABLE = "drift-table"
 DRIFT_REPORT_LINK = "drift-report-link"
 DRIFT_MESSAGE = "drift-message"                  # no summary yet / unreadable summary
+# drift period
+DRIFT_HEADING = "drift-heading"                  # what the summary shown compares (a period, or the saved check)
+DRIFT_PERIOD = "drift-period"                    # dcc.DatePickerRange: the days of scored applications compared
+DRIFT_PERIOD_RUN = "drift-period-run"            # runs the comparison on the store's applications of the period
+DRIFT_SAVED = "drift-saved"                      # back to the saved (file-based) check
+DRIFT_PERIOD_RESULT = "drift-period-result"      # dcc.Store: the period's result (summary dict or why there is none)
 
 #: Every dcc.Dropdown of the page: their own texts ("Search", "No options found") follow the language.
 DROPDOWNS = (SEARCH, *(filter_id(n) for n in FILTER_NAMES), PROFILE_FIELDS, COMPARE_FEATURE)

@@ -15,11 +15,13 @@ Layout::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
 import tempfile
 from dataclasses import MISSING, asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +124,32 @@ class Artifact:
     def extra(self, name: str) -> Path:
         """Path of an optional file stored beside the model (may not exist)."""
         return self.path / name
+
+
+def artifact_digest(artifact: Artifact) -> str:
+    """SHA-256 (hex) of the model file followed by its metadata: what a decision letter prints, so that a
+    letter can be traced to the exact model that scored the client.
+
+    The bytes hashed are ``model.cbm`` then ``metadata.json``, so anyone can check a letter with
+    ``cat model.cbm metadata.json | sha256sum`` in the version folder. Computed once per file state
+    (path, size, modification time): a few milliseconds for a demo model, once per process.
+    """
+    files = [artifact.path / MODEL_FILE, artifact.path / METADATA_FILE]
+    try:
+        stats = [(f.resolve(), f.stat()) for f in files]
+    except OSError as exc:
+        raise ArtifactError(f"cannot fingerprint the model at {artifact.path}: {exc}") from None
+    return _digest(tuple((str(path), st.st_size, st.st_mtime_ns) for path, st in stats))
+
+
+@lru_cache(maxsize=16)
+def _digest(states: tuple[tuple[str, int, int], ...]) -> str:
+    sha = hashlib.sha256()
+    for path, _size, _mtime in states:
+        with open(path, "rb") as file:
+            while block := file.read(1 << 20):
+                sha.update(block)
+    return sha.hexdigest()
 
 
 def _major(version: str) -> str:

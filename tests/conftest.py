@@ -65,12 +65,13 @@ def tiny_scorer(tiny_model_dir):
 
 
 @pytest.fixture(scope="module")
-def dashboard_app(tiny_scorer, tmp_path_factory):
-    """The dashboard of the tiny model, scoring log off (one per test module)."""
+def dashboard_app(tiny_scorer, demo_data_dir, tmp_path_factory):
+    """The dashboard of the tiny model and its data, scoring log off (one per test module)."""
     from app import create_app
     from settings import get_settings
 
-    settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "SCORING_LOG": "off"})
+    settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "SCORING_LOG": "off",
+                             "HOME_CREDIT_DIR": str(demo_data_dir)})
     return create_app(settings, tiny_scorer)
 
 

@@ -1,10 +1,16 @@
 """Helpers shared by the test modules (not tests themselves)."""
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data.schema import CHILD_TABLES
 
 
 @contextmanager
@@ -41,3 +47,37 @@ def walk(component: Any) -> Iterator[Any]:
     elif hasattr(component, "to_plotly_json"):
         yield component
         yield from walk(getattr(component, "children", None))
+
+
+def plain(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return None
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    return str(v)
+
+
+def rows_of(frame: pd.DataFrame) -> list[dict]:
+    return [{k: plain(v) for k, v in r.items()} for r in frame.astype(object).to_dict("records")]
+
+
+def request_body(tables, client_id: int) -> dict:
+    """A known client's raw rows, as a program would send them to ``POST /api/v1/predict``."""
+    source = "application_train" if client_id in set(tables["application_train"]["SK_ID_CURR"]) else "application_test"
+    app_row = tables[source].loc[tables[source]["SK_ID_CURR"] == client_id].drop(columns=["TARGET"], errors="ignore")
+    body = {"application": rows_of(app_row)[0]}
+    bureau_ids = set()
+    for name in CHILD_TABLES:
+        if name not in tables:
+            continue
+        t = tables[name]
+        if name == "bureau_balance":
+            part = t[t["SK_ID_BUREAU"].isin(bureau_ids)]
+        else:
+            part = t[t["SK_ID_CURR"] == client_id]
+        if name == "bureau":
+            bureau_ids = set(part["SK_ID_BUREAU"])
+        body[name] = rows_of(part)
+    return body

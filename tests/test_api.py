@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from flask import Flask
 
@@ -22,6 +19,7 @@ import auth
 from data.schema import CHILD_TABLES, DAYS_SENTINEL, RANGES, TABLES, Bounds
 from model.explain import OTHER
 from settings import Settings
+from tests.helpers import request_body, rows_of
 
 KEY = "test-api-key-0123456789"
 H = {auth.API_KEY_HEADER: KEY}
@@ -78,40 +76,6 @@ def assert_error(resp, status: int, code: str | None = None, field: str | None |
     if field is not type:
         assert body["error"]["field"] == field
     return body["error"]
-
-
-def plain(v):
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return None
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return float(v)
-    return str(v)
-
-
-def rows_of(frame: pd.DataFrame) -> list[dict]:
-    return [{k: plain(v) for k, v in r.items()} for r in frame.astype(object).to_dict("records")]
-
-
-def request_body(tables, client_id: int) -> dict:
-    """A known client's raw rows, as a program would send them."""
-    source = "application_train" if client_id in set(tables["application_train"]["SK_ID_CURR"]) else "application_test"
-    app_row = tables[source].loc[tables[source]["SK_ID_CURR"] == client_id].drop(columns=["TARGET"], errors="ignore")
-    body = {"application": rows_of(app_row)[0]}
-    bureau_ids = set()
-    for name in CHILD_TABLES:
-        if name not in tables:
-            continue
-        t = tables[name]
-        if name == "bureau_balance":
-            part = t[t["SK_ID_BUREAU"].isin(bureau_ids)]
-        else:
-            part = t[t["SK_ID_CURR"] == client_id]
-        if name == "bureau":
-            bureau_ids = set(part["SK_ID_BUREAU"])
-        body[name] = rows_of(part)
-    return body
 
 
 def rich_client(tables, scorer) -> int:

@@ -206,3 +206,118 @@ def test_load_summary_errors(tmp_path):
     (tmp_path / "drift_summary.json").write_text('{"a": 1}')
     with pytest.raises(DriftError, match="not a drift summary"):
         load_summary(tmp_path)
+
+
+# --------------------------------------------------------------------------- a period of the score store
+
+def _store_with_period(tmp_path, b, n_in: int = 120):
+    """A store with ``n_in`` applications in November 2026 (bank-local days), some repeats of a client,
+    scores of other sources, and applications just outside the period on both sides."""
+    from datetime import UTC, datetime, timedelta
+
+    from model.monitoring.scoring_log import ScoringLog, record_from_payload
+    from model.monitoring.store import engine_for
+
+    log = ScoringLog(engine_for(f"sqlite:///{tmp_path / 'product.db'}"))
+    rows = b[FEATURES[:6]].head(n_in + 20)
+    feats = [{k: (None if pd.isna(v) else (v if isinstance(v, str) else float(v))) for k, v in row.items()}
+             for _, row in rows.iterrows()]
+    ids = [int(i) for i in rows.index]
+    payload = {"model_version": "v1", "probability": 0.2, "threshold": 0.1, "decision": "refused", "grade": "D"}
+
+    def add(i: int, moment: datetime, source: str = "dashboard", client: int | None = None) -> None:
+        entry = record_from_payload({**payload, "client_id": ids[i] if client is None else client}, feats[i], source)
+        log.append({**entry, "timestamp": moment.isoformat(timespec="milliseconds")})
+
+    start = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)          # 1 November 00:00 in Paris
+    for i in range(n_in):
+        add(i, start + timedelta(minutes=30 + i * 350), source=("api", "api-predict", "dashboard")[i % 3])
+    for i in range(10):                                         # the same clients scored again later: repeats
+        add(i, datetime(2026, 11, 29, 12, i, tzinfo=UTC))
+    add(n_in, datetime(2026, 11, 15, tzinfo=UTC), source="benchmark")          # not an application
+    add(n_in + 1, datetime(2026, 10, 31, 22, 59, tzinfo=UTC))                 # 31 October in Paris
+    add(n_in + 2, datetime(2026, 11, 30, 23, 0, tzinfo=UTC))                  # 1 December in Paris
+    return log
+
+
+def test_drift_over_a_period_of_the_store(halves, tmp_path, fake_model):
+    from model.monitoring.drift import Period, period_drift
+
+    a, b = halves
+    log = _store_with_period(tmp_path, b)
+    period = Period.parse("2026-11-01", "2026-11-30")
+    s = period_drift(log, period, a, tmp_path / "out", model_dir="unused", n_features=None, log=None)
+    assert s.period == {"since": "2026-11-01", "until": "2026-11-30", "rows": 120}
+    assert s.current["rows"] == 120 and s.current["kind"] == "score_store"
+    assert (s.current["scored"], s.current["duplicates_dropped"], s.current["other_sources_skipped"]) == (130, 10, 1)
+    assert s.current["first_timestamp"].startswith("2026-10-31T23:30")   # Paris midnight is 23:00 UTC
+    assert any("10 repeated scores" in w for w in s.warnings)
+    # the store gives back exactly the rows stored: the same scores as the frame compared directly
+    direct = drift_summary(a, b[FEATURES[:6]].head(120), IMPORTANCE, FEATURES[:6])
+    assert s.n_features_tested == 6
+    assert {f.feature: f.score for f in s.features} == pytest.approx({f.feature: f.score for f in direct.features})
+    written = load_summary(tmp_path / "out")
+    assert written["period"] == s.period and written["current"]["since"] == "2026-11-01"
+    # a shorter period: its own rows only
+    s2 = period_drift(log, Period.parse("2026-11-01", "2026-11-10"), a, None, model_dir="unused", n_features=None,
+                      log=None)
+    assert s2.period["rows"] == s2.current["rows"] == 10 * 24 * 60 // 350 + 1
+
+
+def test_too_few_applications_in_a_period_run_no_test(halves, tmp_path, fake_model):
+    from model.monitoring.drift import Period, TooFewApplications, period_drift, store_batch
+
+    a, b = halves
+    log = _store_with_period(tmp_path, b, n_in=40)
+    week = Period.parse("2026-11-01", "2026-11-07")
+    assert len(store_batch(log, week).frame) == 7 * 24 * 60 // 350 + 1
+    with pytest.raises(TooFewApplications, match="only 29 scored applications") as caught:
+        period_drift(log, week, a, None, model_dir="unused", log=None)
+    assert (caught.value.rows, caught.value.minimum) == (29, 30)
+    with pytest.raises(DriftError, match="ends .* before it starts"):
+        Period.parse("2026-11-30", "2026-11-01")
+
+
+def test_period_bounds_and_default_period(tmp_path):
+    from datetime import UTC, date, datetime
+
+    from model.monitoring.drift import Period, default_period
+    from model.monitoring.scoring_log import ScoringLog, record_from_payload
+    from model.monitoring.store import engine_for
+
+    nov = Period.parse("2026-11-01", "2026-11-30")
+    assert nov.bounds() == (datetime(2026, 10, 31, 23, tzinfo=UTC), datetime(2026, 11, 30, 23, tzinfo=UTC))
+    summer = Period(date(2026, 7, 1), date(2026, 7, 1))            # summer time: Paris is UTC+2
+    assert summer.bounds() == (datetime(2026, 6, 30, 22, tzinfo=UTC), datetime(2026, 7, 1, 22, tzinfo=UTC))
+    log = ScoringLog(engine_for(f"sqlite:///{tmp_path / 'product.db'}"))
+    assert default_period(log, today=date(2026, 12, 3)) == Period(date(2026, 11, 4), date(2026, 12, 3))
+    entry = record_from_payload({"client_id": 1, "model_version": "v", "probability": 0.1, "threshold": 0.2,
+                                 "decision": "granted"}, {}, "api")
+    log.append({**entry, "timestamp": "2026-11-30T23:30:00+00:00"})   # 1 December in Paris
+    assert default_period(log) == Period(date(2026, 11, 2), date(2026, 12, 1))
+
+
+def test_cli_current_store_with_a_period(halves, tmp_path, capsys, monkeypatch, fake_model):
+    a, b = halves
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SCORING_LOG", raising=False)
+    _store_with_period(tmp_path, b)
+    ref = tmp_path / "ref.parquet"
+    a.reset_index().to_parquet(ref)
+    out = tmp_path / "out"
+    rc = drift.main(["--reference", str(ref), "--current", "store", "--since", "2026-11-01", "--until", "2026-11-30",
+                     "--out", str(out), "--features", "0"])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    assert "period: 2026-11-01 to 2026-11-30" in printed and "120 applications" in printed
+    assert "10 repeated scores of a client dropped" in printed
+    assert load_summary(out)["period"] == {"since": "2026-11-01", "until": "2026-11-30", "rows": 120}
+    rc, err = _cli(["--reference", str(ref), "--current", "log", "--since", "2026-11-01", "--until", "2026-11-02",
+                    "--out", str(out)], capsys)
+    assert rc == 2 and "at least 30 are needed" in err
+    rc, err = _cli(["--reference", str(ref), "--since", "2026-11-01", "--out", str(out)], capsys)
+    assert rc == 2 and "use them with --current store" in err
+    rc, err = _cli(["--reference", str(ref), "--current", "store", "--since", "1er novembre", "--out", str(out)],
+                   capsys)
+    assert rc == 2 and "not a date" in err

@@ -18,7 +18,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from layouts import ids
-from layouts.drift import summary_view
+from layouts.drift import period_body, summary, summary_view
 from model.monitoring.drift import (
     HTML_FILE,
     SUMMARY_FILE,
@@ -98,7 +98,7 @@ def test_french_and_english_labels_numbers_and_dates():
     assert fr.rows[1].test == "Test de Kolmogorov-Smirnov (p-valeur)"
     assert en.rows[0].test == "Gap between the distributions (normed Wasserstein distance)"
     assert fr.rows[0].test.startswith("Écart entre les distributions")
-    assert fr.generated_at == "23/11/2026 08:05"
+    assert fr.generated_at == "23/11/2026 09:05"             # stored in UTC, shown in the bank's time (Paris)
     assert fr.reference == f"Dossier de données (application_train), 20{NNBSP}000 lignes"
     assert en.reference == "Data folder (application_train), 20,000 rows"
     assert fr.current == f"Journal des scores servis, 1{NNBSP}234 lignes, du 01/11/2026 au 20/11/2026"
@@ -112,6 +112,53 @@ def test_a_summary_missing_what_the_screen_needs_is_a_drift_error():
                    {**good, "share_drifted": "beaucoup"}):
         with pytest.raises(DriftError, match="not a drift summary"):
             summary_view(broken, "fr")
+
+
+def test_the_heading_says_what_the_summary_compares():
+    saved = _summary([_feature("AMT_CREDIT", True, 0.3, 1)],
+                     reference={"rows": 20000, "kind": "data_folder", "table": "application_train"},
+                     current={"rows": 1500, "kind": "data_folder", "table": "application_test"})
+    assert summary_view(saved, "fr").heading == ("Dernière vérification enregistrée\u00a0: Dossier de données "
+                                                 "(application_test) face à Dossier de données (application_train)")
+    assert summary_view(saved, "en").heading == ("Last saved check: Data folder (application_test) against "
+                                                 "Data folder (application_train)")
+    assert summary_view(saved, "fr").n_dropped is None
+    period = _summary([_feature("AMT_CREDIT", True, 0.3, 1)], period={"since": "2026-11-01", "until": "2026-11-30",
+                                                                      "rows": 120},
+                      current={"rows": 120, "kind": "score_store", "since": "2026-11-01", "until": "2026-11-30",
+                               "duplicates_dropped": 4, "first_timestamp": "2026-11-02T08:00:00+00:00",
+                               "last_timestamp": "2026-11-29T18:00:00+00:00"})
+    fr, en = summary_view(period, "fr"), summary_view(period, "en")
+    assert fr.heading == "Demandes notées du 01/11/2026 au 30/11/2026"
+    assert en.heading == "Applications scored from 01/11/2026 to 30/11/2026"
+    # the days chosen, not the first and last score's
+    assert fr.current == "Demandes notées (base des scores), 120 lignes, du 01/11/2026 au 30/11/2026"
+    assert fr.n_dropped == 4
+    body = summary(fr, None, "python -m model.monitoring.drift --current store", "fr",
+                   report_note="drift.period.report")
+    assert _texts(body).startswith("Demandes notées du 01/11/2026 au 30/11/2026")
+    assert "Notes répétées d'un même client écartées" in _texts(body) and ids.DRIFT_REPORT_LINK not in {
+        getattr(c, "id", None) for c in _walk(body)}
+    assert "n'est pas produit à l'écran" in _texts(body)
+
+
+def test_a_period_without_enough_applications_is_a_message_not_a_test():
+    too_few = {"period": {"since": "2026-11-01", "until": "2026-11-07"}, "too_few": {"rows": 12, "minimum": 30}}
+    body = period_body(too_few, "python -m model.monitoring.drift --current store", "fr")
+    text = _texts(body)
+    assert body.id == ids.DRIFT_MESSAGE
+    assert text.startswith("Demandes notées du 01/11/2026 au 07/11/2026")
+    assert "Trop peu de demandes notées du 01/11/2026 au 07/11/2026 pour un test de dérive\u00a0: 12, pour 30" in text
+    assert ids.DRIFT_TABLE not in {getattr(c, "id", None) for c in _walk(body)}
+    assert "Too few applications scored from 01/11/2026 to 07/11/2026 for a drift test: 12, against a minimum of 30" \
+        in _texts(period_body(too_few, "cmd", "en"))
+    failed = period_body({"period": {"since": "2026-11-01", "until": "2026-11-07"}, "error": "no model feature"},
+                         "cmd", "en")
+    assert "The comparison of this period failed: no model feature" in _texts(failed)
+    good = _summary([_feature("AMT_CREDIT", True, 0.3, 1)], period={"since": "2026-11-01", "until": "2026-11-30",
+                                                                    "rows": 40})
+    shown = period_body({"period": {"since": "2026-11-01", "until": "2026-11-30"}, "summary": good}, "cmd", "fr")
+    assert ids.DRIFT_TABLE in {getattr(c, "id", None) for c in _walk(shown)}
 
 
 # --------------------------------------------------------------------------- a real drift run
@@ -272,6 +319,59 @@ def test_summary_without_its_html_report_says_how_to_produce_it_instead_of_a_dea
     assert "Le rapport détaillé est introuvable" in _texts(body)
 
 
+def _score_applications(app, clients, moments, source: str = "dashboard") -> None:
+    """Scores of ``clients`` at ``moments`` in the app's store, as the score screen logs them."""
+    from model.monitoring.scoring_log import record
+
+    services = app.server.extensions["credit_services"]
+    scorer = services.scorer
+    for client, moment in zip(clients, moments, strict=True):
+        entry = record(scorer.score_client(client), scorer.feature_values(client), source)
+        services.scoring_log.append({**entry, "timestamp": moment.isoformat(timespec="milliseconds")})
+
+
+def _new_applicants(tiny_scorer, start: int, n: int) -> list[int]:
+    """Clients without a known outcome (the application_test ones): what the store receives in production."""
+    unknown = tiny_scorer.scores.index[tiny_scorer.scores["TARGET"].isna()]
+    return [int(c) for c in unknown[start:start + n]]
+
+
+@pytest.mark.slow
+def test_a_period_is_compared_in_the_server_and_cached(drift_app, tiny_scorer, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    import callbacks.drift as drift_callbacks
+
+    services = drift_app.server.extensions["credit_services"]
+    clients = _new_applicants(tiny_scorer, 200, 45)
+    t0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    _score_applications(drift_app, clients, [t0 + timedelta(hours=7 * i) for i in range(45)])
+    _score_applications(drift_app, clients[:5], [t0 + timedelta(days=14)] * 5)      # reopened files: repeats
+    _score_applications(drift_app, clients[5:8], [t0] * 3, source="benchmark")       # not applications
+    runs = []
+    real = drift_callbacks.period_check
+    monkeypatch.setattr(drift_callbacks, "period_check", lambda *a, **k: runs.append(a) or real(*a, **k))
+    with drift_app.server.app_context():
+        result = drift_callbacks.run_period(services, "2026-01-01", "2026-01-31")
+        assert result["period"] == {"since": "2026-01-01", "until": "2026-01-31"}
+        data = result["summary"]
+        assert data["period"] == {"since": "2026-01-01", "until": "2026-01-31", "rows": 45}
+        assert data["current"]["duplicates_dropped"] == 5 and data["current"]["other_sources_skipped"] == 3
+        assert data["reference"]["rows"] == int(tiny_scorer.scores["TARGET"].notna().sum())   # training clients
+        assert data["reference"]["kind"] == "training_clients"
+        assert data["n_features_tested"] > 0
+        assert drift_callbacks.run_period(services, "2026-01-01", "2026-01-31") == result and len(runs) == 1
+        few = drift_callbacks.run_period(services, "2026-01-05", "2026-01-06")
+        assert few["too_few"] == {"rows": 6, "minimum": 30} and "summary" not in few
+        assert drift_callbacks.run_period(services, "2026-01-05", None) == {"missing": True}
+        assert "ends" in drift_callbacks.run_period(services, "2026-01-31", "2026-01-01")["error"]
+        text = _texts(drift_callbacks.period_view(services, result, "fr"))
+        assert text.startswith("Demandes notées du 01/01/2026 au 31/01/2026")
+        assert "--current store --since 2026-01-01 --until 2026-01-31" in text
+        assert "Choisissez le premier et le dernier jour" in _texts(
+            drift_callbacks.period_view(services, {"missing": True}, "fr"))
+
+
 def test_drift_badges_say_it_in_words_and_icons_not_colour_alone():
     from layouts.drift import drift_badge
 
@@ -346,3 +446,57 @@ def test_drift_screen_without_a_summary_says_how_to_produce_it(open_app, without
     duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='EN']").click()
     _wait(lambda: "No drift check has been run yet" in duo.find_element(f"#{ids.DRIFT_MESSAGE}").text,
           message="English message")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_drift_screen_compares_the_last_30_days_of_scored_applications(open_app, with_report, drift_app, tiny_scorer):
+    from datetime import UTC, datetime, timedelta
+
+    from model.text.formatting import DISPLAY_TIMEZONE, format_date
+
+    duo = open_app
+    now = datetime.now(UTC)
+    _score_applications(drift_app, _new_applicants(tiny_scorer, 0, 10), [now - timedelta(hours=i) for i in range(10)])
+
+    def click(element_id: str) -> None:
+        duo.driver.execute_script("arguments[0].click()", duo.find_element(f"#{element_id}"))
+
+    def heading() -> str:
+        return duo.find_element(f"#{ids.DRIFT_HEADING}").text
+
+    click(ids.tab("drift"))
+    _wait(lambda: heading().startswith("Dernière vérification enregistrée"), message="the saved check's heading")
+    # the period picker holds the last 30 days of the store, written as the screen writes dates
+    last = (now - timedelta(hours=0)).astimezone(DISPLAY_TIMEZONE).date()
+    first = last - timedelta(days=29)
+    start_input, end_input = (duo.find_element(f"#{ids.DRIFT_PERIOD}-{side}") for side in ("start", "end"))
+    _wait(lambda: start_input.get_attribute("value") == format_date(first, "fr"), message="default first day")
+    assert end_input.get_attribute("value") == format_date(last, "fr")
+    expected = f"Demandes notées du {format_date(first, 'fr')} au {format_date(last, 'fr')}"
+
+    click(ids.DRIFT_PERIOD_RUN)                     # 10 applications: too few for a test
+    text = _wait(lambda: "Trop peu" in duo.find_element(f"#{ids.DRIFT_MESSAGE}").text
+                 and duo.find_element(f"#{ids.DRIFT_MESSAGE}").text, timeout=60, message="too-few message")
+    assert heading() == expected and ": 10, pour 30 au minimum" in text.replace(NBSP, " ")
+    assert not duo.find_elements(f"#{ids.DRIFT_TABLE}")
+
+    _score_applications(drift_app, _new_applicants(tiny_scorer, 10, 40),
+                        [now - timedelta(minutes=5 * i) for i in range(40)])
+    click(ids.DRIFT_PERIOD_RUN)                     # 50 applications now: compared, same view as the saved check
+    _wait(lambda: duo.find_elements(f"#{ids.DRIFT_TABLE} tbody tr") and heading() == expected, timeout=120,
+          message="the period's drift table")
+    facts = duo.find_element(f"#{ids.DRIFT_FACTS}").text
+    assert "Demandes notées (base des scores), 50 lignes" in facts.replace(NNBSP, " ")
+    assert "Clients d'entraînement du modèle" in facts
+    assert duo.find_element(f"#{ids.DRIFT_STATUS}").text
+    assert not duo.find_elements(f"#{ids.DRIFT_REPORT_LINK}")     # no HTML report for a period: the command
+    assert "--current store" in duo.find_element(f"#{ids.screen('drift')} .drift-report").text
+
+    duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='EN']").click()
+    _wait(lambda: heading().startswith("Applications scored from"), message="English heading")
+    assert duo.find_element(f"#{ids.DRIFT_PERIOD}-start").get_attribute("placeholder") == "From"
+    click(ids.DRIFT_SAVED)
+    _wait(lambda: heading().startswith("Last saved check: Data folder") or heading().startswith("Last saved check"),
+          message="back to the saved check")
+    assert duo.find_elements(f"#{ids.DRIFT_REPORT_LINK}")

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from layouts import ids  # noqa: E402
 
-SCREENS = ("score", "why", "profile", "compare", "model", "drift")
+SCREENS = tuple(s for s in ids.SCREENS if s != "search")
 
 
 def free_port() -> int:
@@ -50,7 +50,7 @@ def serve(client: int | None = None) -> tuple[int, int]:
     from settings import get_settings
 
     instance = tempfile.mkdtemp(prefix="shots-instance-")
-    app = create_app(get_settings({"INSTANCE_DIR": instance, "SCORING_LOG": "off"}))
+    app = create_app(get_settings({"INSTANCE_DIR": instance}))
     app.server.config["LOGIN_DISABLED"] = True
     scorer = app.server.extensions["credit_services"].scorer
     if client is None:

@@ -23,7 +23,11 @@ Sources, for either side:
   such as ``SK_ID_CURR`` are ignored); a raw ``application_*`` file with the Kaggle columns is also
   accepted (its application features are built, the child-table features are then absent);
 * a scoring log, ``.jsonl``: one JSON object per line with a ``"features"`` object; records without
-  it are skipped and counted, an unparsable *last* line (a log being written) is skipped.
+  it are skipped and counted, an unparsable *last* line (a log being written) is skipped;
+* the score store (``--current store``, :func:`store_batch`): the applications scored in a
+  :class:`Period` (bank-local days), real applications only (:data:`APPLICATION_SOURCES`), one row
+  per client (the latest score of a client scored several times). The summary records the period
+  (``summary.period``: since, until, rows), so that the screen can say which period it shows.
 
 Outputs of :func:`run_drift`: ``drift_report.html`` (Evidently's report) and ``drift_summary.json``
 (:meth:`DriftSummary.to_dict`, read back with :func:`load_summary`).
@@ -31,6 +35,7 @@ Outputs of :func:`run_drift`: ``drift_report.html`` (Evidently's report) and ``d
 CLI::
 
     python -m model.monitoring.drift --reference DATA_DIR --current DATA_DIR --out reports/ [--features 50]
+    python -m model.monitoring.drift --current store --since 2026-11-01 --until 2026-11-30 --out reports/
 """
 from __future__ import annotations
 
@@ -38,12 +43,12 @@ import argparse
 import json
 import math
 import sys
-import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -54,9 +59,13 @@ from data.schema import APPLICATION_TABLES, TABLES
 from model.artifact import GLOBAL_IMPORTANCE_FILE, ArtifactError, load_artifact
 from model.features import CATEGORICAL_FEATURES, FITTED_FEATURES, build_features, feature_columns
 from model.importance import read_importance
+from model.monitoring.scoring_log import ScoringLog
+from model.monitoring.store import StoreError
 from model.population_features import PopulationFeatures
+from model.scoring import Scorer
+from model.text.formatting import DISPLAY_TIMEZONE
 from model.text.labels import UnknownFeatureError, feature_label
-from settings import get_settings
+from settings import Settings, get_settings
 
 ID = "SK_ID_CURR"
 SUMMARY_FILE = "drift_summary.json"
@@ -68,8 +77,16 @@ DATASET_DRIFT_SHARE = 0.5
 _DISTANCES = ("wasserstein", "jensen-shannon", "hellinger", "kullback", "psi", "energy")
 _TIME_KEYS = ("timestamp", "ts", "time", "created_at", "scored_at")
 _NOT_FEATURES = {ID, "TARGET"}
-
-Source = str | Path | pd.DataFrame
+#: Sources of the score store that are applications being decided: the JSON routes (a known client,
+#: a new applicant) and the dashboard's score screen (see the ``log`` calls of api/ and callbacks/).
+APPLICATION_SOURCES: tuple[str, ...] = ("api", "api-predict", "dashboard")
+#: Fewest applications in a period for a drift test to be run: below, a test has no power and its
+#: verdict would mean nothing.
+MIN_PERIOD_ROWS = 30
+#: Default length of the period compared (days): the screen's and the CLI's.
+DEFAULT_PERIOD_DAYS = 30
+#: Words of the CLI's ``--current`` that mean the score store rather than a path.
+STORE_SOURCES = ("store", "log")
 
 
 class DriftError(ValueError):
@@ -111,6 +128,8 @@ class DriftSummary:
     warnings: list[str] = field(default_factory=list)
     run_seconds: float = 0.0
     evidently_version: str = ""
+    #: For applications read from the score store: {"since", "until"} (ISO dates, inclusive) and "rows".
+    period: dict[str, Any] | None = None
     snapshot: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -223,7 +242,7 @@ def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
     cur = _prepare(current, ranked, set(cats))
     definition = DataDefinition(numerical_columns=nums, categorical_columns=cats)
 
-    t0 = time.perf_counter()
+    t0 = perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -233,7 +252,7 @@ def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
                 reference_data=Dataset.from_pandas(ref, data_definition=definition))
     except (ValueError, TypeError) as exc:  # Evidently's own checks (empty column, bad type, ...)
         raise DriftError(f"Evidently could not compare the data: {str(exc).splitlines()[0][:300]}") from None
-    seconds = time.perf_counter() - t0
+    seconds = perf_counter() - t0
 
     results = _per_feature(snapshot)
     rows: list[FeatureDrift] = []
@@ -301,6 +320,10 @@ def _per_feature(snapshot: Any) -> dict[str, dict[str, Any]]:
 class Batch:
     frame: pd.DataFrame
     info: dict[str, Any]
+
+
+#: One side of a comparison: a path (folder or file), feature rows, or a batch already read.
+Source = str | Path | pd.DataFrame | Batch
 
 
 def _coerce_numeric(frame: pd.DataFrame, name: str, categorical: set[str]) -> pd.DataFrame:
@@ -419,7 +442,11 @@ class _FolderCache:
 
 def load_batch(source: Source, table: str = "application_train", include_children: bool = True,
                cache: _FolderCache | None = None) -> Batch:
-    """Feature rows of one side: a DataFrame as is, a data folder's ``table`` clients, or a file."""
+    """Feature rows of one side: a batch or a DataFrame as is, a data folder's ``table`` clients, or a file."""
+    if isinstance(source, Batch):
+        if len(source.frame) == 0:
+            raise DriftError("empty batch (no rows)")
+        return source
     if isinstance(source, pd.DataFrame):
         if len(source) == 0:
             raise DriftError("empty batch (the frame has no rows)")
@@ -442,12 +469,165 @@ def load_batch(source: Source, table: str = "application_train", include_childre
     return Batch(rows, {"kind": "data_folder", "source": str(path), "table": table})
 
 
+# --------------------------------------------------------------------------- the score store
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days ``since`` to ``until`` (both included) in the bank's time zone, the words a manager
+    uses ("from 1 to 30 November"); :meth:`bounds` turns them into the store's UTC instants."""
+
+    since: date
+    until: date
+
+    def __post_init__(self) -> None:
+        if self.until < self.since:
+            raise DriftError(f"the period ends ({self.until.isoformat()}) before it starts ({self.since.isoformat()})")
+
+    @classmethod
+    def parse(cls, since: str | date, until: str | date) -> Period:
+        """From ISO dates (``YYYY-MM-DD``, as the CLI and the date picker give them)."""
+        def day(value: str | date, name: str) -> date:
+            if isinstance(value, datetime):
+                return value.date()
+            if isinstance(value, date):
+                return value
+            try:
+                return date.fromisoformat(str(value)[:10])
+            except ValueError:
+                raise DriftError(f"--{name}: not a date (YYYY-MM-DD): {value!r}") from None
+        return cls(day(since, "since"), day(until, "until"))
+
+    @classmethod
+    def ending(cls, last: date, days: int = DEFAULT_PERIOD_DAYS) -> Period:
+        """The ``days`` days that end on ``last`` (included)."""
+        return cls(last - timedelta(days=max(days, 1) - 1), last)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """``[start, end)`` in UTC: midnight of ``since`` to midnight after ``until``, bank-local."""
+        def midnight(d: date) -> datetime:
+            return datetime.combine(d, time(0), DISPLAY_TIMEZONE).astimezone(UTC)
+        return midnight(self.since), midnight(self.until + timedelta(days=1))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"since": self.since.isoformat(), "until": self.until.isoformat()}
+
+
+class TooFewApplications(DriftError):
+    """Fewer applications in the period than a drift test needs: no test is run."""
+
+    def __init__(self, period: Period, rows: int, minimum: int) -> None:
+        super().__init__(f"only {rows} scored application{'s' if rows != 1 else ''} from {period.since.isoformat()} "
+                         f"to {period.until.isoformat()}: at least {minimum} are needed for a drift test")
+        self.period, self.rows, self.minimum = period, rows, minimum
+
+
+def default_period(scoring_log: ScoringLog, days: int = DEFAULT_PERIOD_DAYS, today: date | None = None) -> Period:
+    """The last ``days`` days of the store (ending on its last score's bank-local day); ending today
+    when the store is empty."""
+    last = scoring_log.stats().last
+    end = last.astimezone(DISPLAY_TIMEZONE).date() if last is not None else (today or datetime.now(DISPLAY_TIMEZONE).date())
+    return Period.ending(end, days)
+
+
+def store_batch(scoring_log: ScoringLog, period: Period,
+                sources: Sequence[str] = APPLICATION_SOURCES) -> Batch:
+    """The applications scored in ``period``: one feature row per application, from the store.
+
+    Only ``sources`` count (other sources, a test or a benchmark, are skipped and counted). A client
+    scored several times in the period (a manager reopening a file, an API retry) is one
+    application: the latest score is kept and the others are counted as dropped. A new applicant
+    without a client number is always its own application.
+    """
+    wanted = set(sources)
+    latest: dict[int, dict[str, Any]] = {}
+    anonymous: list[dict[str, Any]] = []
+    scored = other_sources = without_features = 0
+    first: str | None = None
+    last: str | None = None
+    for record in scoring_log.read(*period.bounds()):
+        if record.get("source") not in wanted:
+            other_sources += 1
+            continue
+        feats = record.get("features")
+        if not isinstance(feats, dict) or not feats:
+            without_features += 1
+            continue
+        scored += 1
+        first = first or record["timestamp"]
+        last = record["timestamp"]
+        client = record.get("client_id")
+        if client is None:
+            anonymous.append(feats)
+        else:
+            latest.pop(int(client), None)      # re-inserted: the dict keeps the order of latest scores
+            latest[int(client)] = feats
+    rows = [*latest.values(), *anonymous]
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    if len(frame):
+        frame = _coerce_numeric(frame, "score store", _categorical_names())
+    info: dict[str, Any] = {"kind": "score_store", **period.to_dict(), "sources": list(sources), "scored": scored,
+                            "duplicates_dropped": scored - len(rows), "other_sources_skipped": other_sources,
+                            "records_without_features": without_features}
+    if first and last:
+        info["first_timestamp"], info["last_timestamp"] = first, last
+    return Batch(frame, info)
+
+
+def period_drift(scoring_log: ScoringLog, period: Period, reference_src: Source, out_dir: str | Path | None = None,
+                 model_dir: str | Path | None = None, n_features: int | None = DEFAULT_FEATURES,
+                 min_rows: int = MIN_PERIOD_ROWS, reference_table: str = "application_train",
+                 log: Callable[[str], object] | None = print) -> DriftSummary:
+    """Drift of the applications scored in ``period`` (the store) against ``reference_src`` (the
+    training clients); :func:`run_drift` does the comparison, the summary records the period.
+
+    Raises :class:`TooFewApplications` below ``min_rows`` applications, before any test is run.
+    """
+    batch = store_batch(scoring_log, period)
+    if len(batch.frame) < min_rows:
+        raise TooFewApplications(period, len(batch.frame), min_rows)
+    return run_drift(reference_src, batch, out_dir, model_dir, n_features, reference_table=reference_table, log=log)
+
+
+def period_check(scoring_log: ScoringLog, scorer: Scorer, period: Period, n_features: int | None = DEFAULT_FEATURES,
+                 min_rows: int = MIN_PERIOD_ROWS) -> dict[str, Any]:
+    """The drift screen's comparison, run in the server: the period's applications against the
+    model's training clients (from memory), as plain JSON the page can keep.
+
+    ``{"period": {"since", "until"}}`` plus one of ``"summary"`` (:meth:`DriftSummary.to_dict`),
+    ``"too_few"`` ({"rows", "minimum"}: no test was run) or ``"error"`` (why the check failed).
+    """
+    out: dict[str, Any] = {"period": period.to_dict()}
+    try:
+        reference = Batch(training_clients(scorer), {"kind": "training_clients", "model_version": scorer.version})
+        summary = period_drift(scoring_log, period, reference, None, scorer.artifact.path, n_features, min_rows,
+                               log=None)
+    except TooFewApplications as exc:
+        out["too_few"] = {"rows": exc.rows, "minimum": exc.minimum}
+    except (DriftError, DataError) as exc:
+        out["error"] = str(exc)
+    else:
+        out["summary"] = summary.to_dict()
+    return out
+
+
+def training_clients(scorer: Scorer) -> pd.DataFrame:
+    """The model's training clients (those with a known outcome), as the features it was fitted on:
+    the reference of a drift check run in the server, read from memory rather than rebuilt."""
+    labelled = scorer.scores["TARGET"].reindex(scorer.population.index).notna().to_numpy()
+    return scorer.population.loc[labelled]
+
+
 # --------------------------------------------------------------------------- model
+
+def _lacks_fitted(frame: pd.DataFrame) -> list[str]:
+    """The fitted features present in ``frame`` without a single value (built from raw files)."""
+    return [c for c in FITTED_FEATURES if c in frame.columns and frame[c].isna().all()]
+
 
 def fill_fitted_features(frame: pd.DataFrame, fitted: PopulationFeatures) -> pd.DataFrame:
     """Features built from raw files lack the ones fitted on training clients (neighbour rate,
     implied term and rate): fill them with the model's fitted state, so that they are tested too."""
-    empty = [c for c in FITTED_FEATURES if c in frame.columns and frame[c].isna().all()]
+    empty = _lacks_fitted(frame)
     if not empty or len(frame) == 0:
         return frame
     by_id = frame.set_index(ID) if ID in frame.columns else frame
@@ -503,7 +683,10 @@ def run_drift(reference_src: Source, current_src: Source, out_dir: str | Path | 
     cache = _FolderCache()
     ref = load_batch(reference_src, reference_table, children, cache)
     cur = load_batch(current_src, current_table, children, cache)
-    if model_info.get("model_dir"):
+    if cur.info.get("duplicates_dropped"):
+        notes.append(f"{cur.info['duplicates_dropped']} repeated scores of a client in the period dropped "
+                     "(the latest kept)")
+    if model_info.get("model_dir") and (_lacks_fitted(ref.frame) or _lacks_fitted(cur.frame)):
         fitted = PopulationFeatures.load(Path(model_info["model_dir"]))
         ref, cur = (Batch(fill_fitted_features(b.frame, fitted), b.info) for b in (ref, cur))
     available = [f for f in features if f in ref.frame.columns and f in cur.frame.columns]
@@ -519,6 +702,8 @@ def run_drift(reference_src: Source, current_src: Source, out_dir: str | Path | 
                           for f in missing] + summary.not_tested
     summary.reference.update(ref.info)
     summary.current.update(cur.info)
+    if cur.info.get("kind") == "score_store":
+        summary.period = {"since": cur.info["since"], "until": cur.info["until"], "rows": int(len(cur.frame))}
     summary.warnings = notes + summary.warnings
     share_imp = None
     if importance:
@@ -531,9 +716,9 @@ def run_drift(reference_src: Source, current_src: Source, out_dir: str | Path | 
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
+        t0 = perf_counter()
         summary.snapshot.save_html(str(out / HTML_FILE))
-        summary.selection["html_seconds"] = round(time.perf_counter() - t0, 2)
+        summary.selection["html_seconds"] = round(perf_counter() - t0, 2)
         tmp = out / f".{SUMMARY_FILE}.tmp"
         tmp.write_text(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
         tmp.replace(out / SUMMARY_FILE)
@@ -574,6 +759,10 @@ def _print_summary(s: DriftSummary, log: Callable[[str], object] = print) -> Non
         score = "n/a" if f.score is None else f"{f.score:.4g}"
         log(f"  #{f.importance_rank or '-':>3} {f.feature:<32} {f.test}: {score} (threshold {f.threshold:g})"
             f"  {f.label_en}")
+    if s.period:
+        log(f"period: {s.period['since']} to {s.period['until']} (bank-local days), {s.period['rows']:,} applications "
+            f"({s.current.get('duplicates_dropped', 0):,} repeated scores of a client dropped, "
+            f"{s.current.get('other_sources_skipped', 0):,} scores of other sources skipped)")
     for w in s.warnings:
         log(f"note: {w}")
 
@@ -584,8 +773,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 description="Data drift of the model's features (Evidently), reference vs current.")
     p.add_argument("--reference", type=Path, default=s.data_dir,
                    help="data folder, feature file (.csv/.parquet) or scoring log (.jsonl); default: HOME_CREDIT_DIR")
-    p.add_argument("--current", type=Path, default=None,
-                   help="same kinds; default: the reference folder (its application_test clients)")
+    p.add_argument("--current", default=None,
+                   help="same kinds, or 'store' (alias 'log'): the applications scored in --since..--until, read "
+                        "from DATABASE_URL; default: the reference folder (its application_test clients)")
+    p.add_argument("--since", default=None, help="with --current store: first day (YYYY-MM-DD, bank-local); "
+                                                 f"default: {DEFAULT_PERIOD_DAYS} days before --until")
+    p.add_argument("--until", default=None, help="with --current store: last day, included (YYYY-MM-DD); "
+                                                 "default: the day of the store's last score")
+    p.add_argument("--min-rows", type=int, default=MIN_PERIOD_ROWS,
+                   help=f"with --current store: fewest applications to run a test (default {MIN_PERIOD_ROWS})")
     p.add_argument("--reference-table", default="application_train", choices=APPLICATION_TABLES)
     p.add_argument("--current-table", default="application_test", choices=APPLICATION_TABLES)
     p.add_argument("--out", type=Path, default=Path("reports"))
@@ -593,15 +789,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--features", type=int, default=DEFAULT_FEATURES,
                    help=f"test the N most important model features (0 = all; default {DEFAULT_FEATURES})")
     a = p.parse_args(argv)
-    current = a.current if a.current is not None else a.reference
     try:
-        summary = run_drift(a.reference, current, a.out, a.model_dir, a.features or None,
-                            a.reference_table, a.current_table)
-    except (DriftError, DataError, ArtifactError, KeyError, OSError) as exc:
+        if a.current in STORE_SOURCES:
+            summary = period_drift(ScoringLog.from_settings(s), _cli_period(s, a.since, a.until), a.reference, a.out,
+                                   a.model_dir, a.features or None, a.min_rows, a.reference_table)
+        else:
+            if a.since or a.until:
+                raise DriftError("--since and --until choose a period of the score store: use them with --current store")
+            current = Path(a.current) if a.current is not None else a.reference
+            summary = run_drift(a.reference, current, a.out, a.model_dir, a.features or None,
+                                a.reference_table, a.current_table)
+    except (DriftError, DataError, ArtifactError, StoreError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _print_summary(summary)
     return 0
+
+
+def _cli_period(settings: Settings, since: str | None, until: str | None) -> Period:
+    if settings.scoring_log is None:
+        raise DriftError("the scoring log is off (SCORING_LOG=off): the store holds no applications to compare")
+    if since and until:
+        return Period.parse(since, until)
+    if until:
+        return Period.ending(Period.parse(until, until).until)
+    if since:
+        start = Period.parse(since, since).since
+        return Period(start, start + timedelta(days=DEFAULT_PERIOD_DAYS - 1))
+    return default_period(ScoringLog.from_settings(settings))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -106,9 +107,19 @@ def format_currency(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
                                   currency_digits=False))
 
 
+#: The bank's time zone: stored times are UTC, shown times are French.
+DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
+
+
 def format_date(d: date | datetime, lang: Lang = "fr") -> str:
-    """"23/11/2026", with the time for a datetime: "23/11/2026 09:00" (same in both languages, en_GB)."""
+    """"23/11/2026", with the time for a datetime: "23/11/2026 09:00" (same in both languages, en_GB).
+
+    A timezone-aware datetime (the scoring store keeps UTC) is shown in the bank's time zone,
+    the time the manager and the client read on the wall clock.
+    """
     loc = LOCALES[check_lang(lang)]
     if isinstance(d, datetime):
+        if d.tzinfo is not None:
+            d = d.astimezone(DISPLAY_TIMEZONE)
         return _bdt(d, "dd/MM/yyyy HH:mm", locale=loc)
     return _bd(d, "dd/MM/yyyy", locale=loc)

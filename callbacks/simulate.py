@@ -1,0 +1,105 @@
+"""Simulation screen: the levers → a simulated score; the counter-offer search.
+
+Thin: the scores come from :class:`model.simulation.Simulator` (the ``/predict`` path on the
+client's changed rows), the pieces from :func:`callbacks.scoring.score_parts` and
+:mod:`layouts.simulate`. Nothing here writes to the client's file or to the scoring log: a
+simulation is not an application.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, no_update
+from dash import ctx as dash_ctx
+from dash.exceptions import PreventUpdate
+
+from callbacks.scoring import score_parts
+from callbacks.state import client_of, lang_of
+from layouts import ids
+from layouts.chart_tables import table_id
+from layouts.figures import empty_figure
+from layouts.simulate import changes_list, offer_table, share_text, term_text
+from model.simulation import ANNUITY, LEVERS, SimulationError, read_summary
+from model.text.labels import feature_label
+from model.text.languages import Lang
+from model.text.strings import t
+from services import Services
+
+#: What the result pieces show while nothing can be simulated (no client, a lever left empty).
+_BLANK = (empty_figure(), None, None, None, None, None, None)
+
+
+def simulation_view(services: Services, client: int, values: Mapping[str, Any], lang: Lang) -> tuple[Any, ...]:
+    """Gauge, badge, PD, grade, changes, reasons, gauge table, term and error of one simulation."""
+    try:
+        sim = services.simulator.simulate(client, {k: v for k, v in values.items() if v is not None})
+    except SimulationError as exc:
+        return (*_BLANK, term_text(values, lang), simulation_error(exc, lang))
+    gauge, badge, probability, grade, _sentence, reasons, table = score_parts(services, sim.score, lang,
+                                                                              simulated=True)
+    changes = changes_list(services.simulator.levers(client), sim.levers, sim.changed, lang)
+    return (gauge, badge, probability, grade, changes.to_plotly_json() if changes else None, reasons, table,
+            term_text(sim.levers, lang), None)
+
+
+def simulation_error(exc: SimulationError, lang: Lang) -> str:
+    """The problem in the page's language, naming the field."""
+    if exc.field == ANNUITY and "exceed" in str(exc):
+        return t("simulate.annuity_above_credit", lang)
+    return t("simulate.invalid", lang, field=feature_label(exc.field, lang) if exc.field in LEVERS else exc.field)
+
+
+def register(app: Dash, services: Services) -> None:
+    scorer, simulator = services.scorer, services.simulator
+    lever_inputs = [ids.lever(n) for n in LEVERS]
+
+    @app.callback(
+        [Output(i, "value") for i in lever_inputs],
+        Input(ids.STATE, "data"), Input(ids.SCREEN, "data"), Input(ids.SIM_RESET, "n_clicks"),
+        Input({"type": ids.OFFER_APPLY, "index": ALL}, "n_clicks"),
+        State(ids.OFFER_STORE, "data"), [State(i, "value") for i in lever_inputs],
+    )
+    def fill_levers(state: dict[str, Any] | None, screen: str | None, _reset: Any, _apply: Any,
+                    offers: list[dict[str, float]] | None, *shown: Any) -> list[Any]:
+        """The client's own values when the screen opens or on reset; a proposal's on its button."""
+        trigger = dash_ctx.triggered_id
+        client = client_of(scorer, state)
+        if client is None:
+            return [None] * len(LEVERS)
+        if isinstance(trigger, dict) and trigger.get("type") == ids.OFFER_APPLY:
+            if not dash_ctx.triggered[0].get("value") or not offers or trigger["index"] >= len(offers):
+                raise PreventUpdate
+            chosen = offers[trigger["index"]]
+            return [chosen.get(n, no_update) for n in LEVERS]
+        if trigger == ids.STATE and screen != "simulate":
+            return [None] * len(LEVERS)          # another client: nothing of the last one stays
+        if screen != "simulate" or (trigger == ids.SCREEN and any(v is not None for v in shown)):
+            raise PreventUpdate
+        levers = simulator.levers(client)
+        return [levers[n] for n in LEVERS]
+
+    @app.callback(
+        Output(ids.SIM_GAUGE, "figure"), Output(ids.SIM_DECISION, "children"), Output(ids.SIM_PROBABILITY, "children"),
+        Output(ids.SIM_GRADE, "children"), Output(ids.SIM_CHANGES, "children"), Output(ids.SIM_REASONS, "children"),
+        Output(table_id(ids.SIM_GAUGE), "children"), Output(ids.SIM_TERM, "children"), Output(ids.SIM_ERROR, "children"),
+        [Input(i, "value") for i in lever_inputs], State(ids.STATE, "data"),
+    )
+    def show_simulation(*args: Any) -> tuple[Any, ...]:
+        *values, state = args
+        lang, client = lang_of(state), client_of(scorer, state)
+        if client is None or all(v is None for v in values):
+            return (*_BLANK, None, None)
+        return simulation_view(services, client, dict(zip(LEVERS, values)), lang)
+
+    @app.callback(
+        Output(ids.OFFER_BODY, "children"), Output(ids.OFFER_STORE, "data"), Output(ids.OFFER_SHARE, "children"),
+        Input(ids.OFFER_SEARCH, "n_clicks"), Input(ids.STATE, "data"),
+    )
+    def show_offer(clicks: Any, state: dict[str, Any] | None) -> tuple[Any, ...]:
+        lang, client = lang_of(state), client_of(scorer, state)
+        share = share_text(read_summary(services.settings.drift_dir, scorer.version), lang)
+        if client is None or dash_ctx.triggered_id != ids.OFFER_SEARCH or not clicks:
+            return None, [], share                # a new client: the last one's proposals are gone
+        offer = simulator.counter_offer(client)
+        return (offer_table(offer, lang).to_plotly_json(), [dict(p.levers) for p in offer.proposals], share)

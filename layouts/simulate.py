@@ -1,0 +1,140 @@
+"""Simulation: the levers a client can change, the simulated score, and the counter-offer.
+
+Everything on this screen is marked "simulation": a simulated score is what the changed
+application would get if it were filed, never the client's file, which stays as it is.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.chart_tables import chart_block
+from layouts.decisions import decision_cell_style, decision_words
+from layouts.figures import empty_figure
+from layouts.text import T
+from model.simulation import ANNUITY, CREDIT, GOODS, LEVERS, CounterOffer, Proposal
+from model.text.formatting import format_currency, format_number, format_percent
+from model.text.labels import feature_label
+from model.text.languages import Lang
+from model.text.strings import t
+
+
+def layout(lang: Lang = "fr") -> html.Section:
+    levers = [dbc.Col(md=4, children=[
+        dbc.Label(feature_label(name, lang), html_for=ids.lever(name), id=ids.lever_label(name)),
+        dbc.InputGroup([
+            dbc.Input(id=ids.lever(name), type="number", min=0, step="any",
+                      debounce=True, inputMode="decimal"),
+            dbc.InputGroupText("€"),
+        ]),
+    ]) for name in LEVERS]
+    return html.Section(id=ids.screen("simulate"), className="screen", hidden=True, children=[
+        html.Div(className="d-flex justify-content-between align-items-center flex-wrap gap-2", children=[
+            html.H2(T("simulate.title", lang)),
+            html.Span(T("simulate.badge", lang), className="simulation-badge", role="note"),
+        ]),
+        html.P(T("simulate.how", lang), className="hint"),
+        dbc.Row(className="g-3 align-items-end", children=[
+            *levers,
+            dbc.Col(md=12, className="d-flex flex-wrap gap-3 align-items-center", children=[
+                html.Span(id=ids.SIM_TERM, className="sim-term"),
+                dbc.Button(T("simulate.reset", lang), id=ids.SIM_RESET, color="secondary", outline=True, size="sm"),
+                html.Span(id=ids.SIM_ERROR, className="text-danger", role="alert"),
+            ]),
+        ]),
+        dbc.Row(className="g-4 mt-1", children=[
+            dbc.Col(lg=7, children=chart_block(
+                dcc.Graph(id=ids.SIM_GAUGE, figure=empty_figure(), config={"displayModeBar": False}),
+                ids.SIM_GAUGE, "simulate.gauge_caption", "simulate.data_gauge", lang)),
+            dbc.Col(lg=5, className="d-flex flex-column justify-content-center gap-2", children=[
+                html.Div(id=ids.SIM_DECISION),
+                html.P(id=ids.SIM_PROBABILITY, className="probability-text"),
+                html.P(id=ids.SIM_GRADE, className="grade-text"),
+                html.Div(id=ids.SIM_CHANGES),
+                html.Div(id=ids.SIM_REASONS),
+            ]),
+        ]),
+        html.Section(className="counter-offer mt-4", children=[
+            html.H3(T("offer.title", lang), className="h4"),
+            html.P(T("offer.how", lang), className="hint"),
+            dbc.Button(T("offer.search", lang), id=ids.OFFER_SEARCH, color="primary"),
+            dcc.Store(id=ids.OFFER_STORE, data=[]),
+            dcc.Loading(type="dot", children=html.Div(id=ids.OFFER_BODY, className="mt-3")),
+            html.P(id=ids.OFFER_SHARE, className="hint mt-2"),
+        ]),
+    ])
+
+
+def term_text(levers: Mapping[str, float | None], lang: Lang) -> str:
+    """"About 24 monthly payments": the amount over the annuity, the term a client understands."""
+    credit, annuity = levers.get(CREDIT), levers.get(ANNUITY)
+    if not credit or not annuity:
+        return ""
+    return t("simulate.term", lang, payments=format_number(credit / annuity, lang, 0))
+
+
+def changes_list(before: Mapping[str, float | None], after: Mapping[str, float | None],
+                 changed: Sequence[str], lang: Lang) -> html.Div | None:
+    """What the simulation changed, "before → after", so nobody mistakes it for the file."""
+    if not changed:
+        return html.P(t("simulate.unchanged", lang), className="mb-0")
+    items = [html.Li(t("simulate.change", lang, field=feature_label(c, lang),
+                       before=_amount(before.get(c), lang), after=_amount(after.get(c), lang))) for c in changed]
+    return html.Div([html.H4(t("simulate.changes_title", lang), className="h6"), html.Ul(items, className="mb-0")])
+
+
+def _amount(value: float | None, lang: Lang) -> str:
+    return t("common.not_provided", lang) if value is None else format_currency(value, lang)
+
+
+def offer_table(offer: CounterOffer, lang: Lang) -> Any:
+    """The proposals, each with its re-scored PD and decision and a button to simulate it."""
+    if offer.decision == "granted":
+        return html.P(t("offer.not_needed", lang))
+    if not offer.proposals:
+        return dbc.Alert(t("offer.none", lang, candidates=offer.candidates), color="secondary")
+    header = [t("offer.kind", lang), feature_label(CREDIT, lang), feature_label(ANNUITY, lang),
+              t("offer.payments", lang), t("offer.goods", lang), t("score.probability", lang),
+              t("decision.title", lang), ""]
+    rows = [html.Tr([html.Td(t(f"offer.kind_{p.kind}", lang)), html.Td(format_currency(p.levers[CREDIT], lang)),
+                     html.Td(format_currency(p.levers[ANNUITY], lang)),
+                     html.Td(format_number(p.payments, lang, 0)),
+                     html.Td(_amount(p.levers.get(GOODS), lang)),
+                     html.Td(format_percent(p.probability, lang, 1)),
+                     html.Td(decision_words(p.decision, lang), style=decision_cell_style(p.decision)),
+                     html.Td(dbc.Button(t("offer.try", lang), id={"type": ids.OFFER_APPLY, "index": i},
+                                        size="sm", color="link"))])
+            for i, p in enumerate(offer.proposals)]
+    return html.Div([
+        html.P(t("offer.found", lang, count=len(offer.proposals), candidates=offer.candidates)),
+        html.Table(className="table table-sm data-table", children=[
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in header])), html.Tbody(rows)]),
+    ])
+
+
+def proposal_words(p: Proposal, lang: Lang) -> str:
+    """One proposal in a sentence (the letter's counter-offer lines)."""
+    goods = p.levers.get(GOODS)
+    text = t("offer.line", lang, amount=format_currency(p.levers[CREDIT], lang),
+             annuity=format_currency(p.levers[ANNUITY], lang), payments=format_number(p.payments, lang, 0))
+    if goods:
+        text += " " + t("offer.line_goods", lang, goods=format_currency(goods, lang))
+    return text
+
+
+def share_text(summary: Mapping[str, Any] | None, lang: Lang) -> str:
+    """For what share of refused and of referred files a counter-offer exists, with intervals and samples."""
+    rows = (summary or {}).get("by_decision", {})
+    refused, refer = rows.get("refused"), rows.get("refer")
+    if not refused or not refer or not refused.get("sampled") or not refer.get("sampled"):
+        return t("offer.share_unknown", lang)
+
+    def words(row: Mapping[str, Any], prefix: str) -> dict[str, str]:
+        low, high = row["interval"]
+        return {f"{prefix}share": format_percent(row["share"], lang, 0), f"{prefix}low": format_percent(low, lang, 0),
+                f"{prefix}high": format_percent(high, lang, 0), f"{prefix}sampled": format_number(row["sampled"], lang)}
+    return t("offer.share", lang, **words(refused, ""), **words(refer, "refer_"))

@@ -1,0 +1,362 @@
+"""The product's database: every score served and every human review, on one SQLAlchemy engine.
+
+Why a database rather than files: a client's history, a period's applications and a review
+trail are queries (by client, by time), several gunicorn workers write at once, and the audit
+rows must never change. The schema is SQLAlchemy Core (no ORM: rows are records, not objects)
+and runs unchanged on SQLite (the default, one file under ``instance/``) and PostgreSQL.
+
+* ``scores``: one row per score served (the scoring log); ``reviews``: one row per human review
+  (:mod:`model.monitoring.reviews`); ``imports``: the legacy JSON Lines files already imported,
+  so that an import is never repeated; ``schema_version``: one row, checked at start.
+* **Append-only, enforced by the database**: triggers refuse UPDATE and DELETE (and TRUNCATE on
+  PostgreSQL) on ``scores`` and ``reviews``, so neither the model's decision nor a reviewer's
+  words can be rewritten by a bug or by hand through the application's connection.
+* **Times are UTC, timezone-aware** (:class:`UTCDateTime`): SQLite has no time zone type, so
+  values are stored as naive UTC there and given back aware.
+* **Several processes**: SQLite runs in WAL mode with a busy timeout on every connection (a
+  writer waits for another instead of failing with "database is locked"), ``synchronous = NORMAL``
+  for scores and a synced commit for reviews (:func:`durable_transaction`); the schema is
+  created under a file lock (SQLite) or an advisory lock (PostgreSQL), so workers starting at
+  once neither race nor fail.
+
+URLs: ``sqlite:///path/product.db``; ``postgresql://user@host/db`` (mapped to the psycopg 3
+driver, ``postgresql+psycopg://``).
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Dialect,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.types import DateTime, TypeDecorator
+
+#: Bumped with every change of the tables; a database of another version is refused at start.
+SCHEMA_VERSION = 1
+#: How long an SQLite connection waits for another process's write before giving up (ms).
+SQLITE_BUSY_MS = 30_000
+#: Key of the PostgreSQL advisory lock held while the schema is checked or created.
+_PG_SCHEMA_LOCK = 0x5C0_12E5
+
+# the probabilities and decisions of a served score; long enough for every Decision and grade
+_SHORT = 32
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as it is (unknown schema version, unreachable server)."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes in and out, on every backend.
+
+    PostgreSQL keeps ``timestamptz``; SQLite has no such type, so the value is stored as naive
+    UTC text, which also keeps its order (fixed-width ISO text sorts as time does).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a stored time must be timezone-aware (UTC), got naive {value.isoformat()}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite makes only an INTEGER PRIMARY KEY an alias of the row id (autoincrement); PostgreSQL gets 64 bits
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+_FEATURES = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData()
+
+scores = Table(
+    "scores", metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("timestamp", UTCDateTime(), nullable=False, index=True),
+    Column("client_id", BigInteger(), nullable=True, index=True),
+    Column("source", String(_SHORT), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("probability", Float(), nullable=False),
+    Column("threshold", Float(), nullable=True),
+    Column("decision", String(_SHORT), nullable=False),
+    Column("grade", String(_SHORT), nullable=True),
+    Column("features", _FEATURES, nullable=False),
+)
+
+#: Longest reason a reviewer may write (characters): a paragraph, not a file.
+REASON_MAX = 2000
+AUTHOR_MAX = 150
+
+reviews = Table(
+    "reviews", metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("timestamp", UTCDateTime(), nullable=False, index=True),
+    Column("client_id", BigInteger(), nullable=False, index=True),
+    Column("author", String(AUTHOR_MAX), nullable=False),
+    Column("verdict", String(_SHORT), nullable=False),
+    Column("decision", String(_SHORT), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("model_decision", String(_SHORT), nullable=False),
+    Column("model_probability", Float(), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    CheckConstraint("verdict IN ('confirm', 'override')", name="reviews_verdict"),
+    CheckConstraint(f"length(reason) BETWEEN 1 AND {REASON_MAX}", name="reviews_reason"),
+)
+
+imports = Table(
+    "imports", metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("path", Text(), nullable=False),
+    Column("rows", Integer(), nullable=False),
+    Column("imported_at", UTCDateTime(), nullable=False),
+)
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("version", Integer(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("id = 1", name="schema_version_one_row"),
+)
+
+#: Tables whose rows are never updated nor deleted.
+APPEND_ONLY = (scores, reviews)
+
+_PG_APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: rows are never changed or deleted';
+END
+$$"""
+
+
+def _ddl(dialect: str, *statements: str) -> Callable[..., None]:
+    """A create-event listener running ``statements`` on one dialect (in create_all's transaction)."""
+    def run(_target: object, connection: Connection, **_kw: object) -> None:
+        if connection.dialect.name == dialect:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    return run
+
+
+event.listen(metadata, "before_create", _ddl("postgresql", _PG_APPEND_ONLY_FUNCTION))
+for _table in APPEND_ONLY:
+    _refusal = f"'{_table.name} is append-only: rows are never changed or deleted'"
+    event.listen(_table, "after_create", _ddl("sqlite", *(
+        f"CREATE TRIGGER {_table.name}_no_{op.lower()} BEFORE {op} ON {_table.name} "
+        f"BEGIN SELECT RAISE(ABORT, {_refusal}); END" for op in ("UPDATE", "DELETE"))))
+    event.listen(_table, "after_create", _ddl(
+        "postgresql",
+        f"CREATE TRIGGER {_table.name}_append_only BEFORE UPDATE OR DELETE ON {_table.name} "
+        "FOR EACH ROW EXECUTE FUNCTION append_only()",
+        f"CREATE TRIGGER {_table.name}_no_truncate BEFORE TRUNCATE ON {_table.name} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION append_only()"))
+
+
+# --------------------------------------------------------------------------- engine
+
+def normalise_url(url: str | URL) -> URL:
+    """``postgresql://`` and ``postgres://`` get the psycopg 3 driver; other URLs are kept."""
+    parsed = make_url(str(url).replace("postgres://", "postgresql://", 1) if str(url).startswith("postgres://")
+                      else url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _json_dumps(value: Any) -> str:
+    # compact and fast; NaN cannot occur (records hold None for a missing value)
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy emits BEGIN itself (see _on_sqlite_begin): the sqlite3 module's own implicit
+    # transactions would not cover DDL consistently
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL + NORMAL: a commit is atomic and survives a crash of the process, and does not wait for
+        # the disk (a score costs ~0.5 ms less); an OS crash or power cut may lose the last scores, as
+        # the legacy log (never fsynced) could. Reviews and imports commit with durable_transaction.
+        cursor.execute(f"PRAGMA synchronous = {_SQLITE_SYNC}")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+_SQLITE_SYNC = "NORMAL"
+
+
+@contextmanager
+def durable_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction whose commit is on disk when the block ends, for what must survive a power cut
+    (a reviewer's words, an import after which the legacy file is renamed).
+
+    On SQLite the connection syncs the write-ahead log at this commit (``synchronous = FULL``, set
+    outside the transaction: SQLite refuses it inside one); a server database always does.
+    """
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA synchronous = FULL")
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if raw is not None:
+                raw.execute(f"PRAGMA synchronous = {_SQLITE_SYNC}")
+
+
+def create_store_engine(url: str | URL) -> Engine:
+    """A new engine for ``url`` with the schema checked (created when the database is empty).
+
+    Prefer :func:`engine_for`, which keeps one engine per URL and process.
+    """
+    parsed = normalise_url(url)
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_file(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(parsed, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+    _FORKABLE.add(engine)
+    try:
+        ensure_schema(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the database {parsed.render_as_string(hide_password=True)}: "
+                         f"{str(exc).splitlines()[0]}") from exc
+    return engine
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+#: Engines of this process: a forked child (gunicorn with --preload, multiprocessing) must not
+#: reuse its parent's connections, so their pools are reset in the child.
+_FORKABLE: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for engine in list(_FORKABLE):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def engine_for(url: str | URL) -> Engine:
+    """The process's one engine for ``url`` (created, and its schema checked, on first use)."""
+    key = normalise_url(url).render_as_string(hide_password=False)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = create_store_engine(key)
+        return engine
+
+
+# --------------------------------------------------------------------------- schema
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    """Held while the schema is checked or created: one process creates it, the others wait and see it."""
+    path = _sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
+    if path is None:
+        yield
+        return
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)   # closing releases the lock
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the tables and triggers of an empty database, or check the version of an existing one.
+
+    Raises :class:`StoreError` for a database of another schema version, or one holding some of
+    the product's tables without a version (made by hand or by a failed older start).
+    """
+    with _schema_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
+        present = set(inspect(conn).get_table_names())
+        if schema_version.name in present:
+            version = conn.execute(select(schema_version.c.version)).scalar_one_or_none()
+            if version != SCHEMA_VERSION:
+                raise StoreError(f"the database has schema version {version}, this code needs {SCHEMA_VERSION}: "
+                                 "no migration is known between them")
+            return
+        ours = sorted(present & {t.name for t in metadata.sorted_tables})
+        if ours:
+            raise StoreError(f"the database holds {', '.join(ours)} but no schema version: not created by "
+                             "this product, refusing to write into it")
+        metadata.create_all(conn)
+        conn.execute(insert(schema_version).values(id=1, version=SCHEMA_VERSION, created_at=datetime.now(UTC)))
+
+
+def database_bytes(engine: Engine) -> int | None:
+    """Bytes on disk of an SQLite database (main file + write-ahead log); None for a server database."""
+    path = _sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
+    if path is None:
+        return None
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())

@@ -1,0 +1,434 @@
+"""What-if and counter-offer: a known client's application changed, re-scored by the product's own code.
+
+A relationship manager facing a refused or borderline client is asked "what if I borrow
+less?" and "what would you grant me?". Both are answered by changing the client's raw
+application row (never its history, age or any protected attribute) and sending the changed
+rows through exactly the path of ``POST /api/v1/predict``: ``Scorer.application_features``
+then ``Scorer.score_features``. A simulated score is therefore the score that application
+would get if it were filed, and it is never written over the client's file: the client's
+rows are copied, the population and the scoring log are not touched.
+
+The counter-offer is a bounded search over the levers a client can pull in a meeting
+(amount, term, own contribution), not DiCE: the actionable space is two or three fields
+that each move fifteen or so model features through the feature code, DiCE's random and
+genetic searches work on the model's own features (so they would need this pipeline wrapped
+as the model), are stochastic and take seconds per client. A grid over amount × term, all
+candidates built and scored in one batch through the same feature code, is exhaustive over
+the grid, deterministic and fast; every proposal kept is then re-scored alone through the
+``/predict`` path, and only proposals that path grants are shown.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from data.load import DataError, Tables, load_tables
+from data.schema import APPLICATION_TABLES, TABLES, bounds_of
+from model import features as feats
+from model.artifact import ArtifactError
+from model.decision import GRANTED, REFER, REFUSED, Decision
+from model.scoring import Score, Scorer
+from settings import get_settings
+
+ID = "SK_ID_CURR"
+#: Keys linking child rows to each other (renumbered per copy in a batch of variants).
+LINK_KEYS = ("SK_ID_BUREAU", "SK_ID_PREV")
+CREDIT, ANNUITY, GOODS = "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"
+#: The application fields a client can change in a meeting: how much, over how long (the
+#: annuity), and the price of what is bought (the difference with the amount is the client's
+#: own contribution). Income, family, employment, age, gender and every history table are
+#: facts about the client, not choices, and are never simulated.
+LEVERS: tuple[str, ...] = (CREDIT, ANNUITY, GOODS)
+
+#: Counter-offer grid: shares of the amount asked (largest first), and how much longer the
+#: term may be (the annuity divided by these factors at the same amount).
+AMOUNT_SHARES: tuple[float, ...] = tuple(np.round(np.linspace(1.0, 0.2, 17), 4))
+TERM_FACTORS: tuple[float, ...] = (1.0, 1.25, 1.5, 2.0)
+#: The longest term proposed, in payments (credit ÷ annuity): Home Credit's cash loans run to
+#: about five years.
+MAX_PAYMENTS = 60.0
+#: Amounts are proposed in round steps, as a manager would say them.
+AMOUNT_STEP = 1_000.0
+
+
+class SimulationError(ValueError):
+    """A simulated application the product cannot score; ``field`` names the lever."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ClientRecords:
+    """Every known client's raw rows (the bank's file), sliced per client in microseconds.
+
+    Loaded once per process from the configured data folder with the loader's checks; each
+    child table is sorted by its link key so a client's rows are one contiguous slice.
+    """
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self._apps = {name: _sorted(tables[name], ID) for name in APPLICATION_TABLES if name in tables}
+        self._children: dict[str, tuple[np.ndarray, pd.DataFrame]] = {}
+        for name, frame in tables.items():
+            if name in APPLICATION_TABLES or name == "bureau_balance":
+                continue
+            self._children[name] = _sorted(frame, ID)
+        self._bureau_balance = (_sorted(tables["bureau_balance"], "SK_ID_BUREAU")
+                                if "bureau_balance" in tables else None)
+
+    @classmethod
+    def load(cls, data_dir: str | Path, include_children: bool = True) -> ClientRecords:
+        names = list(TABLES) if include_children else list(APPLICATION_TABLES)
+        return cls(load_tables(data_dir, names))
+
+    def frames(self, client_id: int) -> dict[str, pd.DataFrame]:
+        """The client's rows of every table, as ``Scorer.application_features`` takes them.
+
+        The frames are shared by later calls for the same client: callers copy before changing
+        them (:func:`with_levers`)."""
+        return self._frames(int(client_id))
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one ClientRecords per process, kept for its life
+    def _frames(self, client_id: int) -> dict[str, pd.DataFrame]:
+        out: dict[str, pd.DataFrame] = {}
+        for name, (keys, frame) in self._apps.items():
+            rows = _slice(keys, frame, client_id)
+            if len(rows):
+                out[name] = rows
+                break
+        if not out:
+            raise KeyError(f"client {client_id} is in no application file")
+        for name, (keys, frame) in self._children.items():
+            out[name] = _slice(keys, frame, client_id)
+        if self._bureau_balance is not None and "bureau" in out:
+            keys, frame = self._bureau_balance
+            bureau_ids = out["bureau"]["SK_ID_BUREAU"].to_numpy()
+            parts = [_slice(keys, frame, int(b)) for b in bureau_ids]
+            out["bureau_balance"] = pd.concat(parts) if parts else frame.iloc[:0]
+        return out
+
+
+def _sorted(frame: pd.DataFrame, key: str) -> tuple[np.ndarray, pd.DataFrame]:
+    frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
+    # plain int64 keys: searching a nullable (object) array would cost a millisecond per table
+    return frame[key].to_numpy(dtype=np.int64), frame
+
+
+def _slice(keys: np.ndarray, frame: pd.DataFrame, value: int) -> pd.DataFrame:
+    lo, hi = np.searchsorted(keys, value, "left"), np.searchsorted(keys, value, "right")
+    return frame.iloc[lo:hi]
+
+
+def application_table(frames: Mapping[str, pd.DataFrame]) -> str:
+    return next(name for name in APPLICATION_TABLES if name in frames)
+
+
+def levers_of(frames: Mapping[str, pd.DataFrame]) -> dict[str, float | None]:
+    """The client's current values of the levers (None where not given)."""
+    row = frames[application_table(frames)].iloc[0]
+    return {c: (None if pd.isna(row[c]) else float(row[c])) for c in LEVERS}
+
+
+def check_levers(values: Mapping[str, Any]) -> dict[str, float]:
+    """Lever values a client could really sign for, or a :class:`SimulationError` naming the field."""
+    out: dict[str, float] = {}
+    unknown = sorted(set(values) - set(LEVERS))
+    if unknown:
+        raise SimulationError(unknown[0], f"{unknown[0]} cannot be simulated (levers: {', '.join(LEVERS)})")
+    for name, value in values.items():
+        if value is None or isinstance(value, bool):
+            raise SimulationError(name, f"{name} needs a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SimulationError(name, f"{name} needs a number, got {value!r}") from None
+        if not math.isfinite(number) or number > 1e9:
+            raise SimulationError(name, f"{name} must be a finite amount below 1e9")
+        if number <= 0 and name != GOODS or number < 0:
+            raise SimulationError(name, f"{name} must be positive")
+        bounds = bounds_of(name)        # the same range /predict holds a new applicant to
+        if bounds is not None and not bounds.admits(number):
+            raise SimulationError(name, f"{name} must be {bounds.rule_words}")
+        out[name] = number
+    credit, annuity = out.get(CREDIT), out.get(ANNUITY)
+    if credit is not None and annuity is not None and annuity > credit:
+        raise SimulationError(ANNUITY, "the annuity cannot exceed the amount borrowed")
+    return out
+
+
+def with_levers(frames: Mapping[str, pd.DataFrame], values: Mapping[str, float]) -> dict[str, pd.DataFrame]:
+    """A copy of the client's rows with the application's levers changed (the file is untouched)."""
+    name = application_table(frames)
+    app = frames[name].copy()
+    for column, value in values.items():
+        app[column] = np.asarray([value], dtype=np.float64)
+    return {**frames, name: app}
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A simulated score: what the application would get if it were filed with these values."""
+
+    client_id: int
+    levers: dict[str, float | None]
+    changed: tuple[str, ...]
+    score: Score
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One counter-offer, re-scored alone through the ``/predict`` path."""
+
+    kind: str                      # "amount" (same term), "term" (same amount) or "nearest"
+    levers: dict[str, float]
+    probability: float
+    decision: Decision
+
+    @property
+    def payments(self) -> float:
+        return self.levers[CREDIT] / self.levers[ANNUITY]
+
+
+@dataclass(frozen=True)
+class CounterOffer:
+    """What the model would grant instead; ``proposals`` is empty when nothing on the grid is granted."""
+
+    client_id: int
+    asked: dict[str, float | None]
+    decision: Decision
+    candidates: int
+    proposals: tuple[Proposal, ...] = field(default=())
+
+    @property
+    def feasible(self) -> bool:
+        return bool(self.proposals)
+
+
+class Simulator:
+    """What-if scores and counter-offers of known clients, through the Scorer's ``/predict`` path."""
+
+    def __init__(self, scorer: Scorer, records: ClientRecords | Callable[[], ClientRecords]) -> None:
+        """``records``: the client files, or how to load them on first use (a worker that never
+        simulates never pays for them)."""
+        self.scorer = scorer
+        self._records = records if isinstance(records, ClientRecords) else None
+        self._load = None if isinstance(records, ClientRecords) else records
+        self._lock = threading.Lock()
+
+    @property
+    def records(self) -> ClientRecords:
+        if self._records is None:
+            with self._lock:
+                if self._records is None and self._load is not None:
+                    self._records = self._load()
+        assert self._records is not None
+        return self._records
+
+    def warm_up(self) -> threading.Thread:
+        """Load the client files in the background, so the first simulation of a meeting does not wait."""
+        thread = threading.Thread(target=lambda: self.records, name="client-records", daemon=True)
+        thread.start()
+        return thread
+
+    def frames(self, client_id: int) -> dict[str, pd.DataFrame]:
+        return self.records.frames(client_id)
+
+    def levers(self, client_id: int) -> dict[str, float | None]:
+        return levers_of(self.frames(client_id))
+
+    def simulate(self, client_id: int, changes: Mapping[str, Any]) -> Simulation:
+        """The score of the client's application with ``changes`` applied to its levers."""
+        frames = self.frames(client_id)
+        current = levers_of(frames)
+        checked = check_levers(changes)
+        merged = {**current, **checked}
+        check_levers({k: v for k, v in merged.items() if v is not None})
+        changed = tuple(k for k in LEVERS if k in checked and checked[k] != current[k])
+        # every row comes from the loader, already checked against the schema, and the changed
+        # levers were checked above against the same bounds as /predict's: nothing to revalidate
+        try:
+            features = self.scorer.application_features(with_levers(frames, checked), checked=tuple(frames))
+        except DataError as exc:
+            raise SimulationError(exc.column, str(exc)) from None
+        return Simulation(client_id, merged, changed, self.scorer.score_features(features, client_id))
+
+    def probabilities(self, client_id: int, candidates: Sequence[Mapping[str, float]]) -> np.ndarray:
+        """PDs of many variants of one application, built and scored in one batch.
+
+        Each variant is the client's rows under fresh client, bureau-credit and
+        previous-application numbers, so the feature code (which never mixes clients) gives each
+        the features it would get alone.
+        """
+        frames = self.frames(client_id)
+        name = application_table(frames)
+        n = len(candidates)
+        ranks = {key: np.unique(np.concatenate([f[key].to_numpy() for f in frames.values() if key in f]))
+                 for key in LINK_KEYS if any(key in f for f in frames.values())}
+        batch: dict[str, pd.DataFrame] = {}
+        for table, rows in frames.items():
+            rep = rows.loc[rows.index.repeat(n)].copy()
+            copy = np.tile(np.arange(n), len(rows))
+            rep[ID] = copy + 1
+            for key, known in ranks.items():
+                if key in rep:
+                    rep[key] = np.searchsorted(known, rep[key].to_numpy()) * n + copy + 1
+            if table == name:
+                for column in LEVERS:
+                    if all(column in c for c in candidates):
+                        rep[column] = np.asarray([c[column] for c in candidates], dtype=np.float64)
+            batch[table] = rep
+        x = feats.build_features(Tables(batch), include_children=self.scorer.include_children)
+        return self.scorer.probability(self.scorer.population_features.transform(x).loc[np.arange(1, n + 1)])
+
+    def counter_offer(self, client_id: int) -> CounterOffer:
+        """The largest amount at the same term, the shortest longer term at the same amount, and the
+        nearest granted (amount, term) on the grid; each re-scored alone and granted."""
+        asked = self.levers(client_id)
+        decision = self.scorer.score_client(client_id).decision
+        credit, annuity, goods = asked[CREDIT], asked[ANNUITY], asked[GOODS]
+        if decision == GRANTED or credit is None or annuity is None:
+            return CounterOffer(client_id, asked, decision, 0)
+        grid: list[tuple[float, float, bool, dict[str, float]]] = []
+        for share in AMOUNT_SHARES:
+            amount = max(AMOUNT_STEP, math.floor(credit * share / AMOUNT_STEP) * AMOUNT_STEP) if share < 1 else credit
+            for factor in TERM_FACTORS:
+                new_annuity = annuity * (amount / credit) / factor
+                if factor > 1 and amount / new_annuity > MAX_PAYMENTS:
+                    continue
+                # the same purchase with a larger own contribution, or a smaller purchase
+                for keep_goods in ((False, True) if goods and share < 1 else (False,)):
+                    levers = {CREDIT: amount, ANNUITY: round(new_annuity, 2)}
+                    if goods:
+                        levers[GOODS] = goods if keep_goods else round(goods * amount / credit, 2)
+                    grid.append((share, factor, keep_goods, levers))
+        pds = self.probabilities(client_id, [g[3] for g in grid])
+        rule = self.scorer.rule
+        granted = [i for i, p in enumerate(pds) if rule.decide(float(p)) == GRANTED]
+        picks: list[tuple[str, int]] = []
+        same_term = [i for i in granted if grid[i][1] == 1.0]
+        if same_term:
+            picks.append(("amount", max(same_term, key=lambda i: (grid[i][3][CREDIT], -grid[i][2]))))
+        same_amount = [i for i in granted if grid[i][0] == 1.0]
+        if same_amount:
+            picks.append(("term", min(same_amount, key=lambda i: grid[i][1])))
+        if granted:
+            # nearest: the smallest relative change of amount and term together
+            nearest = min(granted, key=lambda i: (1 - grid[i][0]) + (grid[i][1] - 1) / 2 + grid[i][2] * 0.05)
+            if all(nearest != i for _, i in picks):
+                picks.append(("nearest", nearest))
+        proposals = []
+        for kind, i in picks:
+            sim = self.simulate(client_id, grid[i][3])   # re-scored alone, the /predict way
+            if sim.score.decision == GRANTED:
+                proposals.append(Proposal(kind, dict(grid[i][3]), sim.score.probability, sim.score.decision))
+        return CounterOffer(client_id, asked, decision, len(grid), tuple(proposals))
+
+
+# ----------------------------------------------------------------------------------------------
+# How often a counter-offer exists (the share the dashboard and the report quote)
+# ----------------------------------------------------------------------------------------------
+COUNTER_OFFERS_FILE = "counter_offers.json"
+
+
+def share_interval(hits: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Jeffreys interval of a proportion: honest at the small samples a summary is run on."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    a = (1 - level) / 2
+    low = 0.0 if hits == 0 else float(stats.beta.ppf(a, hits + 0.5, n - hits + 0.5))
+    high = 1.0 if hits == n else float(stats.beta.ppf(1 - a, hits + 0.5, n - hits + 0.5))
+    return low, high
+
+
+def counter_offer_summary(simulator: Simulator, sample: int = 200, seed: int = 42,
+                          progress: Callable[[str], object] | None = None) -> dict[str, Any]:
+    """For a random sample of refused and of referred clients: the share with a feasible
+    counter-offer (with its interval) and the search's latency per client."""
+    scorer = simulator.scorer
+    pds = scorer.scores["PROBABILITY"].reindex(scorer.population.index).to_numpy(np.float64)
+    decisions = scorer.rule.decide_all(pds)
+    rng = np.random.default_rng(seed)
+    out: dict[str, Any] = {"model_version": scorer.version, "sample": sample, "seed": seed,
+                           "grid": {"amount_shares": list(AMOUNT_SHARES), "term_factors": list(TERM_FACTORS),
+                                    "max_payments": MAX_PAYMENTS}, "by_decision": {}}
+    seconds: list[float] = []
+    for decision in (REFUSED, REFER):
+        pool = scorer.population.index.to_numpy()[decisions == decision]
+        chosen = rng.choice(pool, size=min(sample, len(pool)), replace=False) if len(pool) else pool
+        feasible = 0
+        kinds: dict[str, int] = {}
+        for k, client in enumerate(chosen):
+            t0 = time.perf_counter()
+            offer = simulator.counter_offer(int(client))
+            seconds.append(time.perf_counter() - t0)
+            feasible += offer.feasible
+            for p in offer.proposals:
+                kinds[p.kind] = kinds.get(p.kind, 0) + 1
+            if progress is not None and (k + 1) % 50 == 0:
+                progress(f"  {decision}: {k + 1}/{len(chosen)}")
+        low, high = share_interval(feasible, len(chosen))
+        out["by_decision"][decision] = {"clients": int(len(pool)), "sampled": int(len(chosen)),
+                                        "feasible": int(feasible), "share": feasible / len(chosen) if len(chosen)
+                                        else None, "interval": [low, high], "proposals_by_kind": kinds}
+    if seconds:
+        out["seconds"] = {"median": float(np.median(seconds)), "p95": float(np.percentile(seconds, 95)),
+                          "max": float(np.max(seconds)), "clients": len(seconds)}
+    return out
+
+
+def read_summary(folder: str | Path, model_version: str) -> dict[str, Any] | None:
+    """The stored summary of this model version (None when absent, unreadable or of another model)."""
+    path = Path(folder) / COUNTER_OFFERS_FILE
+    try:
+        summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if summary.get("model_version") == model_version else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    s = get_settings()
+    p = argparse.ArgumentParser(prog="python -m model.simulation",
+                                description="Share of refused / referred clients with a feasible counter-offer.")
+    p.add_argument("--model-dir", type=Path, default=s.model_dir)
+    p.add_argument("--data-dir", type=Path, default=s.data_dir)
+    p.add_argument("--out", type=Path, default=s.drift_dir, help="folder of counter_offers.json (default: DRIFT_DIR)")
+    p.add_argument("--sample", type=int, default=200, help="clients per decision (default 200)")
+    p.add_argument("--seed", type=int, default=s.seed)
+    args = p.parse_args(argv)
+    try:
+        scorer = Scorer.load(args.model_dir)
+        simulator = Simulator(scorer, ClientRecords.load(args.data_dir, scorer.include_children))
+    except (ArtifactError, DataError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    summary = counter_offer_summary(simulator, args.sample, args.seed, progress=print)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / COUNTER_OFFERS_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    for decision, row in summary["by_decision"].items():
+        if row["sampled"]:
+            print(f"{decision}: {row['feasible']}/{row['sampled']} with a feasible counter-offer "
+                  f"({row['share']:.1%}, 95 % interval {row['interval'][0]:.1%}–{row['interval'][1]:.1%})")
+    if "seconds" in summary:
+        sec = summary["seconds"]
+        print(f"search per client: median {sec['median'] * 1000:.0f} ms, p95 {sec['p95'] * 1000:.0f} ms, "
+              f"max {sec['max'] * 1000:.0f} ms over {sec['clients']} clients")
+    print(f"wrote {args.out / COUNTER_OFFERS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
