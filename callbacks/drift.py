@@ -73,7 +73,8 @@ def run_period(services: Services, start: Any, end: Any) -> dict[str, Any]:
         return {"period": {"since": str(start)[:10], "until": str(end)[:10]}, "error": str(exc)}
     log = services.scoring_log
     return services.views.get_or_compute("drift-period", (period.since, period.until, log.count()),
-                                         lambda: period_check(log, services.scorer, period))
+                                         lambda: period_check(log, services.scorer, period,
+                                                              min_rows=services.settings.drift_min_rows))
 
 
 def period_view(services: Services, result: Mapping[str, Any], lang: Lang) -> list[Any] | html.Div:

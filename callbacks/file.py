@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from callbacks.scoring import cached_score
 from callbacks.state import client_of, lang_of, off_screen
 from layouts import ids
-from layouts.file import history_table, review_list
+from layouts.file import decision_options, history_table, review_list, review_note, verdict_options
 from layouts.simulate import proposal_words
 from model.decision import GRANTED
 from model.monitoring.reviews import ReviewError
@@ -92,8 +92,22 @@ def register(app: Dash, services: Services) -> None:
                 decision == GRANTED)
 
     @app.callback(
+        Output(ids.REVIEW_VERDICT, "options"), Output(ids.REVIEW_DECISION, "options"),
+        Output(ids.REVIEW_DECISION, "value"), Output(ids.REVIEW_DECISION_WRAP, "hidden"),
+        Input(ids.REVIEW_VERDICT, "value"), Input(ids.STATE, "data"),
+    )
+    def review_choices(verdict: Any, state: dict[str, Any] | None) -> tuple[Any, ...]:
+        """In the page's language; the decision after review is asked for an override only, among
+        the decisions other than the model's."""
+        lang, client = lang_of(state), client_of(scorer, state)
+        model_decision = cached_score(services, client).decision if client is not None else None
+        options = decision_options(lang, model_decision)
+        override = verdict == "override"
+        return verdict_options(lang), options, options[0]["value"] if override and options else None, not override
+
+    @app.callback(
         Output(ids.REVIEW_MESSAGE, "children"), Output(ids.REVIEW_LIST, "children", allow_duplicate=True),
-        Output(ids.REVIEW_REASON, "value"),
+        Output(ids.REVIEW_REASON, "value"), Output(ids.SCORE_REVIEW, "children", allow_duplicate=True),
         Input(ids.REVIEW_SUBMIT, "n_clicks"),
         State(ids.REVIEW_VERDICT, "value"), State(ids.REVIEW_DECISION, "value"), State(ids.REVIEW_REASON, "value"),
         State(ids.STATE, "data"), prevent_initial_call=True,
@@ -102,9 +116,9 @@ def register(app: Dash, services: Services) -> None:
                       state: dict[str, Any] | None) -> tuple[Any, ...]:
         lang, client = lang_of(state), client_of(scorer, state)
         if not clicks or client is None or dash_ctx.triggered_id != ids.REVIEW_SUBMIT:
-            return no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update
         if not getattr(current_user, "is_authenticated", False):
-            return t("file.review_sign_in", lang), no_update, no_update
+            return t("file.review_sign_in", lang), no_update, no_update, no_update
         score = cached_score(services, client)
         if verdict == "confirm":
             decision = score.decision          # a confirmation keeps the model's decision
@@ -112,6 +126,8 @@ def register(app: Dash, services: Services) -> None:
             services.reviews.add(client, str(current_user.get_id()), str(verdict), str(decision), str(reason or ""),
                                  score)
         except ReviewError as exc:
-            return review_message(exc, lang), no_update, no_update
-        listed = review_list(services.reviews.for_client(client), score.decision, lang).to_plotly_json()
-        return t("file.review_saved", lang), listed, ""
+            return review_message(exc, lang), no_update, no_update, no_update
+        reviews = services.reviews.for_client(client)
+        note = review_note(reviews, lang)
+        return (t("file.review_saved", lang), review_list(reviews, score.decision, lang).to_plotly_json(), "",
+                note.to_plotly_json() if note is not None else None)

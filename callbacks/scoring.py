@@ -16,6 +16,7 @@ from layouts import why as why_layout
 from layouts.chart_tables import gauge_table, table_id, waterfall_table
 from layouts.decisions import decision_badge
 from layouts.figures import empty_figure, gauge_figure, waterfall_figure
+from layouts.file import review_note
 from layouts.score import reasons_block
 from model.concepts import concept_top
 from model.explain import OTHER, Explanation
@@ -112,17 +113,18 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.GAUGE, "figure"), Output(ids.DECISION, "children"), Output(ids.PROBABILITY_TEXT, "children"),
         Output(ids.GRADE_TEXT, "children"), Output(ids.DECISION_SENTENCE, "children"), Output(ids.REASONS, "children"),
-        Output(table_id(ids.GAUGE), "children"), Output(ids.SCORE_EMPTY, "hidden"),
+        Output(table_id(ids.GAUGE), "children"), Output(ids.SCORE_EMPTY, "hidden"), Output(ids.SCORE_REVIEW, "children"),
         Input(ids.STATE, "data"),
     )
     def show_score(state: dict[str, Any] | None) -> tuple[Any, ...]:
         lang, client = lang_of(state), client_of(scorer, state)
         if client is None:
-            return empty_figure(), None, None, None, None, None, None, False
+            return empty_figure(), None, None, None, None, None, None, False, None
         view = views.get_or_compute("score-view", (client, lang), lambda: score_view(services, client, lang))
         if services.scoring_log.enabled:
             services.scoring_log.log(cached_score(services, client), scorer.feature_values(client), "dashboard")
-        return (*view, True)
+        # read live, not cached: a review recorded a minute ago shows at once
+        return (*view, True, _json(review_note(services.reviews.for_client(client), lang)))
 
     @app.callback(
         Output(ids.WATERFALL, "figure"), Output(ids.RAISING, "children"), Output(ids.LOWERING, "children"),

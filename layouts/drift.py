@@ -21,7 +21,7 @@ from layouts import ids
 from layouts.model_card import card_table
 from layouts.text import T
 from model.monitoring.drift import DATASET_DRIFT_SHARE, DriftError
-from model.text.formatting import NBSP, format_date, format_number, format_percent
+from model.text.formatting import NBSP, date_in_words, format_date, format_number, format_percent
 from model.text.labels import UnknownFeatureError, feature_label
 from model.text.languages import Lang
 from model.text.strings import STRINGS, t
@@ -94,17 +94,19 @@ def _when(stamp: Any, lang: Lang, with_time: bool = True) -> str | None:
     return format_date(moment if with_time else moment.date(), lang)
 
 
-def _day(value: Any, lang: Lang) -> str | None:
-    """An ISO day ("2026-11-01") as the screen writes dates; None when it is not one."""
+def _day(value: Any, lang: Lang, in_words: bool = False) -> str | None:
+    """An ISO day ("2026-11-01") as the screen writes dates ("01/11/2026"), or in words for a
+    heading ("1er novembre 2026"); None when it is not one."""
     try:
-        return format_date(date.fromisoformat(str(value)), lang)
+        day = date.fromisoformat(str(value))
     except (TypeError, ValueError):
         return None
+    return date_in_words(day, lang) if in_words else format_date(day, lang)
 
 
-def period_words(period: Mapping[str, Any], lang: Lang) -> tuple[str, str] | None:
+def period_words(period: Mapping[str, Any], lang: Lang, in_words: bool = False) -> tuple[str, str] | None:
     """(first day, last day) of a period {"since", "until"} as the screen writes them."""
-    start, end = _day(period.get("since"), lang), _day(period.get("until"), lang)
+    start, end = _day(period.get("since"), lang, in_words), _day(period.get("until"), lang, in_words)
     return (start, end) if start and end else None
 
 
@@ -139,9 +141,9 @@ def _source_words(side: Mapping[str, Any], lang: Lang) -> str:
 
 
 def heading_words(summary: Mapping[str, Any], lang: Lang) -> str:
-    """What a summary compares, in a heading: "Demandes notées du 01/11/2026 au 30/11/2026" for a
-    period of the score store, else the saved check's two sides."""
-    days = period_words(summary.get("period") or {}, lang)
+    """What a summary compares, in a heading: "Demandes notées du 1er novembre 2026 au 30 novembre 2026"
+    for a period of the score store, else the saved check's two sides."""
+    days = period_words(summary.get("period") or {}, lang, in_words=True)
     if days:
         return t("drift.heading.period", lang, start=days[0], end=days[1])
     return t("drift.heading.saved", lang, current=_what(summary.get("current") or {}, lang),
@@ -324,7 +326,7 @@ def period_body(result: Mapping[str, Any], command: str, lang: Lang = "fr") -> l
     the saved check under a heading naming the period, or why there is no test (too few applications,
     a failure), never a meaningless verdict."""
     period = result.get("period") or {}
-    days = period_words(period, lang) or (t("drift.unknown", lang),) * 2
+    days = period_words(period, lang, in_words=True) or (t("drift.unknown", lang),) * 2
     if "summary" in result:
         try:
             view = summary_view(result["summary"], lang)

@@ -50,8 +50,10 @@ def review_form(lang: Lang) -> html.Div:
         dbc.Label(T("file.review_verdict", lang), html_for=ids.REVIEW_VERDICT),
         dbc.RadioItems(id=ids.REVIEW_VERDICT, value="confirm", inline=True,
                        options=verdict_options(lang)),
-        dbc.Label(T("file.review_decision", lang), html_for=ids.REVIEW_DECISION, className="mt-2"),
-        dbc.Select(id=ids.REVIEW_DECISION, options=decision_options(lang)),
+        html.Div(id=ids.REVIEW_DECISION_WRAP, hidden=True, children=[
+            dbc.Label(T("file.review_decision", lang), html_for=ids.REVIEW_DECISION, className="mt-2"),
+            dbc.Select(id=ids.REVIEW_DECISION, options=decision_options(lang)),
+        ]),
         dbc.Label(T("file.review_reason", lang), html_for=ids.REVIEW_REASON, className="mt-2"),
         dbc.Textarea(id=ids.REVIEW_REASON, maxLength=2000, rows=3, required=True),
         dbc.Button(T("file.review_submit", lang), id=ids.REVIEW_SUBMIT, color="primary", className="mt-2"),
@@ -63,8 +65,9 @@ def verdict_options(lang: Lang) -> list[dict[str, str]]:
             {"label": t("file.review_override", lang), "value": "override"}]
 
 
-def decision_options(lang: Lang) -> list[dict[str, str]]:
-    return [{"label": t(f"decision.{d}", lang), "value": d} for d in DECISIONS]
+def decision_options(lang: Lang, model_decision: Decision | None = None) -> list[dict[str, str]]:
+    """The decisions a review may lead to; an override offers only those other than the model's."""
+    return [{"label": t(f"decision.{d}", lang), "value": d} for d in DECISIONS if d != model_decision]
 
 
 def history_table(events: Sequence[Any], lang: Lang) -> Any:
@@ -99,3 +102,14 @@ def review_list(reviews: Sequence[Any], model_decision: Decision, lang: Lang) ->
                 html.Span(decision_words(model_decision, lang), style=decision_cell_style(model_decision))]),
         html.Ul(items, className="reviews") if items else html.P(t("file.review_none", lang)),
     ])
+
+
+def review_note(reviews: Sequence[Any], lang: Lang) -> html.P | None:
+    """On the Score screen: the latest human review beside the model's decision (None without one)."""
+    if not reviews:
+        return None
+    r = reviews[-1]
+    return html.P(className="review-note", children=[
+        t("file.review_note", lang, when=format_date(r.timestamp, lang), author=r.author,
+          verdict=t(f"file.review_{r.verdict}", lang)), " ",
+        html.Span(decision_words(r.decision, lang), style=decision_cell_style(r.decision))])

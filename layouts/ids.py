@@ -60,6 +60,7 @@ PROBABILITY_TEXT = "score-probability"
 GRADE_TEXT = "score-grade"
 REASONS = "score-reasons"
 SCORE_EMPTY = "score-empty"
+SCORE_REVIEW = "score-review"                    # the latest human review of this file, if any
 
 # why
 WATERFALL = "why-waterfall"
@@ -73,10 +74,6 @@ LEVER_PREFIX = "lever-"                          # + the application column (mod
 
 def lever(name: str) -> str:
     return LEVER_PREFIX + name
-
-
-def lever_label(name: str) -> str:
-    return LEVER_PREFIX + name + "-label"
 
 
 SIM_TERM = "sim-term"
@@ -101,6 +98,7 @@ REVIEW_LIST = "review-list"
 REVIEW_FORM_WRAP = "review-form-wrap"
 REVIEW_VERDICT = "review-verdict"
 REVIEW_DECISION = "review-decision"
+REVIEW_DECISION_WRAP = "review-decision-wrap"     # shown for an override only
 REVIEW_REASON = "review-reason"
 REVIEW_SUBMIT = "review-submit"
 REVIEW_MESSAGE = "review-message"

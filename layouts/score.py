@@ -25,6 +25,7 @@ def layout(lang: Lang = "fr") -> html.Section:
                 ids.GAUGE, "score.gauge_caption", "charts.data_gauge", lang)),
             dbc.Col(lg=5, className="d-flex flex-column justify-content-center gap-3", children=[
                 html.Div(id=ids.DECISION),
+                html.Div(id=ids.SCORE_REVIEW),
                 html.P(id=ids.PROBABILITY_TEXT, className="probability-text"),
                 html.P(id=ids.GRADE_TEXT, className="grade-text"),
                 html.P(id=ids.DECISION_SENTENCE, className="lead"),

@@ -25,7 +25,7 @@ from model.text.strings import t
 
 def layout(lang: Lang = "fr") -> html.Section:
     levers = [dbc.Col(md=4, children=[
-        dbc.Label(feature_label(name, lang), html_for=ids.lever(name), id=ids.lever_label(name)),
+        dbc.Label(T(f"simulate.lever.{name}", lang), html_for=ids.lever(name)),
         dbc.InputGroup([
             dbc.Input(id=ids.lever(name), type="number", min=0, step="any",
                       debounce=True, inputMode="decimal"),
@@ -46,7 +46,7 @@ def layout(lang: Lang = "fr") -> html.Section:
                 html.Span(id=ids.SIM_ERROR, className="text-danger", role="alert"),
             ]),
         ]),
-        dbc.Row(className="g-4 mt-1", children=[
+        dcc.Loading(type="dot", delay_show=400, children=dbc.Row(className="g-4 mt-1", children=[
             dbc.Col(lg=7, children=chart_block(
                 dcc.Graph(id=ids.SIM_GAUGE, figure=empty_figure(), config={"displayModeBar": False}),
                 ids.SIM_GAUGE, "simulate.gauge_caption", "simulate.data_gauge", lang)),
@@ -57,7 +57,7 @@ def layout(lang: Lang = "fr") -> html.Section:
                 html.Div(id=ids.SIM_CHANGES),
                 html.Div(id=ids.SIM_REASONS),
             ]),
-        ]),
+        ])),
         html.Section(className="counter-offer mt-4", children=[
             html.H3(T("offer.title", lang), className="h4"),
             html.P(T("offer.how", lang), className="hint"),

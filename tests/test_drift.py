@@ -246,7 +246,7 @@ def test_drift_over_a_period_of_the_store(halves, tmp_path, fake_model):
     a, b = halves
     log = _store_with_period(tmp_path, b)
     period = Period.parse("2026-11-01", "2026-11-30")
-    s = period_drift(log, period, a, tmp_path / "out", model_dir="unused", n_features=None, log=None)
+    s = period_drift(log, period, a, tmp_path / "out", model_dir="unused", n_features=None, min_rows=10, log=None)
     assert s.period == {"since": "2026-11-01", "until": "2026-11-30", "rows": 120}
     assert s.current["rows"] == 120 and s.current["kind"] == "score_store"
     assert (s.current["scored"], s.current["duplicates_dropped"], s.current["other_sources_skipped"]) == (130, 10, 1)
@@ -260,7 +260,7 @@ def test_drift_over_a_period_of_the_store(halves, tmp_path, fake_model):
     assert written["period"] == s.period and written["current"]["since"] == "2026-11-01"
     # a shorter period: its own rows only
     s2 = period_drift(log, Period.parse("2026-11-01", "2026-11-10"), a, None, model_dir="unused", n_features=None,
-                      log=None)
+                      min_rows=10, log=None)
     assert s2.period["rows"] == s2.current["rows"] == 10 * 24 * 60 // 350 + 1
 
 
@@ -272,8 +272,11 @@ def test_too_few_applications_in_a_period_run_no_test(halves, tmp_path, fake_mod
     week = Period.parse("2026-11-01", "2026-11-07")
     assert len(store_batch(log, week).frame) == 7 * 24 * 60 // 350 + 1
     with pytest.raises(TooFewApplications, match="only 29 scored applications") as caught:
-        period_drift(log, week, a, None, model_dir="unused", log=None)
+        period_drift(log, week, a, None, model_dir="unused", min_rows=30, log=None)
     assert (caught.value.rows, caught.value.minimum) == (29, 30)
+    with pytest.raises(TooFewApplications) as default:        # the default minimum: 500
+        period_drift(log, Period.parse("2026-11-01", "2026-11-30"), a, None, model_dir="unused", log=None)
+    assert default.value.minimum == 500
     with pytest.raises(DriftError, match="ends .* before it starts"):
         Period.parse("2026-11-30", "2026-11-01")
 
@@ -307,7 +310,7 @@ def test_cli_current_store_with_a_period(halves, tmp_path, capsys, monkeypatch, 
     a.reset_index().to_parquet(ref)
     out = tmp_path / "out"
     rc = drift.main(["--reference", str(ref), "--current", "store", "--since", "2026-11-01", "--until", "2026-11-30",
-                     "--out", str(out), "--features", "0"])
+                     "--out", str(out), "--features", "0", "--min-rows", "30"])
     printed = capsys.readouterr().out
     assert rc == 0, printed
     assert "period: 2026-11-01 to 2026-11-30" in printed and "120 applications" in printed
@@ -315,7 +318,7 @@ def test_cli_current_store_with_a_period(halves, tmp_path, capsys, monkeypatch, 
     assert load_summary(out)["period"] == {"since": "2026-11-01", "until": "2026-11-30", "rows": 120}
     rc, err = _cli(["--reference", str(ref), "--current", "log", "--since", "2026-11-01", "--until", "2026-11-02",
                     "--out", str(out)], capsys)
-    assert rc == 2 and "at least 30 are needed" in err
+    assert rc == 2 and "at least 500 are needed" in err
     rc, err = _cli(["--reference", str(ref), "--since", "2026-11-01", "--out", str(out)], capsys)
     assert rc == 2 and "use them with --current store" in err
     rc, err = _cli(["--reference", str(ref), "--current", "store", "--since", "1er novembre", "--out", str(out)],

@@ -129,14 +129,14 @@ def test_the_heading_says_what_the_summary_compares():
                                "duplicates_dropped": 4, "first_timestamp": "2026-11-02T08:00:00+00:00",
                                "last_timestamp": "2026-11-29T18:00:00+00:00"})
     fr, en = summary_view(period, "fr"), summary_view(period, "en")
-    assert fr.heading == "Demandes notées du 01/11/2026 au 30/11/2026"
-    assert en.heading == "Applications scored from 01/11/2026 to 30/11/2026"
+    assert fr.heading == "Demandes notées du 1er novembre 2026 au 30 novembre 2026"
+    assert en.heading == "Applications scored from 1 November 2026 to 30 November 2026"
     # the days chosen, not the first and last score's
     assert fr.current == "Demandes notées (base des scores), 120 lignes, du 01/11/2026 au 30/11/2026"
     assert fr.n_dropped == 4
     body = summary(fr, None, "python -m model.monitoring.drift --current store", "fr",
                    report_note="drift.period.report")
-    assert _texts(body).startswith("Demandes notées du 01/11/2026 au 30/11/2026")
+    assert _texts(body).startswith("Demandes notées du 1er novembre 2026 au 30 novembre 2026")
     assert "Notes répétées d'un même client écartées" in _texts(body) and ids.DRIFT_REPORT_LINK not in {
         getattr(c, "id", None) for c in _walk(body)}
     assert "n'est pas produit à l'écran" in _texts(body)
@@ -147,10 +147,12 @@ def test_a_period_without_enough_applications_is_a_message_not_a_test():
     body = period_body(too_few, "python -m model.monitoring.drift --current store", "fr")
     text = _texts(body)
     assert body.id == ids.DRIFT_MESSAGE
-    assert text.startswith("Demandes notées du 01/11/2026 au 07/11/2026")
-    assert "Trop peu de demandes notées du 01/11/2026 au 07/11/2026 pour un test de dérive\u00a0: 12, pour 30" in text
+    assert text.startswith("Demandes notées du 1er novembre 2026 au 7 novembre 2026")
+    assert "Trop peu de demandes notées du 1er novembre 2026 au 7 novembre 2026 pour un test de dérive\u00a0: 12, " \
+        "pour 30" in text
     assert ids.DRIFT_TABLE not in {getattr(c, "id", None) for c in _walk(body)}
-    assert "Too few applications scored from 01/11/2026 to 07/11/2026 for a drift test: 12, against a minimum of 30" \
+    assert "Too few applications scored from 1 November 2026 to 7 November 2026 for a drift test: 12, against a " \
+        "minimum of 30" \
         in _texts(period_body(too_few, "cmd", "en"))
     failed = period_body({"period": {"since": "2026-11-01", "until": "2026-11-07"}, "error": "no model feature"},
                          "cmd", "en")
@@ -192,7 +194,8 @@ def drift_app(tiny_scorer, tmp_path_factory):
 
     instance = tmp_path_factory.mktemp("instance")
     drift_dir = tmp_path_factory.mktemp("reports")
-    settings = get_settings({"INSTANCE_DIR": str(instance), "API_KEYS": "test-key", "DRIFT_DIR": str(drift_dir)})
+    settings = get_settings({"INSTANCE_DIR": str(instance), "API_KEYS": "test-key", "DRIFT_DIR": str(drift_dir),
+                             "DRIFT_MIN_ROWS": "30"})
     auth.add_user(settings.users_file, USER, PASSWORD)
     return create_app(settings, tiny_scorer)
 
@@ -366,7 +369,7 @@ def test_a_period_is_compared_in_the_server_and_cached(drift_app, tiny_scorer, m
         assert drift_callbacks.run_period(services, "2026-01-05", None) == {"missing": True}
         assert "ends" in drift_callbacks.run_period(services, "2026-01-31", "2026-01-01")["error"]
         text = _texts(drift_callbacks.period_view(services, result, "fr"))
-        assert text.startswith("Demandes notées du 01/01/2026 au 31/01/2026")
+        assert text.startswith("Demandes notées du 1er janvier 2026 au 31 janvier 2026")
         assert "--current store --since 2026-01-01 --until 2026-01-31" in text
         assert "Choisissez le premier et le dernier jour" in _texts(
             drift_callbacks.period_view(services, {"missing": True}, "fr"))
@@ -453,7 +456,7 @@ def test_drift_screen_without_a_summary_says_how_to_produce_it(open_app, without
 def test_drift_screen_compares_the_last_30_days_of_scored_applications(open_app, with_report, drift_app, tiny_scorer):
     from datetime import UTC, datetime, timedelta
 
-    from model.text.formatting import DISPLAY_TIMEZONE, format_date
+    from model.text.formatting import DISPLAY_TIMEZONE, date_in_words, format_date
 
     duo = open_app
     now = datetime.now(UTC)
@@ -473,7 +476,7 @@ def test_drift_screen_compares_the_last_30_days_of_scored_applications(open_app,
     start_input, end_input = (duo.find_element(f"#{ids.DRIFT_PERIOD}-{side}") for side in ("start", "end"))
     _wait(lambda: start_input.get_attribute("value") == format_date(first, "fr"), message="default first day")
     assert end_input.get_attribute("value") == format_date(last, "fr")
-    expected = f"Demandes notées du {format_date(first, 'fr')} au {format_date(last, 'fr')}"
+    expected = f"Demandes notées du {date_in_words(first, 'fr')} au {date_in_words(last, 'fr')}"
 
     click(ids.DRIFT_PERIOD_RUN)                     # 10 applications: too few for a test
     text = _wait(lambda: "Trop peu" in duo.find_element(f"#{ids.DRIFT_MESSAGE}").text

@@ -20,11 +20,10 @@ from model.reporting.letter import (
     LetterError,
     LetterFacts,
     LetterReview,
-    date_in_words,
     letter_facts,
     letter_pdf,
 )
-from model.text.formatting import format_percent
+from model.text.formatting import date_in_words, format_percent
 from model.text.languages import LANGS
 from model.text.strings import t
 

@@ -109,6 +109,9 @@ def test_a_review_is_recorded_with_author_and_time_and_never_overwrites_the_mode
     driver.execute_script("arguments[0].click()", dash_duo.find_element(f"#{ids.tab('score')}"))
     _wait(lambda: t("decision.refused", "fr") in dash_duo.find_element(f"#{ids.DECISION}").text,
           message="score screen still refused")
+    # and the review is shown beside it, with its author and the decision after review
+    note = _wait(lambda: dash_duo.find_element(f"#{ids.SCORE_REVIEW}").text, message="review note on Score")
+    assert USER in note and t("decision.granted", "fr") in note
 
 
 def test_a_granted_file_offers_no_review_form(dash_duo, file_app, tiny_scorer):

@@ -52,6 +52,7 @@ def serve(client: int | None = None) -> tuple[int, int]:
     instance = tempfile.mkdtemp(prefix="shots-instance-")
     app = create_app(get_settings({"INSTANCE_DIR": instance}))
     app.server.config["LOGIN_DISABLED"] = True
+    app.server.extensions["credit_services"].simulator.warm_up().join()   # as create_server() does
     scorer = app.server.extensions["credit_services"].scorer
     if client is None:
         refused = scorer.scores.index[scorer.scores["PROBABILITY"] >= scorer.rule.refer_high]

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from data.load import DataError, load_tables, read_table
 from data.schema import APPLICATION_TABLES, TABLES
@@ -80,9 +81,8 @@ _NOT_FEATURES = {ID, "TARGET"}
 #: Sources of the score store that are applications being decided: the JSON routes (a known client,
 #: a new applicant) and the dashboard's score screen (see the ``log`` calls of api/ and callbacks/).
 APPLICATION_SOURCES: tuple[str, ...] = ("api", "api-predict", "dashboard")
-#: Fewest applications in a period for a drift test to be run: below, a test has no power and its
-#: verdict would mean nothing.
-MIN_PERIOD_ROWS = 30
+#: Fewest applications in a period for a drift test to be run (the setting ``DRIFT_MIN_ROWS``).
+MIN_PERIOD_ROWS = Settings.drift_min_rows
 #: Default length of the period compared (days): the screen's and the CLI's.
 DEFAULT_PERIOD_DAYS = 30
 #: Words of the CLI's ``--current`` that mean the score store rather than a path.
@@ -603,8 +603,8 @@ def period_check(scoring_log: ScoringLog, scorer: Scorer, period: Period, n_feat
                                log=None)
     except TooFewApplications as exc:
         out["too_few"] = {"rows": exc.rows, "minimum": exc.minimum}
-    except (DriftError, DataError) as exc:
-        out["error"] = str(exc)
+    except (DriftError, DataError, StoreError, SQLAlchemyError) as exc:   # the database out of reach included
+        out["error"] = str(exc).splitlines()[0]
     else:
         out["summary"] = summary.to_dict()
     return out
@@ -799,7 +799,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             current = Path(a.current) if a.current is not None else a.reference
             summary = run_drift(a.reference, current, a.out, a.model_dir, a.features or None,
                                 a.reference_table, a.current_table)
-    except (DriftError, DataError, ArtifactError, StoreError, KeyError, OSError) as exc:
+    except (DriftError, DataError, ArtifactError, StoreError, SQLAlchemyError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _print_summary(summary)

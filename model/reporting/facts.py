@@ -636,7 +636,7 @@ def _drift(d: dict[str, Any] | None, version: str) -> DriftFacts | None:
         n_drifted=_opt_float(d.get("n_drifted")), share_drifted=_opt_float(d.get("share_drifted")),
         dataset_drift=bool(d.get("dataset_drift")), dataset_drift_share=_opt_float(d.get("dataset_drift_share")),
         model_version=mv, stale=bool(mv and mv != version), drifted=drifted,
-        on_scoring_log=cur.get("kind") == "scoring_log")
+        on_scoring_log=cur.get("kind") in ("scoring_log", "score_store"))
 
 
 def _checks(tr: Tracking, chosen: dict[str, Any], threshold: float) -> list[MetricCheck]:

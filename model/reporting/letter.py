@@ -25,11 +25,10 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from babel.dates import format_date as babel_format_date
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -37,7 +36,7 @@ from model.artifact import artifact_digest
 from model.decision import DECISIONS, GRANTED, Decision
 from model.reasons import MAX_REASONS, decision_reasons
 from model.scoring import Score, Scorer
-from model.text.formatting import DISPLAY_TIMEZONE, format_currency, format_number, format_percent, is_missing
+from model.text.formatting import date_in_words, format_currency, format_number, format_percent, is_missing
 from model.text.languages import LOCALES, Lang, check_lang
 from model.text.strings import t
 
@@ -168,20 +167,6 @@ def _amount(scorer: Scorer, client_id: int) -> float | None:
         return None
     value = scorer.features_of(client_id)[AMOUNT_COLUMN].iloc[0]
     return None if is_missing(value) else float(value)
-
-
-def date_in_words(d: date, lang: Lang) -> str:
-    """"1er décembre 2026" / "1 December 2026" (Babel's long date; French writes the first of the month "1er").
-
-    A timezone-aware datetime (the store keeps UTC) is dated in the bank's time zone, as
-    :func:`model.text.formatting.format_date` shows it on screen.
-    """
-    if isinstance(d, datetime) and d.tzinfo is not None:
-        d = d.astimezone(DISPLAY_TIMEZONE)
-    text = str(babel_format_date(d, "long", locale=LOCALES[check_lang(lang)]))
-    if lang == "fr" and d.day == 1 and text.startswith("1 "):
-        text = "1er" + text[1:]
-    return text
 
 
 # -- fonts ----------------------------------------------------------------------------------

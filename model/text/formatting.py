@@ -123,3 +123,17 @@ def format_date(d: date | datetime, lang: Lang = "fr") -> str:
             d = d.astimezone(DISPLAY_TIMEZONE)
         return _bdt(d, "dd/MM/yyyy HH:mm", locale=loc)
     return _bd(d, "dd/MM/yyyy", locale=loc)
+
+
+def date_in_words(d: date, lang: Lang) -> str:
+    """"1er décembre 2026" / "1 December 2026" (Babel's long date; French writes the first of the month "1er").
+
+    A timezone-aware datetime (the store keeps UTC) is dated in the bank's time zone, as
+    :func:`format_date` shows it on screen.
+    """
+    if isinstance(d, datetime) and d.tzinfo is not None:
+        d = d.astimezone(DISPLAY_TIMEZONE)
+    text = str(_bd(d, "long", locale=LOCALES[check_lang(lang)]))
+    if lang == "fr" and d.day == 1 and text.startswith("1 "):
+        text = "1er" + text[1:]
+    return text
