@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from dash import Dash, Input, Output, State, no_update
 from dash import ctx as dash_ctx
+from dash.exceptions import PreventUpdate
 from flask import Flask, Response, abort, request
 from flask_login import current_user, login_required
 
@@ -94,11 +95,14 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.REVIEW_VERDICT, "options"), Output(ids.REVIEW_DECISION, "options"),
         Output(ids.REVIEW_DECISION, "value"), Output(ids.REVIEW_DECISION_WRAP, "hidden"),
-        Input(ids.REVIEW_VERDICT, "value"), Input(ids.STATE, "data"),
+        Input(ids.REVIEW_VERDICT, "value"), Input(ids.SCREEN, "data"), Input(ids.LANG, "value"),
+        State(ids.STATE, "data"),
     )
-    def review_choices(verdict: Any, state: dict[str, Any] | None) -> tuple[Any, ...]:
+    def review_choices(verdict: Any, screen: str | None, _lang: Any, state: dict[str, Any] | None) -> tuple[Any, ...]:
         """In the page's language; the decision after review is asked for an override only, among
-        the decisions other than the model's."""
+        the decisions other than the model's. Drawn when the file's screen is shown."""
+        if screen != "file":
+            raise PreventUpdate
         lang, client = lang_of(state), client_of(scorer, state)
         model_decision = cached_score(services, client).decision if client is not None else None
         options = decision_options(lang, model_decision)

@@ -56,25 +56,30 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(
         [Output(i, "value") for i in lever_inputs],
-        Input(ids.STATE, "data"), Input(ids.SCREEN, "data"), Input(ids.SIM_RESET, "n_clicks"),
+        Input(ids.SCREEN, "data"), Input(ids.SIM_RESET, "n_clicks"),
         Input({"type": ids.OFFER_APPLY, "index": ALL}, "n_clicks"),
-        State(ids.OFFER_STORE, "data"), [State(i, "value") for i in lever_inputs],
+        State(ids.STATE, "data"), State(ids.OFFER_STORE, "data"), [State(i, "value") for i in lever_inputs],
     )
-    def fill_levers(state: dict[str, Any] | None, screen: str | None, _reset: Any, _apply: Any,
+    def fill_levers(screen: str | None, _reset: Any, _apply: Any, state: dict[str, Any] | None,
                     offers: list[dict[str, float]] | None, *shown: Any) -> list[Any]:
-        """The client's own values when the screen opens or on reset; a proposal's on its button."""
+        """The client's own values when the screen opens or on reset; a proposal's on its button;
+        nothing once the file is closed (another client is opened only from the search screen).
+
+        Not an input of the client change itself: a callback less on the path of every client opened.
+        """
         trigger = dash_ctx.triggered_id
         client = client_of(scorer, state)
-        if client is None:
-            return [None] * len(LEVERS)
+        blank = all(v is None for v in shown)
+        if client is None or screen == "search":
+            if blank:               # nothing to clear: the hidden gauge is not redrawn for nothing
+                raise PreventUpdate
+            return [None] * len(LEVERS)          # the file is closed: nothing of this client stays
         if isinstance(trigger, dict) and trigger.get("type") == ids.OFFER_APPLY:
             if not dash_ctx.triggered[0].get("value") or not offers or trigger["index"] >= len(offers):
                 raise PreventUpdate
             chosen = offers[trigger["index"]]
             return [chosen.get(n, no_update) for n in LEVERS]
-        if trigger == ids.STATE and screen != "simulate":
-            return [None] * len(LEVERS)          # another client: nothing of the last one stays
-        if screen != "simulate" or (trigger == ids.SCREEN and any(v is not None for v in shown)):
+        if screen != "simulate" or (trigger == ids.SCREEN and not blank):
             raise PreventUpdate
         levers = simulator.levers(client)
         return [levers[n] for n in LEVERS]
@@ -83,23 +88,32 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.SIM_GAUGE, "figure"), Output(ids.SIM_DECISION, "children"), Output(ids.SIM_PROBABILITY, "children"),
         Output(ids.SIM_GRADE, "children"), Output(ids.SIM_CHANGES, "children"), Output(ids.SIM_REASONS, "children"),
         Output(table_id(ids.SIM_GAUGE), "children"), Output(ids.SIM_TERM, "children"), Output(ids.SIM_ERROR, "children"),
-        [Input(i, "value") for i in lever_inputs], State(ids.STATE, "data"),
+        [Input(i, "value") for i in lever_inputs], Input(ids.STATE, "data"), State(ids.SIM_PROBABILITY, "children"),
     )
     def show_simulation(*args: Any) -> tuple[Any, ...]:
-        *values, state = args
+        *values, state, shown = args
         lang, client = lang_of(state), client_of(scorer, state)
         if client is None or all(v is None for v in values):
+            if shown is None:       # already blank: no redraw of the hidden gauge
+                raise PreventUpdate
             return (*_BLANK, None, None)
         return simulation_view(services, client, dict(zip(LEVERS, values)), lang)
 
     @app.callback(
         Output(ids.OFFER_BODY, "children"), Output(ids.OFFER_STORE, "data"), Output(ids.OFFER_SHARE, "children"),
-        Input(ids.OFFER_SEARCH, "n_clicks"), Input(ids.STATE, "data"),
+        Input(ids.OFFER_SEARCH, "n_clicks"), Input(ids.SCREEN, "data"), Input(ids.LANG, "value"),
+        State(ids.STATE, "data"), State(ids.OFFER_BODY, "children"), State(ids.OFFER_SHARE, "children"),
     )
-    def show_offer(clicks: Any, state: dict[str, Any] | None) -> tuple[Any, ...]:
+    def show_offer(clicks: Any, screen: Any, _lang: Any, state: dict[str, Any] | None, body: Any,
+                   shown_share: Any) -> tuple[Any, ...]:
+        trigger = dash_ctx.triggered_id
+        if trigger == ids.SCREEN and screen != "search":
+            raise PreventUpdate               # the proposals stay while the file is open
         lang, client = lang_of(state), client_of(scorer, state)
         share = share_text(read_summary(services.settings.drift_dir, scorer.version), lang)
-        if client is None or dash_ctx.triggered_id != ids.OFFER_SEARCH or not clicks:
-            return None, [], share                # a new client: the last one's proposals are gone
+        if client is None or trigger != ids.OFFER_SEARCH or not clicks:
+            if body is None and share == shown_share:
+                raise PreventUpdate           # nothing to clear or translate: no redraw
+            return None, [], share                # the file closed or another language: proposals gone
         offer = simulator.counter_offer(client)
         return (offer_table(offer, lang).to_plotly_json(), [dict(p.levers) for p in offer.proposals], share)

@@ -46,7 +46,8 @@ def layout(lang: Lang = "fr") -> html.Section:
                 html.Span(id=ids.SIM_ERROR, className="text-danger", role="alert"),
             ]),
         ]),
-        dcc.Loading(type="dot", delay_show=400, children=dbc.Row(className="g-4 mt-1", children=[
+        # no loading overlay: it would re-render the gauge twice per change for a wait of a tenth of a second
+        dbc.Row(className="g-4 mt-1", children=[
             dbc.Col(lg=7, children=chart_block(
                 dcc.Graph(id=ids.SIM_GAUGE, figure=empty_figure(), config={"displayModeBar": False}),
                 ids.SIM_GAUGE, "simulate.gauge_caption", "simulate.data_gauge", lang)),
@@ -57,7 +58,7 @@ def layout(lang: Lang = "fr") -> html.Section:
                 html.Div(id=ids.SIM_CHANGES),
                 html.Div(id=ids.SIM_REASONS),
             ]),
-        ])),
+        ]),
         html.Section(className="counter-offer mt-4", children=[
             html.H3(T("offer.title", lang), className="h4"),
             html.P(T("offer.how", lang), className="hint"),
