@@ -132,6 +132,8 @@ def register(app: Dash, services: Services) -> None:
                   State(ids.DRIFT_PERIOD, "start_date"), State(ids.DRIFT_PERIOD, "end_date"))
     def period_defaults(value: Any, tab: str | None, start: Any, end: Any) -> tuple[Any, ...]:
         """The last 30 days of the store, the first time the tab opens; the picker's words follow the language."""
+        if tab != "drift" and dash_ctx.triggered_id != ids.LANG:
+            raise PreventUpdate      # the date picker is costly to redraw: not on every screen change
         texts = drift_layout.date_texts(as_lang(value))
         if tab != "drift" or (start and end):
             return no_update, no_update, texts["start_date_placeholder_text"], texts["end_date_placeholder_text"]
