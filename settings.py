@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+#: Shortest retention of the scoring log a setting may ask for: six months (EU AI Act art. 19, 26(6)).
+MIN_RETENTION_DAYS = 183
 
 
 def _path(value: str | None, default: Path) -> Path:
@@ -84,6 +86,20 @@ class Settings:
     drift_min_rows: int = 500
     #: Werkzeug debugger and Dash dev tools: off unless ``DEBUG=1`` is set explicitly.
     debug: bool = False
+    #: Days a served score is kept in the scoring log (``SCORING_LOG_RETENTION_DAYS``). EU AI Act
+    #: art. 12 and 26(6) ask deployers to keep a high-risk system's automatic logs at least six
+    #: months; values below :data:`MIN_RETENTION_DAYS` are refused. Older rows are deleted automatically.
+    scoring_log_retention_days: int = 400
+    #: Session cookie only over HTTPS (``SESSION_COOKIE_SECURE=1``): set it behind a TLS front.
+    session_cookie_secure: bool = False
+    #: Hours a sign-in stays valid without signing in again (``SESSION_HOURS``).
+    session_hours: int = 10
+    #: Failed sign-ins allowed per client address and per username (``LOGIN_RATE_LIMIT``, the
+    #: Flask-Limiter notation); beyond it the sign-in answers 429 with Retry-After.
+    login_rate_limit: str = "5 per minute; 20 per hour"
+    #: Where the sign-in counters live (``RATELIMIT_STORAGE_URI``): per process by default,
+    #: ``redis://host:6379`` to share them between workers and hosts.
+    ratelimit_storage_uri: str = "memory://"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -94,6 +110,9 @@ class Settings:
         default_log = ROOT / "instance" / "scoring_log.jsonl"
         if self.scoring_log == default_log and self.instance_dir != ROOT / "instance":
             object.__setattr__(self, "scoring_log", self.instance_dir / "scoring_log.jsonl")
+        if self.scoring_log_retention_days < MIN_RETENTION_DAYS:
+            raise ValueError(f"SCORING_LOG_RETENTION_DAYS is {self.scoring_log_retention_days}: the scoring log "
+                             f"must be kept at least {MIN_RETENTION_DAYS} days (six months, EU AI Act)")
 
     @property
     def uses_demo_data(self) -> bool:
@@ -127,6 +146,11 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         min_group_size=int(env.get("MIN_GROUP_SIZE", Settings.min_group_size)),
         page_size=int(env.get("PAGE_SIZE", Settings.page_size)),
         debug=env.get("DEBUG", "") == "1",
+        scoring_log_retention_days=int(env.get("SCORING_LOG_RETENTION_DAYS", Settings.scoring_log_retention_days)),
+        session_cookie_secure=env.get("SESSION_COOKIE_SECURE", "") == "1",
+        session_hours=int(env.get("SESSION_HOURS", Settings.session_hours)),
+        login_rate_limit=env.get("LOGIN_RATE_LIMIT", Settings.login_rate_limit),
+        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", Settings.ratelimit_storage_uri),
         scoring_log=None if env.get("SCORING_LOG") == "off"
         else _path(env.get("SCORING_LOG"), instance_dir / "scoring_log.jsonl"),
         drift_dir=_path(env.get("DRIFT_DIR"), Settings.drift_dir),

@@ -148,6 +148,17 @@ imports = Table(
     Column("imported_at", UTCDateTime(), nullable=False),
 )
 
+#: Signed-in sessions of the dashboard (``auth.py``): the cookie carries a random token, only its
+#: SHA-256 is stored; signing out (or expiry) ends it on every worker and host at once.
+sign_ins = Table(
+    "sign_ins", metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("username", String(AUTHOR_MAX), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("id", Integer(), primary_key=True, autoincrement=False),
