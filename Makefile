@@ -87,8 +87,7 @@ serve: venv
 	@$(PY) -m auth demo
 	@echo "Dashboard: http://$(HOST):$(PORT)/   JSON: http://$(HOST):$(PORT)/api/v1/health"
 	HOME_CREDIT_DIR=$(abspath $(DATA_DIR)) MODEL_DIR=$(abspath $(MODEL_DIR)) DRIFT_DIR=$(abspath $(REPORTS_DIR)) \
-	  $(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 120 \
-	  --access-logfile - 'app:create_server()'
+	  HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(VENV)/bin/gunicorn -c gunicorn.conf.py 'app:create_server()'
 
 clean:
 	rm -rf $(DEMO_DIR) artifacts mlflow.db reports

@@ -6,7 +6,11 @@ the relationship managers' dashboard and the JSON routes.
 """
 from __future__ import annotations
 
+import logging
+import sys
+
 from dash import Dash
+from dash.exceptions import DependencyException
 from flask import Flask
 
 import api
@@ -15,9 +19,14 @@ import callbacks
 import layouts
 from callbacks.drift import register_report_route
 from callbacks.file import register_letter_route
+from data.load import DataError
+from layouts.drift import REPORT_URL
+from model.artifact import ArtifactError
 from model.scoring import Scorer
 from model.text.languages import DEFAULT_LANG
+from security import init_security_headers, security_headers
 from services import Services
+from serving import ChunkedBodyLimit
 from settings import ROOT, Settings, get_settings
 
 #: Where ``server.extensions`` keeps the process's :class:`Services` (tests and benchmarks read it).
@@ -31,20 +40,33 @@ def create_flask(settings: Settings, scorer: Scorer) -> tuple[Flask, Services]:
     so that they run the very server configuration production runs.
     """
     server = Flask(__name__, instance_path=str(settings.instance_dir))
+    # Werkzeug answers "//" in a path with a 308 to the merged path (HTML, and a redirect no API
+    # client expects): a path is matched as sent, so /api//v1/health is the API's JSON 404
+    server.url_map.merge_slashes = False
     server.config.update(
         SECRET_KEY=auth.secret_key(settings),
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,   # behind a TLS front only
         JSON_SORT_KEYS=False,
         DEBUG=settings.debug,
         PROPAGATE_EXCEPTIONS=False,
     )
     services = Services.build(server, settings, scorer)
     server.extensions[SERVICES_KEY] = services
+    init_security_headers(server, settings)
     auth.init_auth(server, settings)
     server.register_blueprint(api.create_blueprint(services))
+    # chunked bodies carry no Content-Length, so MAX_CONTENT_LENGTH alone does not bound them
+    server.wsgi_app = ChunkedBodyLimit(server.wsgi_app, settings.max_request_bytes)  # type: ignore[method-assign]
     return server, services
+
+
+def _unknown_dash_file(_exc: DependencyException) -> tuple[str, int]:
+    """Dash raises for a component file it does not serve (``/_dash-component-suites/x/y.js``): that
+    is a 404 of a public path, not a server fault worth a traceback in the log."""
+    return "Not found", 404
 
 
 def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> Dash:
@@ -53,6 +75,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     scorer = scorer or Scorer.load(settings.model_dir)
     server, services = create_flask(settings, scorer)
     register_report_route(server, settings)
+    security_headers(server).relax(REPORT_URL)     # Evidently's self-contained report: inline scripts
     register_letter_route(server, services)
     # Dash 4's annotations say server: bool | Callable and update_title: str; its documentation and
     # code take a Flask instance and None (no "Updating..." title)
@@ -64,6 +87,8 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     app.index_string = app.index_string.replace("<html>", f'<html lang="{DEFAULT_LANG}">', 1)
     app.layout = layouts.root_layout(settings)
     callbacks.register(app, services)
+    server.register_error_handler(DependencyException, _unknown_dash_file)
+    security_headers(server).allow_scripts(app.csp_hashes())   # after every callback: Dash's inline scripts
     return app
 
 
@@ -73,10 +98,28 @@ def services_of(server: Flask) -> Services:
     return services
 
 
+#: gunicorn's exit status for "Worker failed to boot" (``Arbiter.WORKER_BOOT_ERROR``): the arbiter
+#: stops at once instead of restarting a worker that can never start.
+WORKER_BOOT_ERROR = 3
+
+
 def create_server() -> Flask:
-    """WSGI entry point for gunicorn (``'app:create_server()'``)."""
-    server: Flask = create_app().server
-    services_of(server).simulator.warm_up()   # the client files, before the first meeting asks for them
+    """WSGI entry point for gunicorn (``'app:create_server()'``).
+
+    A broken model or data folder stops the process with its one-line reason (stderr and gunicorn's
+    error log) and exit status 3, never a traceback: the operator has a file to fix, not a bug.
+    """
+    try:
+        server: Flask = create_app().server
+        services_of(server).simulator.warm_up()   # the client files, before the first meeting asks for them
+    except (ArtifactError, DataError) as exc:
+        line = f"cannot start: {exc}"
+        gunicorn_log = logging.getLogger("gunicorn.error")
+        if gunicorn_log.handlers:     # under gunicorn: its error log (stderr unless --error-logfile)
+            gunicorn_log.error(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
+        raise SystemExit(WORKER_BOOT_ERROR) from None
     return server
 
 

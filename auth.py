@@ -20,20 +20,28 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, redirect, request
+from flask import Flask, make_response, redirect, request, session
 from flask.typing import ResponseReturnValue
+from flask.wrappers import Response as FlaskResponse
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf  # type: ignore[import-untyped]  # no py.typed
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from api.errors import error_response, is_api_path
+from model.monitoring.sign_ins import SignIns
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
 from settings import Settings, get_settings
 
 #: Paths anyone may reach: the sign-in page, static files and the health probe.
-PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/api/v1/health", "/favicon.ico")
+PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/api/v1/health", "/api/v1/openapi.json",
+                   "/docs/api", "/favicon.ico")
 API_KEY_HEADER = "X-API-Key"
+#: Key of the Flask session holding the sign-in's token (its row in ``sign_ins`` says whether it is still open).
+SESSION_TOKEN_KEY = "sign_in"
 
 
 class ConfigError(RuntimeError):
@@ -134,10 +142,17 @@ def ensure_demo_api_key(settings: Settings) -> str | None:
     return key
 
 
+def _utf8(text: str) -> bytes:
+    # surrogateescape: a header value never fails to encode, whatever bytes it carried
+    return text.encode("utf-8", "surrogateescape")
+
+
 def valid_api_key(given: str | None, keys: Iterable[str]) -> bool:
+    """Constant-time check; on bytes, since compare_digest refuses non-ASCII str (any header is a 401, never a 500)."""
     if not given:
         return False
-    return any(hmac.compare_digest(given, k) for k in keys)
+    given_bytes = _utf8(given)
+    return any(hmac.compare_digest(given_bytes, _utf8(k)) for k in keys)
 
 
 def _safe_next(target: str | None) -> str:
@@ -156,11 +171,12 @@ def _lang() -> Lang:
 
 def login_page(lang: Lang, error: str | None = None, next_url: str = "/") -> str:
     msg = f'<div class="alert alert-danger" role="alert">{escape(error)}</div>' if error else ""
+    csrf_field = f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
     return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(t("app.title", lang))}</title><link rel="stylesheet" href="/assets/login.css"></head>
 <body><main class="login"><h1>{escape(t("app.title", lang))}</h1>{msg}
-<form method="post" action="/login?next={escape(quote(next_url, safe=''))}&amp;lang={lang}">
+<form method="post" action="/login?next={escape(quote(next_url, safe=''))}&amp;lang={lang}">{csrf_field}
 <label for="username">{escape(t("auth.username", lang))}</label>
 <input id="username" name="username" autocomplete="username" required autofocus>
 <label for="password">{escape(t("auth.password", lang))}</label>
@@ -170,28 +186,80 @@ def login_page(lang: Lang, error: str | None = None, next_url: str = "/") -> str
 {'English' if lang == 'fr' else 'Français'}</a></p></main></body></html>"""
 
 
+class _UsersFile:
+    """The users file, read again when it changes: a user removed from it is refused at the next request."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._users: dict[str, str] = {}
+        self.get()
+
+    def get(self) -> dict[str, str]:
+        try:
+            st = self.path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stamp = (0, 0)
+        if stamp != self._stamp:
+            self._users, self._stamp = load_users(self.path), stamp
+        return self._users
+
+
 def init_auth(server: Flask, settings: Settings) -> None:
-    """Sign-in for people (session cookie) and API keys for programs, on every route."""
+    """Sign-in for people (a server-side session) and API keys for programs, on every route."""
     manager = LoginManager()
     manager.init_app(server)
-    users = load_users(settings.users_file)
+    users = _UsersFile(settings.users_file)
     keys = api_keys(settings)
     server.config["API_KEYS"] = keys
+    server.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)   # only the sign-in form is checked (below)
+    csrf = CSRFProtect(server)
+    store = SignIns.for_url(settings.database_url)
+    # an unknown name costs one hash check too, with the method add_user uses: same time as a wrong password
+    dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+    limiter = Limiter(get_remote_address, app=server, storage_uri=settings.ratelimit_storage_uri,
+                      headers_enabled=True, default_limits=[])
 
     def _load(user_id: str) -> User | None:
-        return User(user_id) if user_id in users else None
+        """The session's user if its sign-in is still open on the server and the user still exists."""
+        token = session.get(SESSION_TOKEN_KEY)
+        if not isinstance(token, str) or user_id not in users.get():
+            return None
+        return User(user_id) if store.user_of(token) == user_id else None
 
     manager.user_loader(_load)
 
+    def _failed(response: FlaskResponse) -> bool:
+        return response.status_code == 401
+
+    def _username_key() -> str:
+        return "user:" + request.form.get("username", "").strip().casefold()
+
+    def _too_many(_limit: RequestLimit) -> FlaskResponse:
+        lang = _lang()
+        response: FlaskResponse = make_response(login_page(lang, t("auth.too_many_attempts", lang),
+                                        _safe_next(request.args.get("next"))), 429)
+        return response
+
     @server.route("/login", methods=["GET", "POST"])
+    @limiter.limit(settings.login_rate_limit, methods=["POST"], deduct_when=_failed, on_breach=_too_many)
+    @limiter.limit(settings.login_rate_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed,
+                   on_breach=_too_many)
     def login() -> ResponseReturnValue:
         lang = _lang()
         next_url = _safe_next(request.args.get("next"))
         if request.method == "POST":
+            try:
+                csrf.protect()
+            except CSRFError:
+                return login_page(lang, t("auth.csrf_failed", lang), next_url), 400
             name = request.form.get("username", "")
             password = request.form.get("password", "")
-            stored = users.get(name)
-            if stored and check_password_hash(stored, password):
+            stored = users.get().get(name)
+            matches = check_password_hash(stored or dummy_hash, password)
+            if stored and matches:
+                session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)
                 login_user(User(name))
                 return redirect(next_url)
             return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
@@ -199,7 +267,11 @@ def init_auth(server: Flask, settings: Settings) -> None:
 
     @server.route("/logout")
     def logout() -> Response:
+        token = session.get(SESSION_TOKEN_KEY)
+        if isinstance(token, str):
+            store.revoke(token)
         logout_user()
+        session.clear()
         return redirect("/login")
 
     @server.before_request

@@ -6,6 +6,8 @@ offending input (``"application.AMT_CREDIT"``, ``"top"``) or is ``null``.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify
 
 #: Every path under this prefix is the JSON API (auth asks for a key there; errors are JSON).
@@ -26,8 +28,13 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
+_SLASHES = re.compile(r"/{2,}")
+
+
 def is_api_path(path: str) -> bool:
-    return path.startswith(API_PREFIX)
+    """Whether ``path`` is under :data:`API_PREFIX`, repeated slashes counted as one: ``//api/v1``
+    and ``/api//v1`` are API paths too (they get the API's JSON 404, not the dashboard's page)."""
+    return _SLASHES.sub("/", path).startswith(API_PREFIX)
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str | None]]:

@@ -32,6 +32,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
+from api import openapi
 from api.errors import HTTP_CODES, ApiError, api_error_response, error_response, is_api_path
 from api.validation import (
     client_id_param,
@@ -54,7 +55,8 @@ from services import Services
 
 #: The API's routes and methods (kept in step with create_blueprint; tests check every one).
 ROUTES = (("/api/v1/health", ["GET"]), ("/api/v1/model", ["GET"]),
-          ("/api/v1/clients/<raw_id>/score", ["GET"]), ("/api/v1/predict", ["POST"]))
+          ("/api/v1/clients/<raw_id>/score", ["GET"]), ("/api/v1/predict", ["POST"]),
+          ("/api/v1/openapi.json", ["GET"]))
 
 
 def score_payload(score: Score, typical: Mapping[str, object], lang: Lang, top: int,
@@ -134,7 +136,8 @@ def create_blueprint(services: Services) -> Blueprint:
             return score_payload(score, scorer.typical, lang, top, scorer.excluded_attributes)
 
         payload = views.get_or_compute("api-score", (client_id, lang, top), answer)
-        if services.scoring_log.enabled:
+        # the log holds the scores served: a HEAD answer carries no score (its body is dropped)
+        if services.scoring_log.enabled and request.method != "HEAD":
             services.scoring_log.append(scoring_log_record(payload, scorer.feature_values(client_id), "api"))
         return jsonify(payload)
 
@@ -154,11 +157,38 @@ def create_blueprint(services: Services) -> Blueprint:
         services.scoring_log.log(score, features, "api-predict")
         return jsonify(payload)
 
+    openapi.register(bp, n_features, scorer.version)   # GET /api/v1/openapi.json and the /docs/api page
+
     # Dash serves its page for any unknown GET path (a catch-all rule), which would answer
     # HTML 200 to /api/v1/typo or to GET /api/v1/predict. This rule is more specific than
     # Dash's, so every /api/ path ends here when no API route matched, and we answer the
     # 404 or 405 the API's own routes imply.
-    own_routes = Map([Rule(path, methods=methods, endpoint=path) for path, methods in ROUTES])
+    own_routes = Map([Rule(path, methods=methods, endpoint=path) for path, methods in ROUTES], merge_slashes=False)
+
+    def allowed_methods(path: str) -> list[str]:
+        """The methods of the API route at ``path`` (HEAD with GET, OPTIONS always), [] for no route."""
+        methods = set(own_routes.bind("localhost").allowed_methods(path))
+        return [m for m in ("GET", "HEAD", "POST") if m in methods] + ["OPTIONS"] if methods else []
+
+    @bp.before_app_request
+    def _api_paths_stay_api() -> Response | None:
+        """An API path answered by a route outside the API (Dash's catch-all page for
+        ``/api//v1/health``, whose repeated slash our catch-all below cannot match) is a JSON 404;
+        OPTIONS under /api/ is JSON, with the route's real methods: Werkzeug's own answer is
+        text/html and, through the catch-all below, would list PUT, PATCH and DELETE."""
+        if not is_api_path(request.path):
+            return None
+        endpoint = request.endpoint or ""
+        if request.routing_exception is None and not endpoint.startswith(f"{bp.name}."):
+            return error_response(404, "not_found", f"no route {request.path}")
+        if request.method != "OPTIONS":
+            return None
+        methods = allowed_methods(request.path)
+        if not methods:
+            return error_response(404, "not_found", f"no route {request.path}")
+        response = jsonify(methods=methods)
+        response.headers["Allow"] = ", ".join(methods)
+        return response
 
     @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def _no_route(rest: str) -> Response:
@@ -189,9 +219,8 @@ def create_blueprint(services: Services) -> Blueprint:
         message = {404: f"no route {request.path}", 405: f"{request.method} is not allowed on {request.path}",
                    413: "body too large"}.get(exc.code, exc.description or exc.name)
         response = error_response(exc.code, code, message)
-        valid_methods = getattr(exc, "valid_methods", None)
-        if exc.code == 405 and valid_methods:
-            response.headers["Allow"] = ", ".join(valid_methods)
+        if exc.code == 405 and (methods := allowed_methods(request.path)):
+            response.headers["Allow"] = ", ".join(methods)
         return response
 
     return bp

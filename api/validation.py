@@ -21,7 +21,8 @@ Predict body
 Rules, checked in this order (the first failure is reported):
 
 * ``Content-Type: application/json`` (else 415); body at most ``settings.max_request_bytes``
-  (else 413); valid UTF-8 JSON without ``NaN``/``Infinity`` literals; a top-level object whose
+  (else 413); valid UTF-8 JSON without ``NaN``/``Infinity`` literals nor a key repeated in an
+  object (400 ``invalid_json`` naming the key); a top-level object whose
   keys are the tables above (else 400 ``unknown_field``).
 * ``application``: an object whose keys are ``application_test`` columns. ``TARGET`` is
   refused (it is what we predict). ``SK_ID_CURR`` is optional: without it the applicant gets
@@ -47,8 +48,12 @@ Rules, checked in this order (the first failure is reported):
   :data:`data.schema.RANGES`: amounts ≥ 0 (income, credit and annuity > 0), ``DAYS_BIRTH`` in
   [-36500, -6570] (18 to 100 years), other day counts ≤ 0 (a column's Kaggle sentinel, i.e.
   ``DAYS_EMPLOYED`` = :data:`data.schema.DAYS_SENTINEL` "no employment", is accepted),
-  ``EXT_SOURCE_*`` and building measures in [0, 1], flags 0/1, etc. Child rows are history
-  from bank systems and have no range checks (Kaggle has legitimate negative debts there).
+  ``EXT_SOURCE_*`` and building measures in [0, 1], flags 0/1, amounts ≤
+  :data:`data.schema.MAX_AMOUNT`, counts ≤ :data:`data.schema.MAX_COUNT`, etc. Child rows are
+  history from bank systems and have no business range (Kaggle has legitimate negative debts
+  there), only a magnitude bound, :data:`data.schema.MAX_CHILD_MAGNITUDE`, so that the features
+  built from them stay finite. A feature that would still be infinite is a 400 ``invalid_data``
+  (``Scorer.application_features``), never an answer carrying ``Infinity``.
 * Child tables: lists (≤ :data:`MAX_CHILD_ROWS` rows each) of objects with that table's
   columns. Their ``int`` columns (keys, day counts, DPD...) are required, others may be
   omitted or ``null``. ``SK_ID_CURR`` may be omitted (it is set to the applicant's) but, if
@@ -73,7 +78,7 @@ from flask import Request
 
 from api.errors import ApiError
 from data.load import DataError
-from data.schema import CHILD_TABLES, TABLES, Column, bounds_of
+from data.schema import CHILD_TABLES, MAX_CHILD_MAGNITUDE, TABLES, Column, bounds_of
 from model.text.languages import DEFAULT_LANG, LANGS, Lang, check_lang
 
 APPLICATION = "application_test"
@@ -143,6 +148,23 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object as a dict, refusing a repeated key: ``json`` would keep the last one silently,
+    so ``{"AMT_CREDIT": -5, "AMT_CREDIT": 500000}`` would pass the range check a reader sees fail."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def read_json_body(req: Request, limit: int) -> object:
     """The request's JSON body (any JSON value), checked for media type, size and syntax."""
     if req.mimetype != "application/json" and not req.mimetype.endswith("+json"):
@@ -154,9 +176,13 @@ def read_json_body(req: Request, limit: int) -> object:
     if len(raw) > limit:
         raise ApiError(413, "payload_too_large", f"body larger than {limit} bytes")
     try:
-        body: object = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body: object = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
+                                  object_pairs_hook=_unique_keys)
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_json", "body is not UTF-8 text") from None
+    except _DuplicateKey as exc:
+        raise ApiError(400, "invalid_json", f"body is not valid JSON for this API: key {exc.key!r} appears "
+                       "twice in an object", exc.key[:200]) from None
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "invalid_json", f"body is not valid JSON: {str(exc)[:200]}") from None
     return body
@@ -222,6 +248,13 @@ def _check_range(col: Column, value: Cell, field: str) -> None:
         return
     if not bounds.admits(value):
         raise ApiError(400, "out_of_range", f"{field} must be {bounds.rule_words}, got {value}", field)
+
+
+def _check_magnitude(value: Cell, field: str) -> None:
+    """A child row's number within ±:data:`data.schema.MAX_CHILD_MAGNITUDE` (their only bound)."""
+    if isinstance(value, (int, float)) and abs(value) > MAX_CHILD_MAGNITUDE:
+        raise ApiError(400, "out_of_range", f"{field} must be between -{MAX_CHILD_MAGNITUDE:.0e} and "
+                       f"{MAX_CHILD_MAGNITUDE:.0e}, got {value}", field)
 
 
 def _int_defaults(typical: Mapping[str, object]) -> dict[str, int]:
@@ -315,6 +348,7 @@ def _child_frame(table: str, rows: object, client: int) -> pd.DataFrame:
                 value = _missing(col)
             else:
                 value = _check_value(col, r[col.name], field, nullable=col.kind != "int")
+                _check_magnitude(value, field)
             out[col.name].append(value)
     return _typed_frame(table, out)
 

@@ -9,7 +9,7 @@
    screen logs them) appended one by one, each in its own transaction, to the SQLite store and, for
    comparison, to a JSON Lines file the way the legacy log did (one ``write`` under ``flock``);
    appends per second (from the median append time) and bytes per score on disk (SQLite after a
-   WAL checkpoint, so that the file holds every row once).
+   WAL checkpoint, so that the file holds every row once; budget 3 KB per score).
 3. Reads: the whole store back as records, and one client's history.
 """
 from __future__ import annotations
@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         median, p95 = statistics.median(times), sorted(times)[int(0.95 * (n - 1))]
         print(f"  {name}: {1 / median:,.0f} appends/s (median {median * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms); "
               f"{size:,} bytes, {size / n:,.0f} bytes per score")
-    print(f"  the store takes {store_bytes / legacy_bytes:.2f}x the legacy file's space")
+    print(f"  the store takes {store_bytes / legacy_bytes:.2f}x the legacy file's space; "
+          f"{store_bytes / n:,.0f} bytes per score (budget 3,000: features as a compressed array beside "
+          f"the model version's names)")
     t0 = time.perf_counter()
     read = sum(1 for _ in log.read())
     read_s = time.perf_counter() - t0

@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 from callbacks.state import client_of, lang_of
 from layouts import ids
 from layouts.search import client_table, filter_options, table_rows
-from model.clients.directory import FilterError, filter_clients, page, suggest
+from model.clients.directory import FilterError, filter_clients, page, parse_client_id, suggest
 from model.text.formatting import format_number
 from model.text.languages import as_lang
 from model.text.strings import t
@@ -29,8 +29,9 @@ def register(app: Dash, services: Services) -> None:
         found = suggest(directory, typed, SUGGESTIONS)
         if not found and current is None:
             return []
-        if current is not None and int(current) not in found:
-            found = [int(current), *found]
+        chosen = parse_client_id(current)
+        if chosen is not None and chosen not in found:
+            found = [chosen, *found]
         return [{"label": str(i), "value": i} for i in found]
 
     @app.callback(

@@ -12,6 +12,7 @@ from callbacks.state import PageState, client_of, lang_of, parse_state, state_qu
 from layouts import ids
 from layouts.controls import dropdown_labels
 from layouts.meeting import strip_facts
+from model.clients.directory import parse_client_id
 from model.clients.file_header import file_header
 from model.scoring import Scorer
 from model.text.languages import as_lang
@@ -119,13 +120,15 @@ def next_state(scorer: Scorer, trigger: Any, clicked: bool, search: str | None, 
         state["lang"] = as_lang(lang)
         return state_query(_page(state)), no_update, state, no_update, no_update
     if trigger == ids.SEARCH:
-        if chosen is None or not str(chosen).isdigit() or not scorer.knows(int(chosen)):
+        number = parse_client_id(chosen)
+        if number is None or not scorer.knows(number):
             return unchanged
-        state["client"] = int(chosen)
+        state["client"] = number
     elif isinstance(trigger, dict) and trigger.get("type") == ids.OPEN_CLIENT:
-        if not clicked or not scorer.knows(int(trigger["client"])):
+        number = parse_client_id(trigger.get("client"))
+        if not clicked or number is None or not scorer.knows(number):
             return unchanged
-        state["client"] = int(trigger["client"])
+        state["client"] = number
     elif trigger == ids.CLOSE_CLIENT:
         if not clicked:
             return unchanged

@@ -10,6 +10,7 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
+from model.clients.directory import parse_client_id
 from model.scoring import Scorer
 from model.text.languages import DEFAULT_LANG, Lang, as_lang
 
@@ -24,7 +25,7 @@ def parse_state(search: str | None) -> PageState:
     q = parse_qs((search or "").lstrip("?"))
     raw = (q.get("client") or [""])[0]
     return {"lang": as_lang((q.get("lang") or [DEFAULT_LANG])[0]),
-            "client": int(raw) if raw.isdigit() else None}
+            "client": parse_client_id(raw)}
 
 
 def state_query(state: PageState) -> str:
@@ -58,11 +59,5 @@ def lang_of(state: PageState | dict[str, Any] | None) -> Lang:
 
 def client_of(scorer: Scorer, state: PageState | dict[str, Any] | None) -> int | None:
     """The state's client if the product knows it, else None (a stale or forged URL shows no one)."""
-    client = (state or {}).get("client")
-    if client is None:
-        return None
-    try:
-        client = int(client)
-    except (TypeError, ValueError):
-        return None
-    return client if scorer.knows(client) else None
+    client = parse_client_id((state or {}).get("client"))
+    return client if client is not None and scorer.knows(client) else None

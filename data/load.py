@@ -273,6 +273,7 @@ def validate_frame(df: pd.DataFrame, table: str, file: str = "<memory>") -> pd.D
             out[col.name] = _to_category(series, col.levels)
         else:
             values = _to_numeric(series, col.name, file)
+            _check_finite(values, col.name, file)
             if col.kind == "int":
                 out[col.name] = _to_int(values, col.name, file)
             else:
@@ -324,6 +325,16 @@ def _to_numeric(series: pd.Series, column: str, file: str) -> np.ndarray:
         first = text.to_numpy()[np.argmax(bad)]
         raise DataError(file, f"non-numeric value {str(first)!r}", column, _rows(bad))
     return np.asarray(values, dtype=np.float64) if values.dtype == object else values.to_numpy()
+
+
+def _check_finite(values: np.ndarray, column: str, file: str) -> None:
+    """Refuse infinities: pyarrow and pandas read 'inf', '-inf' and 'Infinity' as floats, and
+    one infinite income would silently become an infinite ratio in the features."""
+    if values.dtype.kind != "f":
+        return
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise DataError(file, f"non-finite value {str(values[np.argmax(infinite)])!r}", column, _rows(infinite))
 
 
 def _to_int(values: np.ndarray, column: str, file: str) -> np.ndarray:

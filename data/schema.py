@@ -139,8 +139,22 @@ class Bounds:
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
 
-_POSITIVE = Bounds(1e-9, None, "> 0")
-_NON_NEGATIVE = Bounds(0, None, ">= 0")
+#: Largest amount (EUR) an application may state. The real Kaggle sample's largest amount is
+#: 3.6e6 (AMT_CREDIT, AMT_GOODS_PRICE; income 2.0e6), the generated demo data's 3.6e6, the full
+#: Kaggle file's 1.17e8 (one income): 1e10 admits all of them and keeps every feature built from
+#: amounts (sums, ratios, products) finite in float32, whose largest value is 3.4e38.
+MAX_AMOUNT = 1e10
+#: Largest count an application may state: OBS_/DEF_*_CNT_SOCIAL_CIRCLE (sample max 25, full
+#: Kaggle 348) and AMT_REQ_CREDIT_BUREAU_* enquiries (sample max 17, full Kaggle 261).
+MAX_COUNT = 1000
+#: Largest magnitude of a number in a child row (bureau, previous applications, balances...):
+#: those rows have no business range (Kaggle holds negative debts), but a value above this bound
+#: is no real history, and 5,000 rows of it still sum far inside float32's range.
+MAX_CHILD_MAGNITUDE = 1e12
+
+_POSITIVE = Bounds(1e-9, MAX_AMOUNT, f"> 0 and at most {MAX_AMOUNT:.0e}")
+_NON_NEGATIVE = Bounds(0, MAX_AMOUNT, f"between 0 and {MAX_AMOUNT:.0e}")
+_COUNT = Bounds(0, MAX_COUNT, f"between 0 and {MAX_COUNT}")
 _PAST_DAYS = Bounds(-36500, 0, "between -36500 and 0")
 _RATING = Bounds(1, 3, "1, 2 or 3")
 _SHARE = Bounds(0, 1, "between 0 and 1")
@@ -171,7 +185,8 @@ _COLUMN_BOUNDS: dict[str, Bounds] = {
 _FAMILY_BOUNDS: tuple[tuple[tuple[Kind, ...], tuple[str, ...], tuple[str, ...], Bounds], ...] = (
     (("float",), ("EXT_SOURCE_",), ("_AVG", "_MODE", "_MEDI"), _SHARE),     # scores, building measures
     (("int",), ("FLAG_", "REG_", "LIVE_"), (), _FLAG),                       # yes/no flags
-    (("int", "float", "category"), ("AMT_", "OBS_", "DEF_"), (), _NON_NEGATIVE),  # amounts, counts
+    (("int", "float", "category"), ("AMT_REQ_", "OBS_", "DEF_"), (), _COUNT),   # counts
+    (("int", "float", "category"), ("AMT_",), (), _NON_NEGATIVE),                  # amounts
 )
 
 

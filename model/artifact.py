@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -57,9 +58,18 @@ def read_frame(path: Path) -> pd.DataFrame:
     Arrow's allocator otherwise keeps the conversion's scratch memory: at Kaggle scale every
     gunicorn worker held 1.8 GiB for a 0.6 GiB population instead of 0.7 GiB.
     """
-    frame = pd.read_parquet(path)
+    try:
+        frame = pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError, EOFError) as exc:  # truncated, garbage, unreadable
+        raise ArtifactError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
     pa.default_memory_pool().release_unused()
     return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line, short enough for a one-line start-up error."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 class ArtifactError(RuntimeError):
@@ -106,13 +116,61 @@ class ModelMetadata:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=False)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> ModelMetadata:
+    def from_dict(cls, raw: dict[str, Any], source: str = METADATA_FILE) -> ModelMetadata:
+        """The metadata of a decoded ``metadata.json``; a missing or wrong-typed field is an
+        ArtifactError naming ``source`` and the field, so a hand-edited file fails at start-up."""
         known = set(cls.__dataclass_fields__)
         missing = sorted(k for k, f in cls.__dataclass_fields__.items()
                          if k not in raw and f.default is MISSING and f.default_factory is MISSING)
         if missing:
-            raise ArtifactError(f"metadata lacks {', '.join(missing)}")
+            raise ArtifactError(f"{source}: missing field{'s' if len(missing) > 1 else ''} "
+                                f"{', '.join(repr(m) for m in missing)}")
+        for name in known & set(raw):
+            kind = _FIELD_KINDS[name]
+            if not _is_kind(raw[name], kind):
+                raise ArtifactError(f"{source}: field {name!r} must be {kind}, got {_shown(raw[name])}")
         return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+#: What each metadata field must hold, in words (checked by ``ModelMetadata.from_dict``).
+_FIELD_KINDS = {
+    "version": "a string", "created_at": "a string", "data_fingerprint": "a string", "data_dir": "a string",
+    "features": "a list of strings", "categorical_features": "a list of strings",
+    "excluded_attributes": "a list of strings", "population_features": "a list of strings",
+    "dtypes": "an object of strings", "library_versions": "an object of strings",
+    "threshold": "a number", "cost_weights": "an object of numbers", "decision_rule": "an object of numbers",
+    "cv_metrics": "an object", "params": "an object", "extras": "an object", "calibration": "an object",
+    "master_scale": "an object", "include_children": "true or false", "format_version": "an integer",
+}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_kind(v: Any, kind: str) -> bool:
+    if kind == "a string":
+        return isinstance(v, str)
+    if kind == "a number":
+        return _is_number(v)
+    if kind == "an integer":
+        return isinstance(v, int) and not isinstance(v, bool)
+    if kind == "true or false":
+        return isinstance(v, bool)
+    if kind == "a list of strings":
+        return isinstance(v, list) and all(isinstance(x, str) for x in v)
+    if not isinstance(v, dict):
+        return False
+    if kind == "an object of strings":
+        return all(isinstance(x, str) for x in v.values())
+    if kind == "an object of numbers":
+        return all(_is_number(x) for x in v.values())
+    return True
+
+
+def _shown(v: Any) -> str:
+    text = json.dumps(v, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -201,20 +259,17 @@ def load_artifact(path: str | Path, expected_features: list[str] | None = None) 
     try:
         raw = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"corrupt {meta_path}: {exc}") from None
+        raise ArtifactError(f"{meta_path}: not valid JSON ({exc})") from None
     if not isinstance(raw, dict):
-        raise ArtifactError(f"corrupt {meta_path}: not a JSON object")
-    try:
-        metadata = ModelMetadata.from_dict(raw)
-    except TypeError as exc:
-        raise ArtifactError(f"corrupt {meta_path}: {exc}") from None
+        raise ArtifactError(f"{meta_path}: not a JSON object")
+    metadata = ModelMetadata.from_dict(raw, str(meta_path))
     if metadata.format_version != FORMAT_VERSION:
         why = " (trained before calibration: its scores are not probabilities)" if metadata.format_version < 2 else ""
         raise ArtifactError(f"{vdir} uses artifact format {metadata.format_version}{why}; "
                             f"this product reads format {FORMAT_VERSION}: retrain the model")
     for name in ("calibration", "decision_rule", "master_scale"):
         if not getattr(metadata, name):
-            raise ArtifactError(f"corrupt {meta_path}: {name} is missing: retrain the model")
+            raise ArtifactError(f"{meta_path}: field {name!r} is missing or empty: retrain the model")
     trained_with = metadata.library_versions.get("catboost", "")
     if _major(trained_with) != _major(catboost.__version__):
         raise ArtifactError(f"{vdir} was trained with CatBoost {trained_with or 'unknown'}, "
@@ -223,7 +278,7 @@ def load_artifact(path: str | Path, expected_features: list[str] | None = None) 
     try:
         model.load_model(str(model_path))
     except Exception as exc:  # CatBoostError and friends: the file is not a model
-        raise ArtifactError(f"corrupt model file {model_path}: {str(exc).splitlines()[0]}") from None
+        raise ArtifactError(f"{model_path}: not a readable CatBoost model ({_first_line(exc)})") from None
     if list(model.feature_names_) != list(metadata.features):
         raise ArtifactError(f"{model_path} and {meta_path.name} disagree on the features")
     if expected_features is not None and list(expected_features) != list(metadata.features):
@@ -265,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             reason = (f"the current model excludes {meta.excluded_attributes or 'no attribute'}, the settings "
                       f"exclude {list(s.excluded_attributes) or 'none'}")
     if reason:
-        print(f"training needed: {reason}")
+        print(f"training needed: {reason}", file=sys.stderr)
         return 1
     print(f"model {load_artifact(a.model_dir).metadata.version} is up to date for {a.data_dir}")
     return 0

@@ -7,6 +7,7 @@ explanation) was computed at training time and is only read here.
 """
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.load import Tables, validate_frame
+from data.load import DataError, Tables, validate_frame
 from model import features as feats
 from model.artifact import (
     EXPLANATIONS_FILE,
@@ -41,14 +42,32 @@ from model.population_features import NEIGHBOURS_FILE, PopulationFeatures
 
 
 def json_value(v: Any) -> Any:
-    """A feature value as strict JSON: numbers, strings or null (never NaN, never numpy types)."""
-    if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+    """A feature value as strict JSON: numbers, strings or null (never NaN or ±Infinity, which are
+    not JSON, and never numpy types)."""
+    if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
         return None
     if isinstance(v, (np.floating, float)):
         return float(v)
     if isinstance(v, (np.integer, int)):
         return int(v)
     return str(v)
+
+
+def _refuse_infinite(x: pd.DataFrame) -> pd.DataFrame:
+    """``x`` unchanged unless a numeric feature is ±inf: values the request may send (within the
+    schema's bounds) should never overflow, and if a feature still does, the model would score a
+    number that is no real application and the answer would carry ``Infinity`` (not JSON). NaN
+    stays: it means missing, as in training."""
+    numbers = x.select_dtypes("number")
+    infinite = numbers.columns[np.isinf(numbers.to_numpy(dtype=np.float64)).any(axis=0)]
+    if len(infinite):
+        raise DataError("request.features", "is infinite: an input value is too large to compute it",
+                        str(infinite[0]))
+    return x
+
+
+#: What reading a damaged ``.npz`` extra raises (truncated zip, missing array, garbage bytes).
+_NPZ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
 class UnknownClient(KeyError):
@@ -114,7 +133,8 @@ class Scorer:
             self.calibration = Calibration.from_dict(meta.calibration)
             self.rule = DecisionRule.from_dict(meta.decision_rule)
             self.master_scale = MasterScale.from_dict(meta.master_scale)
-        except ValueError as exc:
+            self.cost_weights = CostWeights(**meta.cost_weights)
+        except (ValueError, TypeError, KeyError) as exc:
             raise ArtifactError(f"{artifact.path / METADATA_FILE}: {exc}") from None
         self.artifact = artifact
         self.model = artifact.model
@@ -126,7 +146,6 @@ class Scorer:
         self.cat_features: list[str] = list(meta.categorical_features)
         self.threshold: float = self.rule.threshold
         self.version: str = meta.version
-        self.cost_weights = CostWeights(**meta.cost_weights)
         self.include_children: bool = meta.include_children
         #: Protected attributes the model does not use (never named in a reason).
         self.excluded_attributes: tuple[str, ...] = tuple(meta.excluded_attributes)
@@ -161,13 +180,18 @@ class Scorer:
         population = read_frame(artifact.extra(POPULATION_FILE))
         scores = read_frame(artifact.extra(SCORES_FILE))
         importance = read_importance(artifact.extra(GLOBAL_IMPORTANCE_FILE))
-        stored_path = artifact.extra(EXPLANATIONS_FILE)
-        stored = StoredExplanations.load(stored_path) if stored_path.exists() else None
-        leaf_path = artifact.extra(LEAF_SHAP_FILE)
-        leaf_shap = LeafShap.load(leaf_path) if leaf_path.exists() else None
+        stored_path, leaf_path = artifact.extra(EXPLANATIONS_FILE), artifact.extra(LEAF_SHAP_FILE)
+        try:
+            stored = StoredExplanations.load(stored_path) if stored_path.exists() else None
+        except _NPZ_ERRORS as exc:
+            raise ArtifactError(f"{stored_path}: unreadable stored explanations ({exc})") from None
+        try:
+            leaf_shap = LeafShap.load(leaf_path) if leaf_path.exists() else None
+        except _NPZ_ERRORS as exc:
+            raise ArtifactError(f"{leaf_path}: unreadable TreeSHAP table ({exc})") from None
         try:
             fitted = PopulationFeatures.load(artifact.path)
-        except (OSError, ValueError, KeyError) as exc:
+        except _NPZ_ERRORS as exc:
             raise ArtifactError(f"{artifact.path}: unreadable fitted features: {exc}") from None
         # (a term model may rightly be absent: too few previous applications to learn from)
         if "neighbours" in artifact.metadata.population_features and fitted.neighbours is None:
@@ -237,7 +261,7 @@ class Scorer:
         x = feats.build_features(Tables(checked_frames), include_children=self.include_children)
         if len(x) != 1:
             raise ValueError(f"expected one applicant, got {len(x)}")
-        return self.population_features.transform(x)
+        return _refuse_infinite(self.population_features.transform(x))
 
 
     # -- population views ----------------------------------------------------------------

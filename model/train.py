@@ -40,6 +40,7 @@ from model.artifact import (
     OOF_FILE,
     POPULATION_FILE,
     SCORES_FILE,
+    ArtifactError,
     ModelMetadata,
     save_artifact,
 )
@@ -694,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
     try:
         result = train(config)
-    except DataError as exc:
+    except (DataError, ArtifactError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps({k: v for k, v in result.metrics.items() if not isinstance(v, list)}, indent=2))

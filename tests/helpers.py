@@ -81,3 +81,19 @@ def request_body(tables, client_id: int) -> dict:
             bureau_ids = set(part["SK_ID_BUREAU"])
         body[name] = rows_of(part)
     return body
+
+
+def csrf_token(client: Any, url: str = "/login") -> str:
+    """The sign-in form's CSRF token, read from the page as a browser gets it."""
+    import re
+
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token field in the sign-in form"
+    return match.group(1)
+
+
+def post_login(client: Any, user: str, password: str, url: str = "/login", **kw: Any) -> Any:
+    """POST the sign-in form like a browser: fetch the form first, send its CSRF token back."""
+    return client.post(url, data={"username": user, "password": password, "csrf_token": csrf_token(client, url)},
+                       **kw)

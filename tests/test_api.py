@@ -428,9 +428,9 @@ def test_unexpected_error_is_json_500_and_logged(client, tiny_scorer, monkeypatc
 
 
 def test_html_errors_outside_the_api_are_unchanged(client):
-    with client.session_transaction() as sess:
-        sess["_user_id"] = "alice"
-        sess["_fresh"] = True
+    from tests.helpers import post_login
+
+    assert post_login(client, "alice", PASSWORD).status_code == 302
     resp = client.get("/no-such-page")
     assert resp.status_code == 404 and resp.mimetype == "text/html"
 

@@ -7,12 +7,13 @@ import pytest
 import auth
 from api.errors import error_body
 from settings import Settings, get_settings
+from tests.helpers import post_login
 from tests.test_api import PASSWORD, H, _dashboard_ready, assert_error, build_server, client, make_settings, server  # noqa: F401
 
 
 def sign_in(client, user="alice", password=PASSWORD, next_url=None):
     url = "/login" if next_url is None else f"/login?next={next_url}"
-    return client.post(url, data={"username": user, "password": password})
+    return post_login(client, user, password, url)
 
 
 def test_login_page_is_public_html_form(client):

@@ -30,7 +30,7 @@ from model.monitoring.drift import (
 )
 from model.text.formatting import NBSP, NNBSP
 from model.text.labels import feature_label
-from tests.helpers import served_without_sign_in
+from tests.helpers import post_login, served_without_sign_in
 from tests.helpers import wait_until as _wait
 from tests.helpers import walk as _walk
 
@@ -235,7 +235,7 @@ def test_the_real_run_drifts_on_the_shifted_features(drift_run):
 # --------------------------------------------------------------------------- the report route
 
 def _sign_in(client):
-    return client.post("/login", data={"username": USER, "password": PASSWORD})
+    return post_login(client, USER, PASSWORD)
 
 
 def test_report_route_requires_sign_in(drift_app, with_report):

@@ -408,3 +408,27 @@ def test_data_error_survives_pickling() -> None:
     assert (copy.file, copy.column, copy.problem, copy.rows) == ("bureau.csv", "SK_ID_BUREAU", "duplicate key 1",
                                                                   (1, 2, 3, 4, 5))
     assert str(copy) == str(err) == "bureau.csv, column SK_ID_BUREAU: duplicate key 1 (rows 1, 2, 3, 4, 5)"
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "Infinity", "-Infinity"])
+def test_infinite_number_in_csv_refused(tmp_path: Path, text: str) -> None:
+    train = _frame("application_train").astype({"AMT_INCOME_TOTAL": object})
+    train.loc[[1, 3], "AMT_INCOME_TOTAL"] = text
+    _folder(tmp_path, application_train=train)
+    err = _error(tmp_path)
+    assert (err.file, err.column, err.rows) == ("application_train.csv", "AMT_INCOME_TOTAL", (2, 4))
+    assert err.problem.startswith("non-finite value") and "inf" in err.problem
+
+
+def test_infinite_number_in_parquet_and_frame_refused(tmp_path: Path) -> None:
+    _folder(tmp_path)
+    train = _frame("application_train")
+    train.loc[2, "AMT_INCOME_TOTAL"] = -np.inf
+    (tmp_path / "application_train.csv").unlink()
+    train.to_parquet(tmp_path / "application_train.parquet", index=False)
+    err = _error(tmp_path)
+    assert (err.file, err.column, err.rows) == ("application_train.parquet", "AMT_INCOME_TOTAL", (3,))
+    raw = _frame("application_test").astype({"AMT_CREDIT": object})
+    raw.loc[0, "AMT_CREDIT"] = "inf"
+    with pytest.raises(DataError, match=r"column AMT_CREDIT: non-finite value 'inf' \(row 1\)"):
+        validate_frame(raw, "application_test")

@@ -16,6 +16,7 @@ from layouts import ids
 from model.decision import GRANTED, REFUSED
 from model.reasons import decision_reasons
 from model.text.strings import t
+from tests.helpers import post_login
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -154,7 +155,7 @@ def test_the_letter_route_is_private_and_checks_the_client(file_app, tiny_scorer
     resp = anonymous.get(f"/clients/{client}/letter.pdf")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
     signed = file_app.server.test_client()
-    assert signed.post("/login", data={"username": USER, "password": PASSWORD}).status_code == 302
+    assert post_login(signed, USER, PASSWORD).status_code == 302
     assert signed.get("/clients/1/letter.pdf").status_code == 404
     ok = signed.get(f"/clients/{client}/letter.pdf?lang=xx")        # an unknown language: the default
     assert ok.status_code == 200 and ok.mimetype == "application/pdf"

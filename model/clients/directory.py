@@ -14,6 +14,7 @@ suggestion is a few binary searches over the sorted ids.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -162,6 +163,26 @@ def page(frame: pd.DataFrame, number: int, size: int) -> tuple[pd.DataFrame, int
     return frame.iloc[number * size:(number + 1) * size], pages
 
 
+#: A client number as typed or linked: ASCII digits only (``str.isdigit`` accepts '²' and other
+#: Unicode digits that ``int`` refuses), at most 18 of them (always an int64, far below the 4,300
+#: digits beyond which ``int`` refuses a string).
+_CLIENT_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def parse_client_id(value: Any) -> int | None:
+    """The client number in a search box, a URL or a dropdown value, or None when it is not one.
+
+    The one reading of a typed or linked client number: the search box, the page's URL and the
+    suggestions all go through it, so no input reaches ``int()`` unchecked.
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value) if 0 <= value < 10**18 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return int(text) if _CLIENT_NUMBER.fullmatch(text) else None
+
+
 def suggest(directory: pd.DataFrame, prefix: Any, limit: int = 20) -> list[int]:
     """Client numbers starting with the typed digits: exact match first, then shortest, then ascending.
 
@@ -169,12 +190,13 @@ def suggest(directory: pd.DataFrame, prefix: Any, limit: int = 20) -> list[int]:
     the range [P·10^k, (P+1)·10^k) — a few binary searches, whatever the number of clients.
     """
     text = str(prefix or "").strip()
-    if not text.isdigit() or text.startswith("0") or limit <= 0:   # client numbers never start with 0
+    number = parse_client_id(text)
+    if number is None or text.startswith("0") or limit <= 0:   # client numbers never start with 0
         return []
     ids = directory.index.to_numpy()
     if len(ids) == 0:
         return []
-    p = int(text)
+    p = number
     max_digits = len(str(int(ids[-1])))
     out: list[int] = []
     for k in range(0, max(0, max_digits - len(text)) + 1):

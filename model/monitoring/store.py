@@ -5,12 +5,17 @@ trail are queries (by client, by time), several gunicorn workers write at once, 
 rows must never change. The schema is SQLAlchemy Core (no ORM: rows are records, not objects)
 and runs unchanged on SQLite (the default, one file under ``instance/``) and PostgreSQL.
 
-* ``scores``: one row per score served (the scoring log); ``reviews``: one row per human review
+* ``scores``: one row per score served (the scoring log), its inputs a compressed array of values
+  aligned with ``feature_sets`` (the feature names, kept once per model version); ``reviews``: one row per human review
   (:mod:`model.monitoring.reviews`); ``imports``: the legacy JSON Lines files already imported,
   so that an import is never repeated; ``schema_version``: one row, checked at start.
 * **Append-only, enforced by the database**: triggers refuse UPDATE and DELETE (and TRUNCATE on
   PostgreSQL) on ``scores`` and ``reviews``, so neither the model's decision nor a reviewer's
-  words can be rewritten by a bug or by hand through the application's connection.
+  words can be rewritten by a bug or by hand through the application's connection. The one
+  exception is retention: a score older than :data:`settings.MIN_RETENTION_DAYS` (six months, the
+  EU AI Act's floor, judged on the database's clock) may be deleted, a recent one never.
+* **Migrations**: a database of an older :data:`SCHEMA_VERSION` is brought up to date in place at
+  start, under the schema lock (:data:`_MIGRATIONS`); an unknown version is refused.
 * **Times are UTC, timezone-aware** (:class:`UTCDateTime`): SQLite has no time zone type, so
   values are stored as naive UTC there and given back aware.
 * **Several processes**: SQLite runs in WAL mode with a busy timeout on every connection (a
@@ -43,25 +48,30 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Float,
+    ForeignKey,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     insert,
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.types import DateTime, LargeBinary, TypeDecorator
+
+from settings import MIN_RETENTION_DAYS
 
 #: Bumped with every change of the tables; a database of another version is refused at start.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: How long an SQLite connection waits for another process's write before giving up (ms).
 SQLITE_BUSY_MS = 30_000
 #: Key of the PostgreSQL advisory lock held while the schema is checked or created.
@@ -105,6 +115,18 @@ _FEATURES = JSON().with_variant(JSONB(), "postgresql")
 
 metadata = MetaData()
 
+#: The feature names of a model version, once: a score's inputs are an array aligned with them, not
+#: a dict repeating ~441 names in every row (15.5 KB a score; ~1.6 KB without them, compressed).
+feature_sets = Table(
+    "feature_sets", metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("model_version", String(64), nullable=False),
+    #: SHA-256 of the names' JSON, so that a set is found without comparing lists
+    Column("sha256", String(64), nullable=False),
+    Column("names", _FEATURES, nullable=False),
+    UniqueConstraint("model_version", "sha256", name="feature_sets_one_per_version"),
+)
+
 scores = Table(
     "scores", metadata,
     Column("id", _ID, primary_key=True, autoincrement=True),
@@ -116,7 +138,11 @@ scores = Table(
     Column("threshold", Float(), nullable=True),
     Column("decision", String(_SHORT), nullable=False),
     Column("grade", String(_SHORT), nullable=True),
+    #: Inputs by name: rows written before schema version 2 (``{}`` since then, or with no inputs).
     Column("features", _FEATURES, nullable=False),
+    #: Since version 2: the inputs as a zlib-compressed JSON array aligned with this feature set's names.
+    Column("feature_set", _ID, ForeignKey("feature_sets.id"), nullable=True),
+    Column("feature_values", LargeBinary(), nullable=True),
 )
 
 #: Longest reason a reviewer may write (characters): a paragraph, not a file.
@@ -176,6 +202,17 @@ BEGIN
     RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: rows are never changed or deleted';
 END
 $$"""
+# scores: a row older than the retention floor may be deleted (retention), nothing else changes
+_PG_SCORES_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION scores_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND OLD."timestamp" < now() - interval '{MIN_RETENTION_DAYS} days' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION USING MESSAGE = 'scores is append-only: rows are never changed, nor deleted before '
+        || '{MIN_RETENTION_DAYS} days';
+END
+$$"""
 
 
 def _ddl(dialect: str, *statements: str) -> Callable[..., None]:
@@ -187,18 +224,27 @@ def _ddl(dialect: str, *statements: str) -> Callable[..., None]:
     return run
 
 
-event.listen(metadata, "before_create", _ddl("postgresql", _PG_APPEND_ONLY_FUNCTION))
+def _sqlite_triggers(table: str) -> tuple[str, ...]:
+    refusal = f"'{table} is append-only: rows are never changed or deleted'"
+    # timestamps are naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff": they compare as text with SQLite's own
+    when = f" WHEN OLD.timestamp >= datetime('now', '-{MIN_RETENTION_DAYS} days')" if table == "scores" else ""
+    return (f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, {refusal}); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}{when} "
+            f"BEGIN SELECT RAISE(ABORT, {refusal}); END")
+
+
+def _pg_triggers(table: str) -> tuple[str, ...]:
+    function = "scores_append_only" if table == "scores" else "append_only"
+    return (f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION append_only()")
+
+
+event.listen(metadata, "before_create", _ddl("postgresql", _PG_APPEND_ONLY_FUNCTION, _PG_SCORES_FUNCTION))
 for _table in APPEND_ONLY:
-    _refusal = f"'{_table.name} is append-only: rows are never changed or deleted'"
-    event.listen(_table, "after_create", _ddl("sqlite", *(
-        f"CREATE TRIGGER {_table.name}_no_{op.lower()} BEFORE {op} ON {_table.name} "
-        f"BEGIN SELECT RAISE(ABORT, {_refusal}); END" for op in ("UPDATE", "DELETE"))))
-    event.listen(_table, "after_create", _ddl(
-        "postgresql",
-        f"CREATE TRIGGER {_table.name}_append_only BEFORE UPDATE OR DELETE ON {_table.name} "
-        "FOR EACH ROW EXECUTE FUNCTION append_only()",
-        f"CREATE TRIGGER {_table.name}_no_truncate BEFORE TRUNCATE ON {_table.name} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION append_only()"))
+    event.listen(_table, "after_create", _ddl("sqlite", *_sqlite_triggers(_table.name)))
+    event.listen(_table, "after_create", _ddl("postgresql", *_pg_triggers(_table.name)))
 
 
 # --------------------------------------------------------------------------- engine
@@ -353,6 +399,9 @@ def ensure_schema(engine: Engine) -> None:
         present = set(inspect(conn).get_table_names())
         if schema_version.name in present:
             version = conn.execute(select(schema_version.c.version)).scalar_one_or_none()
+            while version != SCHEMA_VERSION and version in _MIGRATIONS:
+                version = _MIGRATIONS[version](conn)
+                conn.execute(update(schema_version).values(version=version))
             if version != SCHEMA_VERSION:
                 raise StoreError(f"the database has schema version {version}, this code needs {SCHEMA_VERSION}: "
                                  "no migration is known between them")
@@ -363,6 +412,32 @@ def ensure_schema(engine: Engine) -> None:
                              "this product, refusing to write into it")
         metadata.create_all(conn)
         conn.execute(insert(schema_version).values(id=1, version=SCHEMA_VERSION, created_at=datetime.now(UTC)))
+
+
+def _migrate_1_to_2(conn: Connection) -> int:
+    """Version 1 (scores with features by name; no sign-ins) → 2: new tables, the scores' two new
+    columns, the scores' DELETE trigger allowing retention past the floor only."""
+    metadata.create_all(conn, tables=[feature_sets, sign_ins])
+    dialect = conn.dialect
+    for name in ("feature_set", "feature_values"):
+        column = scores.c[name]
+        ref = " REFERENCES feature_sets (id)" if column.foreign_keys else ""
+        conn.exec_driver_sql(f"ALTER TABLE scores ADD COLUMN {name} {column.type.compile(dialect=dialect)}{ref}")
+    if dialect.name == "sqlite":
+        conn.exec_driver_sql("DROP TRIGGER scores_no_update")
+        conn.exec_driver_sql("DROP TRIGGER scores_no_delete")
+        statements = _sqlite_triggers("scores")
+    else:
+        conn.exec_driver_sql("DROP TRIGGER scores_append_only ON scores")
+        conn.exec_driver_sql("DROP TRIGGER scores_no_truncate ON scores")
+        statements = (_PG_SCORES_FUNCTION, *_pg_triggers("scores"))
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+    return 2
+
+
+#: Version → the step bringing a database of that version to the next (run in ensure_schema's transaction).
+_MIGRATIONS: dict[int, Callable[[Connection], int]] = {1: _migrate_1_to_2}
 
 
 def database_bytes(engine: Engine) -> int | None:

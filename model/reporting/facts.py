@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.metrics import roc_auc_score
 
@@ -238,11 +239,14 @@ def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str 
     if not pop_path.exists():
         raise ReportError(f"{pop_path} is missing (gender and age of the clients); retrain the model")
     coverage = [c for c in (_count_feature(t, meta.features) for t in TABLES) if c]
-    available = set(pq.ParquetFile(pop_path).schema_arrow.names)
-    wanted = [c for c in ("CODE_GENDER", "DAYS_BIRTH", *coverage) if c in available]
-    if not {"CODE_GENDER", "DAYS_BIRTH"} <= set(wanted):
-        raise ReportError(f"{pop_path} lacks CODE_GENDER or DAYS_BIRTH; the fairness tables need both")
-    population = pd.read_parquet(pop_path, columns=wanted)
+    try:
+        available = set(pq.ParquetFile(pop_path).schema_arrow.names)
+        wanted = [c for c in ("CODE_GENDER", "DAYS_BIRTH", *coverage) if c in available]
+        if not {"CODE_GENDER", "DAYS_BIRTH"} <= set(wanted):
+            raise ReportError(f"{pop_path} lacks CODE_GENDER or DAYS_BIRTH; the fairness tables need both")
+        population = pd.read_parquet(pop_path, columns=wanted)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ReportError(f"{pop_path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
     groups = population.reindex(oof.index)
 
     try:

@@ -1,0 +1,124 @@
+"""A damaged model artifact stops every entry point with one line naming the file and the problem.
+
+Each case copies the tiny model, damages one file, and checks the error itself, a CLI that loads the
+model (``python -m model.simulation``), ``app.create_server()`` and, once, a real gunicorn.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import app
+from model.artifact import ArtifactError, resolve_version_dir
+from model.scoring import Scorer
+from settings import ROOT
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _edit_metadata(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def edit(path: Path) -> None:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        change(raw)
+        path.write_text(json.dumps(raw), encoding="utf-8")
+    return edit
+
+
+#: (test id, file damaged, how, words the one line must hold besides the file name)
+CASES = [
+    ("truncated-population", "population.parquet", _truncate, "not a readable Parquet file"),
+    ("garbage-population", "population.parquet", lambda p: p.write_bytes(b"PAR1 garbage"), "Parquet"),
+    ("truncated-model", "model.cbm", _truncate, "not a readable CatBoost model"),
+    ("garbage-model", "model.cbm", lambda p: p.write_bytes(b"not a model at all"), "not a readable CatBoost model"),
+    ("bad-json", "metadata.json", lambda p: p.write_text("{broken", encoding="utf-8"), "not valid JSON"),
+    ("threshold-abc", "metadata.json", _edit_metadata(lambda m: m.update(threshold="abc")),
+     "field 'threshold' must be a number, got \"abc\""),
+    ("features-not-list", "metadata.json", _edit_metadata(lambda m: m.update(features="AMT")),
+     "field 'features' must be a list of strings"),
+    ("cost-weights-text", "metadata.json", _edit_metadata(lambda m: m["cost_weights"].update(fn="ten")),
+     "field 'cost_weights' must be an object of numbers"),
+    ("missing-field", "metadata.json", _edit_metadata(lambda m: m.pop("features")), "missing field 'features'"),
+    ("missing-scores", "scores.parquet", lambda p: p.unlink(), "scores.parquet is missing"),
+    ("missing-model", "model.cbm", lambda p: p.unlink(), "model.cbm is missing"),
+    ("bad-importance", "global_importance.json", lambda p: p.write_text("[1, 2", encoding="utf-8"),
+     "unreadable global importance"),
+    ("truncated-explanations", "explanations.npz", _truncate, "unreadable stored explanations"),
+    ("truncated-leaf-shap", "leaf_shap.npz", _truncate, "unreadable TreeSHAP table"),
+]
+
+
+@pytest.fixture
+def broken(request, tiny_model_dir, tmp_path) -> tuple[Path, str, str]:
+    """A copy of the tiny model with one file damaged: (model dir, file name, expected words)."""
+    _, name, damage, words = request.param
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, copy)
+    target = resolve_version_dir(copy) / name
+    assert target.exists() or damage is None, f"the tiny model has no {name}"
+    damage(target)
+    return copy, name, words
+
+
+def _cases():
+    return pytest.mark.parametrize("broken", CASES, ids=[c[0] for c in CASES], indirect=True)
+
+
+@_cases()
+def test_error_names_file_and_problem(broken):
+    model_dir, name, words = broken
+    with pytest.raises(ArtifactError) as err:
+        Scorer.load(model_dir)
+    message = str(err.value)
+    assert name in message and words in message, message
+    assert "\n" not in message
+
+
+def _env(model_dir: Path, tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "MODEL_DIR": str(model_dir), "INSTANCE_DIR": str(tmp_path / "instance"),
+            "SCORING_LOG": "off", "PYTHONPATH": str(ROOT)}
+
+
+@_cases()
+def test_cli_one_line_no_traceback(broken, tmp_path):
+    model_dir, name, words = broken
+    run = subprocess.run([sys.executable, "-m", "model.simulation", "--model-dir", str(model_dir),
+                          "--out", str(tmp_path / "out")],
+                         cwd=ROOT, env=_env(model_dir, tmp_path), capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and words in lines[0], run.stderr
+
+
+@_cases()
+def test_create_server_exits_3_with_one_line(broken, tmp_path, monkeypatch, capsys):
+    model_dir, name, words = broken
+    for key, value in _env(model_dir, tmp_path).items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SystemExit) as stop:
+        app.create_server()
+    assert stop.value.code == app.WORKER_BOOT_ERROR == 3
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and words in lines[0], lines
+
+
+@pytest.mark.parametrize("broken", [CASES[0]], ids=[CASES[0][0]], indirect=True)
+def test_gunicorn_stops_without_traceback(broken, tmp_path):
+    model_dir, name, _ = broken
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    run = subprocess.run([str(gunicorn), "--workers", "1", "--bind", "127.0.0.1:0", "app:create_server()"],
+                         cwd=ROOT, env=_env(model_dir, tmp_path), capture_output=True, text=True, timeout=120)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    assert "Traceback" not in output, output
+    assert name in output and "Worker failed to boot" in output, output
