@@ -8,6 +8,7 @@ the first test signs in through the real form, the others switch the sign-in off
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -202,3 +203,32 @@ def test_a_referred_client_sees_the_referral_its_grade_and_its_reasons(open_app,
     want = [r.text("fr").replace("\u00a0", " ").replace("\u202f", " ") for r in decision_reasons(expected.explanation, expected.decision,
                                                    excluded=tiny_scorer.excluded_attributes)]
     assert shown == want and 1 <= len(shown) <= 4
+
+
+def _severe(duo) -> list[dict]:
+    return [e for e in (duo.get_logs() or []) if e.get("level") == "SEVERE"]
+
+
+def test_odd_search_input_and_links_break_nothing(open_app, tiny_scorer):
+    """Issue 16 item 8: '²' (a French keyboard key that str.isdigit() accepts), 5,000 digits in the search
+    box and a link to /?client=%C2%B2 used to make the callbacks answer 500."""
+    duo = open_app
+    duo.wait_for_page(f"{duo.server_url}/?client=%C2%B2")
+    rows = _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="the list, no client open")
+    assert len(rows) == 15      # the meeting mode (a client open) would have emptied the list
+    duo.find_element(f"#{ids.SEARCH}").click()
+    box = _wait(lambda: duo.driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"),
+                message="search box")
+    for typed in ("²", "1" * 5000):
+        box.send_keys(typed)
+        time.sleep(1.0)
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.DELETE)
+    assert not _severe(duo), _severe(duo)
+    client = int(tiny_scorer.population.index[3])
+    box.send_keys(str(client))
+    option = _wait(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                            if o.text.strip() == str(client)], message="a real client is still found")[0]
+    option.click()
+    _wait(lambda: f"client={client}" in duo.driver.current_url, message="the client opens")
+    assert not _severe(duo), _severe(duo)
