@@ -19,12 +19,12 @@ WORKERS ?= 2
 
 REPORTS_DIR ?= reports
 
-.PHONY: run test lint venv test-venv browser demo-data summary model drift counter-offers report serve clean
+.PHONY: run test lint swagger-ui venv test-venv browser demo-data summary model drift counter-offers report serve clean
 
 # Set-up, data, model, drift report, then the dashboard and JSON routes on http://$(HOST):$(PORT)
-run: venv demo-data summary model drift counter-offers serve
+run: venv swagger-ui demo-data summary model drift counter-offers serve
 
-test: test-venv browser lint
+test: test-venv browser swagger-ui lint
 	$(PY) -m pytest -q
 
 # Lint and types (configured in pyproject.toml): zero findings or the test run stops here.
@@ -41,6 +41,17 @@ $(VENV)/.installed: requirements.txt
 $(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
 	$(PY) -m pip install -q -r requirements-test.txt
 	touch $@
+
+# Swagger UI for /docs/api, from the npm registry at a pinned version (1.7 MB of JavaScript: not kept
+# in git); Node.js and npm come from Debian where missing.
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_DIR := api/static/swagger-ui
+$(SWAGGER_DIR)/swagger-ui-bundle.js:
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack -q swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null && \
+	  tar -xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz && \
+	  cp package/swagger-ui-bundle.js package/swagger-ui.css $(abspath $(SWAGGER_DIR))/ && rm -rf $$tmp
+swagger-ui: $(SWAGGER_DIR)/swagger-ui-bundle.js
 
 venv: $(VENV)/.installed
 test-venv: $(VENV)/.test-installed

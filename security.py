@@ -25,14 +25,10 @@ def _policy(directives: Mapping[str, Iterable[str]]) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def page_policy(script_hashes: Iterable[str] = ()) -> str:
-    """The dashboard's and sign-in page's CSP: nothing from elsewhere, no inline script but Dash's own.
-
-    Styles stay 'unsafe-inline': Dash and plotly write ``style`` attributes on the fly.
-    """
-    return _policy({
+def _page_directives(scripts: Iterable[str]) -> dict[str, list[str]]:
+    return {
         "default-src": ["'self'"],
-        "script-src": ["'self'", *script_hashes],   # Dash's csp_hashes() come quoted
+        "script-src": ["'self'", *scripts],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
@@ -41,7 +37,15 @@ def page_policy(script_hashes: Iterable[str] = ()) -> str:
         "form-action": ["'self'"],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],
-    })
+    }
+
+
+def page_policy(script_hashes: Iterable[str] = ()) -> str:
+    """The dashboard's and sign-in page's CSP: nothing from elsewhere, no inline script but Dash's own.
+
+    Styles stay 'unsafe-inline': Dash and plotly write ``style`` attributes on the fly.
+    """
+    return _policy(_page_directives(script_hashes))   # Dash's csp_hashes() come quoted
 
 
 #: JSON answers are data, never a document: nothing may load or run in them.
@@ -49,18 +53,7 @@ JSON_POLICY = _policy({"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 
 #: Evidently's report is one self-contained HTML file with its scripts and styles inline; it is
 #: opened by a link (never framed), so only the inline code is relaxed, on that route alone.
-INLINE_REPORT_POLICY = _policy({
-    "default-src": ["'self'"],
-    "script-src": ["'self'", "'unsafe-inline'"],
-    "style-src": ["'self'", "'unsafe-inline'"],
-    "img-src": ["'self'", "data:", "blob:"],
-    "font-src": ["'self'", "data:"],
-    "connect-src": ["'self'"],
-    "frame-ancestors": ["'none'"],
-    "form-action": ["'self'"],
-    "base-uri": ["'self'"],
-    "object-src": ["'none'"],
-})
+INLINE_REPORT_POLICY = _policy(_page_directives(["'unsafe-inline'"]))
 
 
 class SecurityHeaders:
