@@ -190,13 +190,12 @@ def _feature_set_in(conn: Connection, model_version: str, names: tuple[str, ...]
     """The id of this model version's feature names, the row created when it is new."""
     digest = _names_digest(names)
     c = feature_sets.c
+    # the write comes first: on SQLite (WAL) a transaction that reads and then writes cannot wait for
+    # another writer (SQLITE_BUSY at once, the busy timeout unused); one that starts by writing waits
+    conn.execute(_insert_ignoring_duplicates(conn).values(model_version=model_version, sha256=digest,
+                                                          names=list(names)))
     query = select(c.id).where(c.model_version == model_version, c.sha256 == digest)
-    found = conn.execute(query).scalar_one_or_none()
-    if found is None:
-        conn.execute(_insert_ignoring_duplicates(conn).values(model_version=model_version, sha256=digest,
-                                                              names=list(names)))
-        found = conn.execute(query).scalar_one()
-    return int(found)
+    return int(conn.execute(query).scalar_one())
 
 
 @dataclass(frozen=True)
