@@ -24,7 +24,7 @@ REPORTS_DIR ?= reports
 # Set-up, data, model, drift report, then the dashboard and JSON routes on http://$(HOST):$(PORT)
 run: venv swagger-ui demo-data summary model drift counter-offers serve
 
-test: test-venv browser swagger-ui lint
+test: test-venv browser java swagger-ui services lint
 	$(PY) -m pytest -q
 
 # Lint and types (configured in pyproject.toml): zero findings or the test run stops here.
@@ -63,6 +63,19 @@ browser:
 	  { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
+# Redis and PostgreSQL on 127.0.0.1 for the tests: used where they run, else installed and started
+# (tools/services.sh; docs/deployment.md). Not a prerequisite of run: one host needs neither.
+.PHONY: services
+services:
+	@bash tools/services.sh
+
+# The Spark engine of the batch scorer (model/batch/spark.py, tests/test_batch.py) runs on a JVM:
+# Debian's Java 17 where `java` is missing.
+.PHONY: java
+java:
+	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 # Generated only when no real data is configured and the demo folder is not complete yet.
 demo-data: venv

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, make_response, redirect, request, session
@@ -27,6 +28,9 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf  # type: ignore[import-untyped]  # no py.typed
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
@@ -34,7 +38,8 @@ from api.errors import error_response, is_api_path
 from model.monitoring.sign_ins import SignIns
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
-from settings import Settings, get_settings
+from services import RETRY_AFTER_S, database_unavailable
+from settings import REDIS_SCHEMES, Settings, get_settings
 
 #: Paths anyone may reach: the sign-in page, static files and the health probe.
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/api/v1/health", "/api/v1/openapi.json",
@@ -46,6 +51,31 @@ SESSION_TOKEN_KEY = "sign_in"
 
 class ConfigError(RuntimeError):
     """A configured file (users, keys) that cannot be used, named with the reason."""
+
+
+def _unavailable(exc: SQLAlchemyError) -> Response:
+    """503 when the sign-ins' database cannot be reached (JSON for programs and Dash, the sign-in page's
+    words for a browser), with Retry-After; any other database error is re-raised (a 500: a bug)."""
+    if not database_unavailable(exc, "sign-in and session checks answered 503"):
+        raise exc
+    lang = _lang()
+    if is_api_path(request.path) or request.path.startswith("/_dash") or \
+            (request.method != "GET" and request.path != "/login"):
+        response: Response = error_response(503, "database_unavailable", t("auth.unavailable", lang))
+    else:
+        response = make_response(login_page(lang, t("auth.unavailable", lang), _safe_next(request.args.get("next"))),
+                                 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def limiter_storage_options(settings: Settings) -> dict[str, Any]:
+    """Redis client options of the sign-in counters: the cache's short timeouts and no retries, so a
+    Redis down costs milliseconds before Flask-Limiter falls back to counting in memory."""
+    if settings.ratelimit_storage_uri.partition("://")[0].lower() not in REDIS_SCHEMES:
+        return {}
+    return {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s,
+            "retry": Retry(NoBackoff(), 0)}
 
 
 class User:
@@ -218,8 +248,12 @@ def init_auth(server: Flask, settings: Settings) -> None:
     store = SignIns.for_url(settings.database_url)
     # an unknown name costs one hash check too, with the method add_user uses: same time as a wrong password
     dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+    # a storage down (Redis stopped) never refuses a sign-in: errors are swallowed and the counters kept in
+    # this process's memory until the storage answers again (Flask-Limiter tries it at growing intervals)
     limiter = Limiter(get_remote_address, app=server, storage_uri=settings.ratelimit_storage_uri,
-                      headers_enabled=True, default_limits=[])
+                      storage_options=limiter_storage_options(settings),
+                      key_prefix=f"{settings.cache_key_prefix}limits", swallow_errors=True,
+                      in_memory_fallback_enabled=True, headers_enabled=True, default_limits=[])
 
     def _load(user_id: str) -> User | None:
         """The session's user if its sign-in is still open on the server and the user still exists."""
@@ -259,7 +293,10 @@ def init_auth(server: Flask, settings: Settings) -> None:
             stored = users.get().get(name)
             matches = check_password_hash(stored or dummy_hash, password)
             if stored and matches:
-                session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)
+                try:
+                    session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)
+                except SQLAlchemyError as exc:
+                    return _unavailable(exc)
                 login_user(User(name))
                 return redirect(next_url)
             return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
@@ -269,7 +306,10 @@ def init_auth(server: Flask, settings: Settings) -> None:
     def logout() -> Response:
         token = session.get(SESSION_TOKEN_KEY)
         if isinstance(token, str):
-            store.revoke(token)
+            try:
+                store.revoke(token)
+            except SQLAlchemyError as exc:
+                return _unavailable(exc)   # the session stays: signing out again revokes it everywhere
         logout_user()
         session.clear()
         return redirect("/login")
@@ -283,7 +323,11 @@ def init_auth(server: Flask, settings: Settings) -> None:
             if valid_api_key(request.headers.get(API_KEY_HEADER), keys):
                 return None
             return error_response(401, "unauthorized", f"missing or invalid {API_KEY_HEADER} header")
-        if current_user.is_authenticated:
+        try:
+            signed_in = current_user.is_authenticated    # loads the sign-in's row (flask-login's user_loader)
+        except SQLAlchemyError as exc:
+            return _unavailable(exc)
+        if signed_in:
             return None
         if path.startswith("/_dash") or request.method != "GET":
             return error_response(401, "unauthorized", "sign in first")

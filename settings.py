@@ -12,6 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 #: Shortest retention of the scoring log a setting may ask for: six months (EU AI Act art. 19, 26(6)).
 MIN_RETENTION_DAYS = 183
+#: URL schemes of a Redis server (``CACHE_URL``, ``RATELIMIT_STORAGE_URI``): TCP, TLS, a Unix socket.
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _path(value: str | None, default: Path) -> Path:
@@ -39,7 +41,19 @@ class Settings:
     seed: int = 42
     #: Folder of the trained model artifact (``MODEL_DIR``).
     model_dir: Path = ROOT / "artifacts" / "model"
+    #: MLflow tracking store (``MLFLOW_TRACKING_URI``; ``postgresql://user@host/db`` uses psycopg 3, see
+    #: docs/model-registry.md); empty for no tracking.
     tracking_uri: str = f"sqlite:///{ROOT / 'mlflow.db'}"
+    #: Where new MLflow experiments keep their files (``MLFLOW_ARTIFACT_ROOT``: a folder every host reads, or
+    #: an object store URI such as ``s3://bucket/mlflow``); empty: MLflow's default (``./mlruns``), which
+    #: only works on one machine. Used when the experiment is created.
+    mlflow_artifact_root: str = ""
+    #: Registered model that training registers each served version under (``MODEL_REGISTRY_NAME``;
+    #: ``none`` to track runs without registering them).
+    model_registry_name: str = "pret-a-depenser-pd"
+    #: Registry alias that names the served version (``MODEL_ALIAS``): moved by training to the version
+    #: it makes CURRENT, read by ``python -m model.artifact pull``.
+    model_alias: str = "champion"
     #: Business cost of a missed defaulter (false negative) and of a refused good client (false positive).
     cost_fn: float = 10.0
     cost_fp: float = 1.0
@@ -70,6 +84,16 @@ class Settings:
     #: Computed views kept per worker (flask-caching SimpleCache): lifetime in seconds, most entries.
     cache_seconds: int = 3600
     cache_entries: int = 5000
+    #: Shared cache of the computed views (``CACHE_URL``): empty for one SimpleCache per process (the
+    #: default); ``redis://host:port/db`` for flask-caching's RedisCache, shared by every worker and host
+    #: (docs/deployment.md). A Redis that stops costs misses, never a failed request.
+    cache_url: str = ""
+    #: Prefix of every key this product writes in Redis (``CACHE_KEY_PREFIX``): the views' cache and, with
+    #: ``RATELIMIT_STORAGE_URI=redis://``, the sign-in counters (``<prefix>limits``).
+    cache_key_prefix: str = "pad:"
+    #: Seconds Redis may take to connect or answer (cache and sign-in counters): a dead or unreachable Redis
+    #: costs this much at most per call, not the operating system's connect timeout.
+    redis_timeout_s: float = 0.25
     #: Logging of every score served: on unless ``SCORING_LOG=off``. The path is the legacy JSON Lines
     #: log of earlier versions (``SCORING_LOG``; ``<instance_dir>/scoring_log.jsonl`` by default), imported
     #: into the database once at start when it exists; scores are stored in ``database_url``.
@@ -110,6 +134,11 @@ class Settings:
         default_log = ROOT / "instance" / "scoring_log.jsonl"
         if self.scoring_log == default_log and self.instance_dir != ROOT / "instance":
             object.__setattr__(self, "scoring_log", self.instance_dir / "scoring_log.jsonl")
+        if self.cache_url and self.cache_url.partition("://")[0].lower() not in REDIS_SCHEMES:
+            raise ValueError(f"CACHE_URL is {self.cache_url!r}: expected redis://host:port/db (or rediss://, "
+                             "unix://), or empty for the per-process cache")
+        if self.redis_timeout_s <= 0:
+            raise ValueError(f"REDIS_TIMEOUT_S is {self.redis_timeout_s}: expected a positive number of seconds")
         if self.scoring_log_retention_days < MIN_RETENTION_DAYS:
             raise ValueError(f"SCORING_LOG_RETENTION_DAYS is {self.scoring_log_retention_days}: the scoring log "
                              f"must be kept at least {MIN_RETENTION_DAYS} days (six months, EU AI Act)")
@@ -132,6 +161,10 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         seed=int(env.get("SEED", Settings.seed)),
         model_dir=_path(env.get("MODEL_DIR"), Settings.model_dir),
         tracking_uri=env.get("MLFLOW_TRACKING_URI", Settings.tracking_uri),
+        mlflow_artifact_root=env.get("MLFLOW_ARTIFACT_ROOT", Settings.mlflow_artifact_root).strip(),
+        model_registry_name="" if env.get("MODEL_REGISTRY_NAME", "").strip().lower() == "none"
+        else env.get("MODEL_REGISTRY_NAME", "").strip() or Settings.model_registry_name,
+        model_alias=env.get("MODEL_ALIAS", "").strip() or Settings.model_alias,
         cost_fn=float(env.get("COST_FN", Settings.cost_fn)),
         cost_fp=float(env.get("COST_FP", Settings.cost_fp)),
         refer_share=float(env.get("REFER_SHARE", Settings.refer_share)),
@@ -150,7 +183,11 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_cookie_secure=env.get("SESSION_COOKIE_SECURE", "") == "1",
         session_hours=int(env.get("SESSION_HOURS", Settings.session_hours)),
         login_rate_limit=env.get("LOGIN_RATE_LIMIT", Settings.login_rate_limit),
-        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", Settings.ratelimit_storage_uri),
+        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", Settings.ratelimit_storage_uri).strip()
+        or Settings.ratelimit_storage_uri,
+        cache_url=env.get("CACHE_URL", "").strip(),
+        cache_key_prefix=env.get("CACHE_KEY_PREFIX", Settings.cache_key_prefix),
+        redis_timeout_s=float(env.get("REDIS_TIMEOUT_S", Settings.redis_timeout_s)),
         scoring_log=None if env.get("SCORING_LOG") == "off"
         else _path(env.get("SCORING_LOG"), instance_dir / "scoring_log.jsonl"),
         drift_dir=_path(env.get("DRIFT_DIR"), Settings.drift_dir),

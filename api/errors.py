@@ -17,15 +17,19 @@ API_PREFIX = "/api/"
 HTTP_CODES: dict[int, str] = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests", 500: "internal_error",
+    503: "service_unavailable",
 }
 
 
 class ApiError(Exception):
-    """A client error answered as ``{"error": {...}}`` with its HTTP status."""
+    """An error answered as ``{"error": {...}}`` with its HTTP status (and ``Retry-After`` seconds for
+    a 503 the client should retry)."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.retry_after = retry_after
 
 
 _SLASHES = re.compile(r"/{2,}")
@@ -50,4 +54,7 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def api_error_response(exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    response = error_response(exc.status, exc.code, exc.message, exc.field)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response

@@ -158,7 +158,9 @@ SCORE_SCHEMA: JsonSchema = {
     },
 }
 HEALTH_SCHEMA: JsonSchema = {"type": "object", "required": ["status", "model_version"],
-                             "properties": {"status": {"const": "ok"}, "model_version": {"type": "string"}}}
+                             "properties": {"status": {"const": "ok"}, "model_version": {"type": "string"},
+                                            "cache": {"type": "object", "description": "this process's view "
+                                                      "cache since start: backend, hits, misses, errors"}}}
 MODEL_SCHEMA: JsonSchema = {
     "type": "object",
     "required": ["version", "threshold", "decision_rule", "feature_count", "top_global_importance", "lang"],
@@ -181,7 +183,8 @@ MODEL_SCHEMA: JsonSchema = {
 _ERROR_WHY = {400: "invalid input (the field is named)", 401: "missing or wrong X-API-Key",
               404: "unknown client or route", 405: "method not allowed (see Allow)",
               413: "body too large", 415: "body is not application/json", 429: "too many requests",
-              500: "internal error (logged)"}
+              500: "internal error (logged)",
+              503: "scoring_log_unavailable: the score could not be logged, none is served (see Retry-After)"}
 
 
 def _errors(*statuses: int) -> dict[str, JsonSchema]:
@@ -218,15 +221,16 @@ def openapi_document(feature_count: int, model_version: str) -> dict[str, Any]:
         "/api/v1/clients/{raw_id}/score": {"get": {
             "operationId": "client_score", "summary": "score of a client the product knows",
             "parameters": [client_id, lang, top],
-            "responses": {**_ok("the score", {"$ref": "#/components/schemas/Score"}),
-                          **_errors(*common, 401, 404)}}},
+            "responses": {**_ok("the score (header X-Cache: hit, miss or error)",
+                                {"$ref": "#/components/schemas/Score"}),
+                          **_errors(*common, 401, 404, 503)}}},
         "/api/v1/predict": {"post": {
             "operationId": "predict", "summary": "score of a new applicant sent as raw Kaggle-shaped rows",
             "parameters": [lang, top],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/PredictBody"}}}},
             "responses": {**_ok("the score", {"$ref": "#/components/schemas/Score"}),
-                          **_errors(*common, 401, 413, 415)}}},
+                          **_errors(*common, 401, 413, 415, 503)}}},
         OPENAPI_PATH: {"get": {
             "operationId": "openapi", "summary": "this document (public)", "security": public,
             "responses": {**_ok("the OpenAPI 3.1 document", {"type": "object"}), **_errors(405, 429, 500)}}},

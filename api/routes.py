@@ -22,13 +22,20 @@ contributions add up exactly to ``probability - base_probability``, their labels
 formatted values in the requested language, and the decision sentence.
 
 Caching: the answer for a known client is cached in ``services.views`` under
-(model version, client id, lang, top); answers to ``/predict`` are never cached.
+(model version, client id, lang, top), and says how in its ``X-Cache`` header (``hit``, ``miss``, or
+``error`` when the cache's backend failed and the answer was computed without it); answers to
+``/predict`` are never cached. ``/api/v1/health`` adds this process's cache figures (``cache``).
+
+No score is served without its log row: when the scoring log cannot be written (the database is
+down), both scoring routes answer 503 ``scoring_log_unavailable`` with ``Retry-After``
+(docs/scoring-log.md).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
@@ -51,12 +58,24 @@ from model.text.labels import feature_info
 from model.text.languages import Lang
 from model.text.narrative import decision_sentence, factor
 from model.text.strings import t
-from services import Services
+from services import RETRY_AFTER_S, Services, database_unavailable
 
 #: The API's routes and methods (kept in step with create_blueprint; tests check every one).
 ROUTES = (("/api/v1/health", ["GET"]), ("/api/v1/model", ["GET"]),
           ("/api/v1/clients/<raw_id>/score", ["GET"]), ("/api/v1/predict", ["POST"]),
           ("/api/v1/openapi.json", ["GET"]))
+
+
+def logged_or_unavailable(append: Callable[[], None]) -> None:
+    """Run ``append`` (a scoring log write); a database that cannot be reached is a 503 to retry, since
+    no score is served without its log row. Other database errors are bugs: they stay 500s."""
+    try:
+        append()
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc, "API scores answered 503 (scoring log)"):
+            raise
+        raise ApiError(503, "scoring_log_unavailable", "the scoring log cannot record this score just now, and "
+                       "no score is served without its log row: retry later", retry_after=RETRY_AFTER_S) from None
 
 
 def score_payload(score: Score, typical: Mapping[str, object], lang: Lang, top: int,
@@ -96,7 +115,7 @@ def create_blueprint(services: Services) -> Blueprint:
 
     @bp.get("/v1/health")
     def health() -> Response:
-        return jsonify(status="ok", model_version=scorer.version)
+        return jsonify(status="ok", model_version=scorer.version, cache=views.stats())
 
     @bp.get("/v1/model")
     def model_info() -> Response:
@@ -135,11 +154,14 @@ def create_blueprint(services: Services) -> Blueprint:
                 raise ApiError(404, "unknown_client", f"no client {client_id}", "client_id") from None
             return score_payload(score, scorer.typical, lang, top, scorer.excluded_attributes)
 
-        payload = views.get_or_compute("api-score", (client_id, lang, top), answer)
+        payload, cached = views.lookup("api-score", (client_id, lang, top), answer)
         # the log holds the scores served: a HEAD answer carries no score (its body is dropped)
         if services.scoring_log.enabled and request.method != "HEAD":
-            services.scoring_log.append(scoring_log_record(payload, scorer.feature_values(client_id), "api"))
-        return jsonify(payload)
+            record = scoring_log_record(payload, scorer.feature_values(client_id), "api")
+            logged_or_unavailable(lambda: services.scoring_log.append(record))
+        response = jsonify(payload)
+        response.headers["X-Cache"] = cached
+        return response
 
     @bp.post("/v1/predict")
     def predict() -> Response:
@@ -154,7 +176,7 @@ def create_blueprint(services: Services) -> Blueprint:
         if not parsed.id_given:
             payload["client_id"] = None
         payload["filled_defaults"] = parsed.filled_defaults
-        services.scoring_log.log(score, features, "api-predict")
+        logged_or_unavailable(lambda: services.scoring_log.log(score, features, "api-predict"))
         return jsonify(payload)
 
     openapi.register(bp, n_features, scorer.version)   # GET /api/v1/openapi.json and the /docs/api page

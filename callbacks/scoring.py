@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dash import Dash, Input, Output
+from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.state import client_of, lang_of
 from layouts import ids
@@ -27,7 +28,7 @@ from model.text.labels import feature_info, format_info_value
 from model.text.languages import Lang
 from model.text.narrative import concept_factors, decision_sentence, top_factors
 from model.text.strings import t
-from services import Services
+from services import Services, database_unavailable
 
 
 def _json(component: Any) -> Any:
@@ -121,10 +122,18 @@ def register(app: Dash, services: Services) -> None:
         if client is None:
             return empty_figure(), None, None, None, None, None, None, False, None
         view = views.get_or_compute("score-view", (client, lang), lambda: score_view(services, client, lang))
-        if services.scoring_log.enabled:
-            services.scoring_log.log(cached_score(services, client), scorer.feature_values(client), "dashboard")
-        # read live, not cached: a review recorded a minute ago shows at once
-        return (*view, True, _json(review_note(services.reviews.for_client(client), lang)))
+        try:
+            if services.scoring_log.enabled:
+                services.scoring_log.log(cached_score(services, client), scorer.feature_values(client), "dashboard")
+            # read live, not cached: a review recorded a minute ago shows at once
+            note = review_note(services.reviews.for_client(client), lang)
+        except SQLAlchemyError as exc:
+            # no score is shown without its log row (docs/scoring-log.md): the message instead of the score
+            if not database_unavailable(exc, "dashboard scores withheld (scoring log)"):
+                raise
+            message = t("score.log_unavailable", lang)
+            return empty_figure(message), None, None, None, message, None, None, True, None
+        return (*view, True, _json(note))
 
     @app.callback(
         Output(ids.WATERFALL, "figure"), Output(ids.RAISING, "children"), Output(ids.LOWERING, "children"),

@@ -192,11 +192,17 @@ def artifact_digest(artifact: Artifact) -> str:
     ``cat model.cbm metadata.json | sha256sum`` in the version folder. Computed once per file state
     (path, size, modification time): a few milliseconds for a demo model, once per process.
     """
-    files = [artifact.path / MODEL_FILE, artifact.path / METADATA_FILE]
+    return version_digest(artifact.path)
+
+
+def version_digest(version_dir: Path) -> str:
+    """:func:`artifact_digest` of the version folder ``version_dir``, without loading the model: what the
+    model registry records beside a version, and what ``pull`` checks a downloaded copy against."""
+    files = [version_dir / MODEL_FILE, version_dir / METADATA_FILE]
     try:
         stats = [(f.resolve(), f.stat()) for f in files]
     except OSError as exc:
-        raise ArtifactError(f"cannot fingerprint the model at {artifact.path}: {exc}") from None
+        raise ArtifactError(f"cannot fingerprint the model at {version_dir}: {exc}") from None
     return _digest(tuple((str(path), st.st_size, st.st_mtime_ns) for path, st in stats))
 
 
@@ -228,10 +234,19 @@ def save_artifact(model: CatBoostClassifier, metadata: ModelMetadata, root: Path
         (tmp / name).write_bytes(content)
     tmp.rename(final)
     if make_current:
-        pointer = root / f".{CURRENT_FILE}.tmp"
-        pointer.write_text(metadata.version + "\n", encoding="utf-8")
-        os.replace(pointer, root / CURRENT_FILE)
+        set_current(root, metadata.version)
     return final
+
+
+def set_current(root: Path, version: str) -> None:
+    """Point ``root/CURRENT`` at ``version`` atomically (a rename): a process starting meanwhile reads
+    the old version or the new one, never a half-written name. The temporary name is unique, so two
+    writers (a training and a ``pull`` on a shared folder) never rename each other's half-written file."""
+    fd, pointer = tempfile.mkstemp(prefix=f".{CURRENT_FILE}.", suffix=".tmp", dir=root)
+    os.fchmod(fd, 0o644)                  # mkstemp's 0600 would hide CURRENT from the server's user
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(version + "\n")
+    os.replace(pointer, root / CURRENT_FILE)
 
 
 def resolve_version_dir(path: Path) -> Path:
@@ -304,13 +319,24 @@ def needs_training(model_dir: Path, data_dir: Path, expected_features: list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m model.artifact status --model-dir M --data-dir D``: exit 1 when training is needed."""
+    """``python -m model.artifact status --model-dir M --data-dir D``: exit 1 when training is needed.
+
+    ``python -m model.artifact pull --alias champion --model-dir M``: install the registry version the
+    alias names and point CURRENT at it (exit 2 with a one-line error; docs/model-registry.md)."""
     s = get_settings()
     p = argparse.ArgumentParser(prog="python -m model.artifact")
-    p.add_argument("command", choices=["status"])
+    p.add_argument("command", choices=["status", "pull"])
     p.add_argument("--model-dir", type=Path, default=s.model_dir)
     p.add_argument("--data-dir", type=Path, default=s.data_dir)
+    p.add_argument("--alias", default=s.model_alias, help="pull: registry alias of the version to serve")
+    p.add_argument("--name", default=s.model_registry_name, help="pull: registered model name")
+    p.add_argument("--tracking-uri", default=s.tracking_uri, help="pull: MLflow tracking store")
     a = p.parse_args(argv)
+    if a.command == "pull":
+        # model.registry imports this module, and MLflow takes seconds to import: pull only
+        from model.registry import pull_command  # noqa: PLC0415
+
+        return pull_command(a.tracking_uri, a.name, a.alias, a.model_dir)
     reason = needs_training(a.model_dir, a.data_dir, None)
     if reason is None:
         meta = load_artifact(a.model_dir).metadata

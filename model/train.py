@@ -59,7 +59,17 @@ from model.population_features import (
     term_training_rows,
     unused_columns,
 )
-from settings import get_settings
+from model.registry import (
+    RegistryError,
+    check_alias,
+    check_name,
+    check_reachable,
+    ensure_experiment,
+    mlflow_uri,
+    register_version,
+    shown_uri,
+)
+from settings import Settings, get_settings
 
 #: F-beta weighs recall beta² times as much as precision; 2 reflects that missed defaulters cost more.
 F_BETA = 2.0
@@ -106,6 +116,12 @@ class TrainConfig:
     #: Apply CatBoostParams.for_rows (large-data profile above 100,000 clients) for the time budget.
     scale_params: bool = True
     experiment: str = "credit-scoring"
+    #: Registered model the new version is registered under, with ``alias`` moved to it (docs/model-registry.md);
+    #: "" to track the run without registering it.
+    registry_name: str = Settings.model_registry_name
+    alias: str = Settings.model_alias
+    #: Base of a new experiment's artifact location (``MLFLOW_ARTIFACT_ROOT``); "" for MLflow's default.
+    artifact_root: str = Settings.mlflow_artifact_root
 
 
 @dataclass
@@ -425,7 +441,8 @@ def population_extras(model: Any, X: pd.DataFrame, y: np.ndarray, X_all: pd.Data
 
 
 def _log_to_mlflow(config: TrainConfig, result: TrainResult, y: np.ndarray, oof: np.ndarray,
-                   params: CatBoostParams) -> None:
+                   params: CatBoostParams) -> str:
+    """Log the run (parameters, metrics, figures, the artifact folder under ``model``); its id."""
     # matplotlib and mlflow take seconds to import and only tracked runs need them
     import matplotlib  # noqa: PLC0415 - heavy, tracked runs only
 
@@ -435,9 +452,10 @@ def _log_to_mlflow(config: TrainConfig, result: TrainResult, y: np.ndarray, oof:
 
     if not config.tracking_uri:
         raise ValueError("no MLflow tracking URI in the training config")
-    mlflow.set_tracking_uri(config.tracking_uri)
-    mlflow.set_experiment(config.experiment)
-    with mlflow.start_run(run_name=result.version_dir.name):
+    mlflow.set_tracking_uri(mlflow_uri(config.tracking_uri))
+    mlflow.set_experiment(experiment_id=ensure_experiment(config.tracking_uri, config.experiment,
+                                                          config.artifact_root))
+    with mlflow.start_run(run_name=result.version_dir.name) as run:
         mlflow.log_params({**params.to_dict(), "folds": config.folds, "seed": config.seed,
                            "cost_fn": config.weights.fn, "cost_fp": config.weights.fp,
                            "include_children": config.include_children, "data_dir": str(config.data_dir)})
@@ -463,6 +481,28 @@ def _log_to_mlflow(config: TrainConfig, result: TrainResult, y: np.ndarray, oof:
         plt.close(fig)
         mlflow.log_artifacts(str(result.version_dir), artifact_path="model")
         mlflow.set_tags({"model_version": result.version_dir.name})
+    return str(run.info.run_id)
+
+
+def _track(config: TrainConfig, result: TrainResult, y: np.ndarray, oof: np.ndarray, params: CatBoostParams,
+           log: Callable[[str], None]) -> None:
+    """Log the run, then register the version (now CURRENT) and move the alias to it.
+
+    The artifact is already saved and served locally: a tracking store that is down or refuses
+    must not undo the training, so any failure here is a warning."""
+    if not config.tracking_uri:
+        return
+    try:
+        check_reachable(config.tracking_uri)
+        run_id = _log_to_mlflow(config, result, y, oof, params)
+        if config.registry_name:
+            number = register_version(config.tracking_uri, run_id, result.version_dir, config.registry_name,
+                                      config.alias)
+            log(f"registered as {config.registry_name} version {number}, alias {config.alias!r} moved to it")
+    except Exception as exc:  # MLflow, database and object-store errors alike: the model stays saved
+        why = str(exc) if isinstance(exc, RegistryError) else f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+        log(f"warning: MLflow tracking at {shown_uri(config.tracking_uri)} failed, the model is saved but "
+            f"not tracked{' nor registered' if config.registry_name else ''}: {why.splitlines()[0] if why else ''}")
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
@@ -596,8 +636,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     version_dir = save_artifact(final, metadata, config.model_dir, extras=extras)
     timings["total_s"] = time.perf_counter() - t0
     result = TrainResult(version_dir, metrics, candidates, timings, oof=calibrated_oof)
-    if config.tracking_uri:
-        _log_to_mlflow(config, result, y, calibrated_oof, params)
+    _track(config, result, y, calibrated_oof, params, log)
     log(f"model {metadata.version} written to {version_dir} (threshold {metadata.threshold:.4f}, "
         f"total {timings['total_s']:.0f}s)")
     return result
@@ -610,6 +649,9 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
     p.add_argument("--data-dir", type=Path, default=s.data_dir, help="folder of the Kaggle files")
     p.add_argument("--model-dir", type=Path, default=s.model_dir)
     p.add_argument("--tracking-uri", default=s.tracking_uri, help="MLflow store ('' to disable)")
+    p.add_argument("--registry-name", default=s.model_registry_name,
+                   help="registered model the new version joins ('' to track without registering)")
+    p.add_argument("--alias", default=s.model_alias, help="registry alias moved to the new version")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=s.seed)
     p.add_argument("--iterations", type=int, default=d.iterations)
@@ -673,7 +715,10 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
                 "--l2-leaf-reg non-negative")
     try:
         weights = CostWeights(fn=a.cost_fn, fp=a.cost_fp)
-    except ValueError as exc:
+        check_alias(a.alias)
+        if a.registry_name:
+            check_name(a.registry_name)
+    except (ValueError, RegistryError) as exc:
         p.error(str(exc))
     return TrainConfig(
         data_dir=a.data_dir, model_dir=a.model_dir, tracking_uri=a.tracking_uri or None,
@@ -688,6 +733,7 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
         baseline_max_rows=a.baseline_max_rows, scale_params=not a.no_scale_params,
         refer_share=a.refer_share, excluded_attributes=tuple(n.strip() for n in a.exclude.split(",") if n.strip()),
         population_features=groups, neighbours=a.neighbours,
+        registry_name=a.registry_name, alias=a.alias, artifact_root=s.mlflow_artifact_root,
     )
 
 

@@ -112,7 +112,10 @@ def post(client, body, **kw):
 def test_health_is_public_and_names_the_model(client, tiny_scorer):
     resp = client.get("/api/v1/health")
     assert resp.status_code == 200
-    assert resp.get_json() == {"status": "ok", "model_version": tiny_scorer.version}
+    body = resp.get_json()
+    cache = body.pop("cache")          # this process's view cache figures (docs/deployment.md)
+    assert body == {"status": "ok", "model_version": tiny_scorer.version}
+    assert cache["backend"] == "simple" and {"hits", "misses", "errors"} <= set(cache)
 
 
 def test_model_summary(client, tiny_scorer):

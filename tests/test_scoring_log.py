@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from model.monitoring import scoring_log as scoring_log_module
 from model.monitoring import store
 from model.monitoring.scoring_log import LegacyLogError, ScoreEvent, ScoringLog, record_from_payload
 from model.monitoring.store import SCHEMA_VERSION, StoreError, create_store_engine, engine_for, normalise_url
+from tests.services import pg_url  # noqa: F401  (the PostgreSQL fixture; test_retention imports it from here)
 
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = {"client_id": 7, "model_version": "v1", "probability": 0.2, "threshold": 0.1, "decision": "refused",
@@ -298,30 +298,6 @@ def test_cli_import_and_stats(tmp_path, monkeypatch, capsys):
 
 
 # --------------------------------------------------------------------------- PostgreSQL
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def pg_url():
-    """A database of its own on the local PostgreSQL, dropped afterwards; skipped when none is reachable."""
-    try:
-        admin = sa.create_engine(normalise_url(PG_ADMIN), isolation_level="AUTOCOMMIT",
-                                 connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except (sa.exc.OperationalError, ImportError) as exc:
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432 ({str(exc).splitlines()[0][:100]})")
-    name = f"credit_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
 
 def test_postgresql_round_trip_history_import_and_append_only(pg_url, tmp_path):
     from model.decision import DecisionRule

@@ -43,6 +43,7 @@ from model.features import CHILD_FEATURES, feature_provenance
 from model.importance import GlobalImportance, read_global_importance
 from model.monitoring import fairness as fair
 from model.monitoring.drift import SUMMARY_FILE, DriftError, load_summary
+from model.registry import mlflow_uri
 from model.reporting.validation_facts import PSI_FEATURES, Validation, compute_validation
 from model.train import F_BETA
 from settings import ROOT, get_settings
@@ -147,7 +148,7 @@ def find_run(tracking_uri: str | None, version: str) -> Tracking:
         from mlflow.entities import ViewType  # noqa: PLC0415
         from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-        client = MlflowClient(tracking_uri=tracking_uri)
+        client = MlflowClient(tracking_uri=mlflow_uri(tracking_uri))
         experiments = {e.experiment_id: e.name for e in client.search_experiments(view_type=ViewType.ALL)}
         runs: list[Any] = []
         if experiments:

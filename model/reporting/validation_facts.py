@@ -24,6 +24,7 @@ from model.artifact import ModelMetadata
 from model.decision import REFER, DecisionRule
 from model.grades import MasterScale, jeffreys_rejections
 from model.monitoring import validation as val
+from model.registry import mlflow_uri
 
 #: Equal-frequency bins of the reliability tables and of every ECE in the section.
 RELIABILITY_BINS = 10
@@ -310,7 +311,7 @@ def log_validation(tracking_uri: str | None, run_id: str | None, metrics: Mappin
         # mlflow takes seconds to import: only when there is a run to write to.
         from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-        client = MlflowClient(tracking_uri=tracking_uri)
+        client = MlflowClient(tracking_uri=mlflow_uri(tracking_uri))
         for key, value in metrics.items():
             client.log_metric(run_id, f"{MLFLOW_PREFIX}{key}", float(value))
     except Exception as exc:  # a read-only or unreachable store must not stop the report
