@@ -132,7 +132,8 @@ def register(app: Dash, services: Services) -> None:
             if not database_unavailable(exc, "dashboard scores withheld (scoring log)"):
                 raise
             message = t("score.log_unavailable", lang)
-            return empty_figure(message), None, None, None, message, None, None, True, None
+            # the gauge's own line is short: a long one is cut at the figure's edges
+            return empty_figure(t("score.unavailable_short", lang)), None, None, None, message, None, None, True, None
         return (*view, True, _json(note))
 
     @app.callback(
