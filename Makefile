@@ -25,7 +25,7 @@ REPORTS_DIR ?= reports
 run: venv swagger-ui demo-data summary model drift counter-offers serve
 
 test: test-venv browser java swagger-ui services lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # Lint and types (configured in pyproject.toml): zero findings or the test run stops here.
 lint: test-venv
@@ -38,7 +38,7 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
+$(VENV)/.test-installed: requirements-test.txt requirements-spark.txt $(VENV)/.installed
 	$(PY) -m pip install -q -r requirements-test.txt
 	touch $@
 

@@ -277,10 +277,12 @@ class LeafShap:
                                       weights=(self.value[np.maximum(e, 0)] * (e >= 0)[:, None]).ravel(),
                                       minlength=self.n_features + 1)[:self.n_features]
         for t in np.flatnonzero((entry < 0).any(axis=0)):
-            # a leaf no training client reached: that one tree's TreeSHAP, on the same pool
-            phi = shap_pool(self._single_tree(model, int(t)), pool)[:, :-1]
-            missing = entry[:, t] < 0
-            out[missing, :-1] += phi[missing]
+            # a leaf no training client reached: that one tree's TreeSHAP, on the rows reaching it
+            # only (a row's TreeSHAP does not depend on the other rows; in a batch of thousands,
+            # the whole pool would cost a second per such tree)
+            missing = np.flatnonzero(entry[:, t] < 0)
+            part = pool if len(missing) == len(X) else pool.slice(missing.tolist())
+            out[missing, :-1] += shap_pool(self._single_tree(model, int(t)), part)[:, :-1]
         out[:, -1] = self.base
         return out
 
@@ -308,9 +310,16 @@ def explain(model: CatBoostClassifier, x: pd.DataFrame, cat_features: list[str],
     """Explanation of a one-row feature frame (from ``leaf_shap`` when its table covers the row)."""
     if len(x) != 1:
         raise ValueError(f"explain takes one client, got {len(x)} rows")
-    tabled = leaf_shap.rows(model, x, cat_features) if leaf_shap is not None else None
-    row = (tabled if tabled is not None else shap_matrix(model, x, cat_features))[0]
+    row = shap_rows(model, x, cat_features, leaf_shap)[0]
     return explanation_from_shap(row, list(x.columns), list(x.iloc[0].to_numpy()), calibration)
+
+
+def shap_rows(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str],
+              leaf_shap: LeafShap | None = None) -> np.ndarray:
+    """:func:`shap_matrix` of any number of rows, from ``leaf_shap`` when its table covers them: the
+    one source of SHAP rows for :func:`explain` (one client) and for a batch (``model.batch``)."""
+    tabled = leaf_shap.rows(model, X, cat_features) if leaf_shap is not None else None
+    return tabled if tabled is not None else shap_matrix(model, X, cat_features)
 
 
 def global_importance(model: CatBoostClassifier, X: pd.DataFrame, cat_features: list[str],

@@ -261,6 +261,16 @@ class Scorer:
         x = feats.build_features(Tables(checked_frames), include_children=self.include_children)
         if len(x) != 1:
             raise ValueError(f"expected one applicant, got {len(x)}")
+        return self.complete_features(x)
+
+    def applications_features(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """Features of many new applicants (one row per application) from already validated tables:
+        the code :meth:`application_features` runs for one, so a batch (``model.batch``) scores
+        each client exactly as ``/predict`` would."""
+        return self.complete_features(feats.build_features(Tables(tables), include_children=self.include_children))
+
+    def complete_features(self, x: pd.DataFrame) -> pd.DataFrame:
+        """``build_features`` rows with the fitted population features filled in (infinite values refused)."""
         return _refuse_infinite(self.population_features.transform(x))
 
 

@@ -64,25 +64,25 @@ def _admin_engine(url: str) -> sa.Engine:
     return sa.create_engine(normalise_url(url), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
 
 
-def create_database(admin_url: str) -> str:
-    """A new empty database on the server of ``admin_url``; its URL."""
-    name = f"credit_test_{uuid.uuid4().hex[:12]}"
+def _admin(admin_url: str, statement: str) -> None:
+    """One statement outside a transaction (CREATE / DROP DATABASE) on the server of ``admin_url``."""
     admin = _admin_engine(admin_url)
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            conn.exec_driver_sql(statement)
     finally:
         admin.dispose()
+
+
+def create_database(admin_url: str) -> str:
+    """A new empty database on the server of ``admin_url``; its URL."""
+    name = f"credit_test_{uuid.uuid4().hex[:12]}"
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
     return str(sa.make_url(admin_url).set(database=name))
 
 
 def drop_database(admin_url: str, url: str) -> None:
-    admin = _admin_engine(admin_url)
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+    _admin(admin_url, f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)')
 
 
 @pytest.fixture
