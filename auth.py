@@ -28,8 +28,6 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf  # type: ignore[import-untyped]  # no py.typed
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
@@ -38,7 +36,7 @@ from api.errors import error_response, is_api_path
 from model.monitoring.sign_ins import SignIns
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
-from services import RETRY_AFTER_S, database_unavailable
+from services import RETRY_AFTER_S, database_unavailable, redis_client_options
 from settings import REDIS_SCHEMES, Settings, get_settings
 
 #: Paths anyone may reach: the sign-in page, static files and the health probe.
@@ -74,8 +72,7 @@ def limiter_storage_options(settings: Settings) -> dict[str, Any]:
     Redis down costs milliseconds before Flask-Limiter falls back to counting in memory."""
     if settings.ratelimit_storage_uri.partition("://")[0].lower() not in REDIS_SCHEMES:
         return {}
-    return {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s,
-            "retry": Retry(NoBackoff(), 0)}
+    return redis_client_options(settings)
 
 
 class User:

@@ -77,6 +77,13 @@ class ThrottledWarning:
 _DATABASE_DOWN = ThrottledWarning(log)
 
 
+def redis_client_options(settings: Settings) -> dict[str, Any]:
+    """Options of every Redis client of the product (views cache, sign-in counters): short timeouts and
+    no retries, so a Redis down costs :attr:`Settings.redis_timeout_s` per call, then a fallback."""
+    return {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s,
+            "retry": Retry(NoBackoff(), 0)}
+
+
 class ViewCache:
     """Computed views (score payloads, figures) cached under the model version that made them.
 
@@ -106,9 +113,7 @@ class ViewCache:
             cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": settings.cache_seconds,
                                           "CACHE_THRESHOLD": settings.cache_entries})
             return cls(cache, model_version)
-        options: dict[str, Any] = {"socket_timeout": settings.redis_timeout_s,
-                                   "socket_connect_timeout": settings.redis_timeout_s,
-                                   "retry": Retry(NoBackoff(), 0), "health_check_interval": 0}
+        options = {**redis_client_options(settings), "health_check_interval": 0}
         cache = Cache(server, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_url,
                                       "CACHE_KEY_PREFIX": settings.cache_key_prefix,
                                       "CACHE_DEFAULT_TIMEOUT": settings.cache_seconds, "CACHE_OPTIONS": options})
