@@ -17,6 +17,23 @@ def real_sample_dir() -> Path:
     return REAL_SAMPLE_DIR
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Each pytest-xdist worker serves its dash_duo apps on its own ports.
+
+    dash's runners count ports up from one fixed base in every process, so two workers started the
+    same number of servers on the same port: the second bind failed, yet its start-up check was
+    answered by the other worker's app, and the test then drove that app (a sign-in refused by a
+    stranger's users file: a CI flake). The ranges sit below Linux's ephemeral ports (32768+), where
+    the browser's and the tests' own outgoing connections take theirs.
+    """
+    import os
+
+    from dash.testing.application_runners import BaseDashRunner
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    BaseDashRunner._next_port = 20_000 + 1_000 * (int(worker) if worker.isdigit() else 0)
+
+
 def pytest_setup_options():
     """Chrome flags for dash_duo on a closed network, as root, in a container."""
     from selenium.webdriver.chrome.options import Options

@@ -46,7 +46,10 @@ def _sign_in(duo, app) -> None:
     duo.find_element("input[name=username]").send_keys(USER)
     duo.find_element("input[name=password]").send_keys(PASSWORD)
     duo.driver.execute_script("document.querySelector('form').submit()")
-    _wait(lambda: "/login" not in duo.driver.current_url, message="signed in")
+    try:
+        _wait(lambda: "/login" not in duo.driver.current_url, message="signed in")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; page: {duo.driver.find_element('tag name', 'body').text[:300]!r}") from None
 
 
 def _client(scorer, decision: str, k: int = 0) -> int:
