@@ -193,7 +193,7 @@ def run(server: Flask, requests: int, on_answer: Callable[[str, int, list[str]],
     schema = schemathesis.openapi.from_wsgi(OPENAPI_PATH, server)
     operations = [op.ok() for op in schema.get_all_operations()]
     budget = max(1, requests // 2 // (2 * len(operations)))
-    sent = [0]
+    sent = 0
     fuzz_settings = settings(max_examples=budget, deadline=None, phases=[Phase.generate],
                              suppress_health_check=list(HealthCheck), database=None)
     for operation in operations:
@@ -201,13 +201,14 @@ def run(server: Flask, requests: int, on_answer: Callable[[str, int, list[str]],
             @fuzz_settings
             @given(case=operation.as_strategy(generation_mode=mode))
             def one(case: Any) -> None:
+                nonlocal sent
                 response = case.call(headers={HEADER: KEY})
                 mimetype = (response.headers.get("content-type") or [""])[0].split(";")[0].strip()
                 problems = answer_problems(case.method.upper(), case.formatted_path, response.status_code,
                                            mimetype, response.content)
                 on_answer(f"{case.method.upper()} {case.formatted_path} {case.query} {str(case.body)[:300]}",
                           response.status_code, problems)
-                sent[0] += 1
+                sent += 1
 
             try:
                 one()
@@ -215,7 +216,7 @@ def run(server: Flask, requests: int, on_answer: Callable[[str, int, list[str]],
                 pass
     client = server.test_client()
 
-    @settings(max_examples=max(1, requests - sent[0]), deadline=None, phases=[Phase.generate],
+    @settings(max_examples=max(1, requests - sent), deadline=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck), database=None)
     @given(raw=raw_requests())
     def raw_one(raw: RawRequest) -> None:

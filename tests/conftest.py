@@ -21,9 +21,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Each pytest-xdist worker serves its dash_duo apps on its own ports.
 
     dash's runners count ports up from one fixed base in every process, so two workers started the
-    same number of servers on the same port: the second bind failed, yet its start-up check was
-    answered by the other worker's app, and the test then drove that app (a sign-in refused by a
-    stranger's users file: a CI flake). The ranges sit below Linux's ephemeral ports (32768+), where
+    same number of servers on the same port. The second bind fails, but dash's start-up check can be
+    answered by the other worker's app meanwhile, and the test then drives that app (the likely cause
+    of a CI flake: a sign-in refused, as by a stranger's users file). The ranges sit below Linux's ephemeral ports (32768+), where
     the browser's and the tests' own outgoing connections take theirs.
     """
     import os
