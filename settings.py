@@ -64,6 +64,10 @@ class Settings:
     #: ``none`` for none): EU non-discrimination rules forbid deciding on them. They stay in the
     #: population for the fairness report.
     excluded_attributes: tuple[str, ...] = ("CODE_GENDER",)
+    #: Concepts never given to a client as a reason or a merit, on any screen, letter or answer
+    #: (``PROTECTED_CONCEPTS``, concept codes of model/text/data/concepts.toml, comma-separated): the
+    #: grounds of discrimination a decision may not rest on (Code pénal art. 225-1, EU directives).
+    protected_concepts: tuple[str, ...] = ("GENDER", "AGE", "FAMILY", "SOCIAL_CIRCLE")
     #: Private files of a running server (secret key, users, API keys, scoring log): never in git.
     instance_dir: Path = ROOT / "instance"
     #: JSON file {username: werkzeug password hash} of the relationship managers (``USERS_FILE``).
@@ -169,6 +173,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         cost_fp=float(env.get("COST_FP", Settings.cost_fp)),
         refer_share=float(env.get("REFER_SHARE", Settings.refer_share)),
         excluded_attributes=_names(env.get("EXCLUDED_ATTRIBUTES"), Settings.excluded_attributes),
+        protected_concepts=_names(env.get("PROTECTED_CONCEPTS"), Settings.protected_concepts),
         instance_dir=instance_dir,
         users_file=_path(env.get("USERS_FILE"), instance_dir / "users.json"),
         api_keys=tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip()),

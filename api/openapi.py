@@ -25,6 +25,7 @@ from flask.blueprints import BlueprintSetupState
 from api.errors import HTTP_CODES
 from api.validation import _ID_RE, _INT_LIMIT, APPLICATION, MAX_CHILD_ROWS, REQUIRED
 from data.schema import CHILD_TABLES, TABLES, Column, bounds_of
+from model.decision import DECISIONS
 from model.text.languages import DEFAULT_LANG, LANGS
 
 JsonSchema = dict[str, Any]
@@ -135,14 +136,23 @@ _FACTOR: JsonSchema = {
 }
 SCORE_SCHEMA: JsonSchema = {
     "type": "object",
-    "required": ["client_id", "probability", "grade", "threshold", "refer_band", "decision", "margin",
-                 "model_version", "base_probability", "top_factors", "decision_sentence", "reasons", "lang"],
+    "required": ["client_id", "probability", "grade", "threshold", "refer_band", "decision", "model_decision",
+                 "reviewed", "margin", "model_version", "reason_codes", "base_probability", "top_factors",
+                 "decision_sentence", "reasons", "lang"],
     "properties": {
         "client_id": {"type": ["integer", "null"]},
         "probability": {"type": "number", "minimum": 0, "maximum": 1},
         "grade": {"type": "string"}, "threshold": _NUMBER,
         "refer_band": {"type": "array", "items": _NUMBER, "minItems": 2, "maxItems": 2},
-        "decision": {"type": "string"}, "margin": _NUMBER, "model_version": {"type": "string"},
+        "decision": {"type": "string", "enum": list(DECISIONS),
+                     "description": "the decision: a reviewing manager's when the file was reviewed, else the model's"},
+        "model_decision": {"type": "string", "enum": list(DECISIONS),
+                           "description": "the model's own decision from the probability, before any review"},
+        "reviewed": {"type": "boolean", "description": "true when a manager reviewed the file (decision is theirs)"},
+        "reason_codes": {"type": "array", "maxItems": 4, "items": {"type": "string"},
+                         "description": "the codes of reasons, in order (empty for a grant); never a protected "
+                                        "concept (PROTECTED_CONCEPTS)"},
+        "margin": _NUMBER, "model_version": {"type": "string"},
         "base_probability": _NUMBER,
         "top_factors": {"type": "array", "items": _FACTOR,
                         "description": "the top factors plus one __other__ bar; contributions add up to "
@@ -184,7 +194,8 @@ _ERROR_WHY = {400: "invalid input (the field is named)", 401: "missing or wrong 
               404: "unknown client or route", 405: "method not allowed (see Allow)",
               413: "body too large", 415: "body is not application/json", 429: "too many requests",
               500: "internal error (logged)",
-              503: "scoring_log_unavailable: the score could not be logged, none is served (see Retry-After)"}
+              503: "scoring_log_unavailable or reviews_unavailable: the score could not be logged, or the file's "
+                   "reviews read, so none is served (see Retry-After)"}
 
 
 def _errors(*statuses: int) -> dict[str, JsonSchema]:

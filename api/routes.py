@@ -33,6 +33,7 @@ down), both scoring routes answer 503 ``scoring_log_unavailable`` with ``Retry-A
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,8 +52,8 @@ from api.validation import (
 )
 from data.load import DataError
 from model.explain import OTHER
+from model.monitoring.reviews import latest_decision
 from model.monitoring.scoring_log import record_from_payload as scoring_log_record
-from model.reasons import decision_reasons
 from model.scoring import Score, UnknownClient, json_value
 from model.text.labels import feature_info
 from model.text.languages import Lang
@@ -60,28 +61,34 @@ from model.text.narrative import decision_sentence, factor
 from model.text.strings import t
 from services import RETRY_AFTER_S, Services, database_unavailable
 
+T = TypeVar("T")
+
 #: The API's routes and methods (kept in step with create_blueprint; tests check every one).
 ROUTES = (("/api/v1/health", ["GET"]), ("/api/v1/model", ["GET"]),
           ("/api/v1/clients/<raw_id>/score", ["GET"]), ("/api/v1/predict", ["POST"]),
           ("/api/v1/openapi.json", ["GET"]))
 
 
-def logged_or_unavailable(append: Callable[[], None]) -> None:
-    """Run ``append`` (a scoring log write); a database that cannot be reached is a 503 to retry, since
-    no score is served without its log row. Other database errors are bugs: they stay 500s."""
+def from_store(call: Callable[[], T], what: str, code: str, message: str) -> T:
+    """``call()`` (a read or write of the product's database); a database that cannot be reached is a
+    503 to retry with ``code`` and ``message``. Other database errors are bugs: they stay 500s."""
     try:
-        append()
+        return call()
     except SQLAlchemyError as exc:
-        if not database_unavailable(exc, "API scores answered 503 (scoring log)"):
+        if not database_unavailable(exc, f"API scores answered 503 ({what})"):
             raise
-        raise ApiError(503, "scoring_log_unavailable", "the scoring log cannot record this score just now, and "
-                       "no score is served without its log row: retry later", retry_after=RETRY_AFTER_S) from None
+        raise ApiError(503, code, message, retry_after=RETRY_AFTER_S) from None
 
 
-def score_payload(score: Score, typical: Mapping[str, object], lang: Lang, top: int,
-                  excluded: tuple[str, ...] = ()) -> dict[str, object]:
+def logged_or_unavailable(append: Callable[[], None]) -> None:
+    """Run ``append`` (a scoring log write): no score is served without its log row."""
+    from_store(append, "scoring log", "scoring_log_unavailable", "the scoring log cannot record this score just "
+               "now, and no score is served without its log row: retry later")
+
+
+def score_payload(score: Score, typical: Mapping[str, object], lang: Lang, top: int) -> dict[str, object]:
     """The JSON answer of both scoring routes: ``Score.to_dict(top)`` plus words in ``lang``, and the
-    decision's reason codes (up to 4 for a refusal or a referral)."""
+    reasons the score carries (up to 4 for a refusal or a referral, the same on every screen)."""
     out = score.to_dict(top)
     factors: list[dict[str, object]] = []
     for c, d in zip(score.explanation.top(top), out["top_factors"]):
@@ -94,9 +101,9 @@ def score_payload(score: Score, typical: Mapping[str, object], lang: Lang, top: 
                        sentence=f.sentence)
         factors.append(row)
     payload: dict[str, object] = {**out, "top_factors": factors}
-    payload["decision_sentence"] = decision_sentence(score.probability, score.rule, lang)
+    payload["decision_sentence"] = decision_sentence(score.probability, score.rule, lang, score.reviewed_decision)
     payload["reasons"] = [{"code": r.code, "text": r.text(lang), "points": r.points, "missing": r.missing}
-                          for r in decision_reasons(score.explanation, score.decision, excluded=excluded)]
+                          for r in score.reasons]
     payload["lang"] = lang
     return payload
 
@@ -147,14 +154,21 @@ def create_blueprint(services: Services) -> Blueprint:
         client_id = client_id_param(raw_id)
         lang, top = lang_top()
 
+        if not scorer.knows(client_id):
+            raise ApiError(404, "unknown_client", f"no client {client_id}", "client_id")
+        # the decision after a human review is the decision (read live: a review a minute old counts)
+        decision = latest_decision(from_store(lambda: services.reviews.for_client(client_id), "reviews",
+                                              "reviews_unavailable", "the file's reviews cannot be read just now, "
+                                              "and no score is served without its reviewed decision: retry later"))
+
         def answer() -> dict[str, object]:
             try:
-                score = scorer.score_client(client_id)
+                score = scorer.score_client(client_id).with_review(decision)
             except UnknownClient:
                 raise ApiError(404, "unknown_client", f"no client {client_id}", "client_id") from None
-            return score_payload(score, scorer.typical, lang, top, scorer.excluded_attributes)
+            return score_payload(score, scorer.typical, lang, top)
 
-        payload, cached = views.lookup("api-score", (client_id, lang, top), answer)
+        payload, cached = views.lookup("api-score", (client_id, lang, top, decision or ""), answer)
         # the log holds the scores served: a HEAD answer carries no score (its body is dropped)
         if services.scoring_log.enabled and request.method != "HEAD":
             record = scoring_log_record(payload, scorer.feature_values(client_id), "api")
@@ -172,7 +186,7 @@ def create_blueprint(services: Services) -> Blueprint:
             score = scorer.score_features(features, int(features.index[0]) if parsed.id_given else None)
         except DataError as exc:
             raise invalid_data(exc) from None
-        payload = score_payload(score, scorer.typical, lang, top, scorer.excluded_attributes)
+        payload = score_payload(score, scorer.typical, lang, top)
         if not parsed.id_given:
             payload["client_id"] = None
         payload["filled_defaults"] = parsed.filled_defaults

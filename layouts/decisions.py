@@ -20,12 +20,18 @@ def decision_words(decision: Decision, lang: Lang = "fr") -> str:
     return f"{ICONS[decision]} {t(f'decision.{decision}', lang)}"
 
 
-def decision_badge(decision: Decision, lang: Lang = "fr") -> html.Div:
-    """Decision as icon + words + colour class."""
-    return html.Div(className=f"decision decision-{decision}", role="status", children=[
+def decision_badge(decision: Decision, lang: Lang = "fr", model_decision: Decision | None = None) -> html.Div:
+    """Decision as icon + words + colour class. After a human review (``model_decision`` given), the
+    reviewed decision is the headline, marked as such, and the model's own is a smaller line below."""
+    children: list[Any] = [
         html.Span(ICONS[decision], className="decision-icon", **{"aria-hidden": "true"}),
         html.Span(t(f"decision.{decision}", lang), className="decision-text"),
-    ])
+    ]
+    if model_decision is not None:
+        children += [html.Span(f" ({t('decision.after_review', lang)})", className="decision-reviewed"),
+                     html.Div(t("decision.model_decision", lang, decision=decision_words(model_decision, lang)),
+                              className="decision-model")]
+    return html.Div(className=f"decision decision-{decision}", role="status", children=children)
 
 
 def decision_cell_style(decision: Decision) -> dict[str, Any]:

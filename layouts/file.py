@@ -75,7 +75,7 @@ def history_table(events: Sequence[Any], lang: Lang) -> Any:
     if not events:
         return html.P(t("file.history_none", lang))
     header = [t("file.history_when", lang), t("file.history_source", lang), t("file.history_model", lang),
-              t("score.probability", lang), t("score.grade", lang), t("decision.title", lang)]
+              t("score.probability", lang), t("score.grade", lang), t("file.history_model_decision", lang)]
     rows = [html.Tr([html.Td(format_date(e.timestamp, lang)), html.Td(t(f"file.history_source_{_source(e.source)}",
                                                                            lang)),
                      html.Td(e.model_version), html.Td(format_percent(e.probability, lang, 1)), html.Td(e.grade or "—"),
@@ -90,14 +90,19 @@ def _source(source: str) -> str:
 
 
 def review_list(reviews: Sequence[Any], model_decision: Decision, lang: Lang) -> html.Div:
-    """The model's decision (unchanged) and every review recorded, oldest first."""
+    """The decision after review first (the latest review's), the model's own (unchanged), then every
+    review recorded, oldest first."""
     items = [html.Li(className="review", children=[
         html.Strong(t("file.review_line", lang, when=format_date(r.timestamp, lang), author=r.author,
                       verdict=t(f"file.review_{r.verdict}", lang))),
         html.Span(" — "), html.Span(decision_words(r.decision, lang), style=decision_cell_style(r.decision)),
         html.Blockquote(r.reason, className="review-reason"),
     ]) for r in reviews]
+    current = [] if not reviews else [html.P(className="review-current", children=[
+        html.Strong(t("file.review_current", lang)), " ",
+        html.Span(decision_words(reviews[-1].decision, lang), style=decision_cell_style(reviews[-1].decision))])]
     return html.Div([
+        *current,
         html.P([t("file.review_model_decision", lang), " ",
                 html.Span(decision_words(model_decision, lang), style=decision_cell_style(model_decision))]),
         html.Ul(items, className="reviews") if items else html.P(t("file.review_none", lang)),

@@ -22,7 +22,7 @@ total |effect| (median). To make it vanish, training can store each client's per
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,15 +154,19 @@ def _combine(code: str, cs: list[Contribution]) -> ConceptContribution:
                                tuple(c.feature for c in cs), missing, tuple(cs))
 
 
-def concept_top(explanation: Explanation, n: int = 6) -> list[ConceptContribution]:
+def concept_top(explanation: Explanation, n: int = 6, untold: Collection[str] = ()) -> list[ConceptContribution]:
     """The n concepts with the largest effect plus one :data:`OTHER_CONCEPT` bar for the rest.
 
     The remainder is the total minus the bars shown (as ``Explanation.top`` does), so the bars
     always add up exactly to the sum of all concepts; it is left out when nothing remains.
+    Concepts in ``untold`` (never told to a client: ``ReasonPolicy.untold``) never get a bar of
+    their own: their effect is in the remainder, so no chart names them as a reason.
     """
     every = concept_contributions(explanation)
-    concepts = [c for c in every if c.code != OTHER_CONCEPT]
-    head, rest = concepts[:n], concepts[n:] + [c for c in every if c.code == OTHER_CONCEPT]
+    concepts = [c for c in every if c.code != OTHER_CONCEPT and c.code not in untold]
+    head = concepts[:n]
+    shown = {c.code for c in head}
+    rest = [c for c in every if c.code not in shown]
     if not rest:
         return head
     shown_lo = math.fsum(c.log_odds for c in head)

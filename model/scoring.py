@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,14 @@ from model.artifact import (
 )
 from model.calibration import Calibration
 from model.cost import CostWeights
-from model.decision import Decision, DecisionRule
+from model.decision import DECISIONS, GRANTED, Decision, DecisionRule
 from model.estimator import make_pool
 from model.explain import Explanation, LeafShap, StoredExplanations, explain
 from model.grades import MasterScale
 from model.importance import FeatureImportance, read_importance
 from model.population_features import NEIGHBOURS_FILE, PopulationFeatures
+from model.reasons import Reason, ReasonPolicy
+from settings import get_settings
 
 
 def json_value(v: Any) -> Any:
@@ -76,6 +78,9 @@ class UnknownClient(KeyError):
 
 @dataclass(frozen=True)
 class Score:
+    """A score computed once and carried: every screen, the letter, the API, the batch and the scoring
+    store read its decision and its reasons, none recomputes them."""
+
     client_id: int | None
     #: The calibrated probability of default: the one number shown, logged and decided on.
     probability: float
@@ -83,14 +88,35 @@ class Score:
     grade: str
     model_version: str
     explanation: Explanation
+    #: The ranked concepts that raise the risk and may be told to a client (model.reasons.ReasonPolicy).
+    factors: tuple[Reason, ...] = ()
+    #: The decision of the latest human review of this file, if any (model.monitoring.reviews).
+    reviewed_decision: Decision | None = None
 
     @property
     def threshold(self) -> float:
         return self.rule.threshold
 
     @property
-    def decision(self) -> Decision:
+    def model_decision(self) -> Decision:
+        """What the model decided from the probability (before any human review)."""
         return self.rule.decide(self.probability)
+
+    @property
+    def decision(self) -> Decision:
+        """The decision: a reviewing manager's when there is one, else the model's."""
+        return self.reviewed_decision if self.reviewed_decision is not None else self.model_decision
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        """The reasons the decision carries: the ranked factors for a refusal or a referral, none for a grant."""
+        return () if self.decision == GRANTED else self.factors
+
+    def with_review(self, decision: Decision | None) -> Score:
+        """This score with the decision of a human review (None: no review)."""
+        if decision is not None and decision not in DECISIONS:
+            raise ValueError(f"a reviewed decision is one of {DECISIONS}, got {decision!r}")
+        return self if decision == self.reviewed_decision else replace(self, reviewed_decision=decision)
 
     @property
     def margin(self) -> float:
@@ -106,8 +132,11 @@ class Score:
             "threshold": self.threshold,
             "refer_band": [self.rule.refer_low, self.rule.refer_high],
             "decision": self.decision,
+            "model_decision": self.model_decision,
+            "reviewed": self.reviewed_decision is not None,
             "margin": self.margin,
             "model_version": self.model_version,
+            "reason_codes": [r.code for r in self.reasons],
             "base_probability": self.explanation.base_probability,
             "top_factors": [
                 {"feature": c.feature, "value": json_value(c.value), "contribution": c.probability,
@@ -124,7 +153,8 @@ class Scorer:
                  importance: Sequence[FeatureImportance] = (),
                  stored: StoredExplanations | None = None,
                  population_features: PopulationFeatures | None = None,
-                 leaf_shap: LeafShap | None = None) -> None:
+                 leaf_shap: LeafShap | None = None,
+                 protected_concepts: Collection[str] | None = None) -> None:
         meta = artifact.metadata
         lacking = [f for f in meta.features if f not in population.columns]
         if lacking:
@@ -149,6 +179,12 @@ class Scorer:
         self.include_children: bool = meta.include_children
         #: Protected attributes the model does not use (never named in a reason).
         self.excluded_attributes: tuple[str, ...] = tuple(meta.excluded_attributes)
+        #: What a client may be told is a reason (protected concepts never; PROTECTED_CONCEPTS by default).
+        protected = get_settings().protected_concepts if protected_concepts is None else protected_concepts
+        try:
+            self.reason_policy = ReasonPolicy.of(protected, self.excluded_attributes)
+        except ValueError as exc:
+            raise ArtifactError(str(exc)) from None
         self._positions = pd.Index(population.index)
         if stored is not None and len(stored.raw_score) != len(population):
             raise ArtifactError(f"{artifact.path / EXPLANATIONS_FILE} does not match the population")
@@ -168,7 +204,7 @@ class Scorer:
         self._categorical = [j for j, f in enumerate(self.features) if f in cats]
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> Scorer:
+    def load(cls, model_dir: str | Path, protected_concepts: Collection[str] | None = None) -> Scorer:
         """Load the current model version and what training stored beside it."""
         artifact = load_artifact(model_dir, expected_features=None)
         if artifact.metadata.expected_features != artifact.metadata.features:
@@ -196,7 +232,7 @@ class Scorer:
         # (a term model may rightly be absent: too few previous applications to learn from)
         if "neighbours" in artifact.metadata.population_features and fitted.neighbours is None:
             raise ArtifactError(f"incomplete model at {artifact.path}: {NEIGHBOURS_FILE} is missing")
-        return cls(artifact, population, scores, importance, stored, fitted, leaf_shap)
+        return cls(artifact, population, scores, importance, stored, fitted, leaf_shap, protected_concepts)
 
     # -- clients known to the product -------------------------------------------------
     def knows(self, client_id: int) -> bool:
@@ -232,7 +268,8 @@ class Scorer:
 
     def _score(self, client_id: int | None, e: Explanation) -> Score:
         pd_ = e.probability
-        return Score(client_id, pd_, self.rule, self.master_scale.grade_of(pd_), self.version, e)
+        return Score(client_id, pd_, self.rule, self.master_scale.grade_of(pd_), self.version, e,
+                     self.reason_policy.factors(e))
 
     # -- any feature row ----------------------------------------------------------------
     def probability(self, X: pd.DataFrame) -> np.ndarray:

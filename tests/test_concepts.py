@@ -9,13 +9,22 @@ import pytest
 from model.concepts import OTHER_CONCEPT, concept_contributions, concept_of, concept_top, membership
 from model.explain import Contribution, Explanation
 from model.features import feature_columns
-from model.reasons import Reason, lowering_concepts, reason_codes
+from model.reasons import PROTECTED_CONCEPTS, Reason, ReasonPolicy
 from model.text.concepts import CONCEPTS, CONCEPTS_FILE, UnmappedFeatureError, load_concepts
 from model.text.datafiles import DataFileError
 from model.text.languages import LANGS
 from model.text.narrative import concept_factors
 
 ALL_FEATURES = sorted(set(feature_columns(True)) | set(feature_columns(False)))
+POLICY = ReasonPolicy()                                        # the defaults: gender, age, family, social circle
+
+
+def reason_codes(e, n=4, policy=POLICY):
+    return list(ReasonPolicy(policy.protected, policy.excluded_features, n).factors(e))
+
+
+def lowering_concepts(e, n=3, policy=POLICY):
+    return policy.helps(e, n)
 
 
 def make(contributions, base=-2.4, omitted=0.0, n_omitted=0):
@@ -136,10 +145,13 @@ def _mixed():
 
 def test_reason_codes_rank_raising_concepts_at_most_four():
     reasons = reason_codes(_mixed())
-    assert [r.code for r in reasons] == ["PAYMENT_DELAYS", "INCOME", "DEBT_BURDEN", "AGE"]
+    assert [r.code for r in reasons] == ["PAYMENT_DELAYS", "INCOME", "DEBT_BURDEN"]     # age, family: protected
     assert all(isinstance(r, Reason) and r.points > 0 for r in reasons)
     assert [r.points for r in reasons] == sorted((r.points for r in reasons), reverse=True)
     assert len(reason_codes(_mixed(), n=2)) == 2
+    # with only gender protected (the setting), age and family would be the fourth and fifth reasons
+    gender_only = ReasonPolicy(frozenset({"GENDER"}))
+    assert [r.code for r in reason_codes(_mixed(), n=5, policy=gender_only)][3:] == ["AGE", "FAMILY"]
     assert reasons[0].text("fr") == "Des retards de paiement sur vos crédits précédents"
     assert reasons[0].text("en") == "Late payments on your previous loans"
     assert reason_codes(make([("EXT_SOURCE_2", 0.9, -1.0)])) == []         # nothing raises: no reason
@@ -180,21 +192,56 @@ def test_gender_never_appears_in_reasons():
                 assert "sex" not in r.text(lang).lower()
     only_gender = make([("CODE_GENDER", "F", 0.5)])
     assert reason_codes(only_gender) == [] and lowering_concepts(make([("CODE_GENDER", "F", -0.5)])) == []
-    # a concept flagged protected is dropped even if the feature is not in `excluded`
-    assert all(r.code != "GENDER" for r in reason_codes(e, excluded=()))
+    # a protected concept is dropped even if its feature is a model input (not in `excluded_features`)
+    assert all(r.code != "GENDER" for r in reason_codes(e, policy=ReasonPolicy(excluded_features=frozenset())))
+
+
+@pytest.mark.parametrize("code", PROTECTED_CONCEPTS)
+def test_no_protected_concept_is_a_reason_or_a_merit_even_when_it_is_the_largest(code):
+    features = [f for f in ALL_FEATURES if concept_of(f) == code]
+    assert features, f"no feature in {code}"
+    raising = make([(features[0], 1.0, 2.0), ("INSTAL_DPD_MEAN", 4.0, 0.1)])
+    lowering = make([(features[0], 1.0, -2.0), ("EXT_SOURCE_2", 0.7, -0.1)])
+    assert [r.code for r in POLICY.factors(raising)] == ["PAYMENT_DELAYS"]
+    assert [c.code for c in POLICY.helps(lowering)] == ["EXT_SCORES"]
+
+
+def test_features_computed_from_age_or_family_size_belong_to_those_concepts():
+    """A ratio to the age, or a per-person amount, would carry age or family into another concept's reason."""
+    from model.features import feature_provenance
+
+    for name in ALL_FEATURES:
+        formula = (feature_provenance(name) or {}).get("formula") or ""
+        if "DAYS_BIRTH" in formula or "age in years" in formula:
+            assert concept_of(name) == "AGE", name
+        if "CNT_FAM_MEMBERS" in formula:
+            assert concept_of(name) == "FAMILY", name
+
+
+@pytest.mark.parametrize("code", ["CONTACT", "APPLICATION_CONTEXT", "REGION"])
+def test_concepts_a_client_cannot_act_on_are_never_reasons(code):
+    assert not CONCEPTS[code].reason and not POLICY.tellable(code)
+    features = [f for f in ALL_FEATURES if concept_of(f) == code]
+    assert POLICY.factors(make([(features[0], 1.0, 2.0)])) == ()
+
+
+def test_an_unknown_protected_concept_is_refused():
+    with pytest.raises(ValueError, match="AGES"):
+        ReasonPolicy(frozenset({"AGES"}))
 
 
 # --- sentences ---------------------------------------------------------------------------------
 def test_concept_sentences_for_clients():
+    e = _mixed()
     for lang in LANGS:
-        up, down = concept_factors(_mixed(), lang, n=3)
+        up, down = concept_factors(POLICY.factors(e)[:3], POLICY.helps(e), lang)
         assert [f.code for f in up] == ["PAYMENT_DELAYS", "INCOME", "DEBT_BURDEN"]
         assert [f.code for f in down] == ["EXT_SCORES", "CREDIT_AMOUNT"]
         assert all(f.direction == "up" and f.points > 0 for f in up)
         assert all(f.direction == "down" and f.points < 0 for f in down)
         for f in up + down:
             assert not re.search(r"[A-Z]{2,}_[A-Z]", f.sentence) and "nan" not in f.sentence.lower()
-    up, down = concept_factors(_mixed(), "fr")
+    up, down = concept_factors(POLICY.factors(e), POLICY.helps(e), "fr")
     assert up[1].missing and up[1].sentence.startswith("Information manquante")
     assert down[0].sentence == "Notations externes\u00a0: élément favorable"
 
@@ -235,3 +282,12 @@ def test_a_malformed_concepts_file_names_file_and_entry(tmp_path, old, new, entr
 def test_french_spacing_is_applied():
     assert CONCEPTS.template("missing", "fr", concept="x") == "Information manquante\u00a0: x"
     assert " :" not in CONCEPTS.template("helps", "fr", concept="x")
+
+
+def test_untold_concepts_have_no_bar_of_their_own_and_the_bars_still_add_up():
+    e = _mixed()
+    bars = concept_top(e, 10, POLICY.untold)
+    assert not {b.code for b in bars} & (POLICY.untold - {OTHER_CONCEPT})
+    assert {"AGE", "FAMILY", "GENDER"} <= POLICY.untold
+    assert math.isclose(math.fsum(b.log_odds for b in bars), e.raw_score - e.base_log_odds, abs_tol=1e-12)
+    assert bars[-1].code == OTHER_CONCEPT and "DAYS_BIRTH" in bars[-1].features

@@ -149,7 +149,8 @@ def _create_v1(url: str) -> None:
         table.to_metadata(v1)
     sa.Table("scores", v1, *(sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable,
                                        index=c.index, autoincrement=c.autoincrement)
-                             for c in store.scores.columns if c.name not in ("feature_set", "feature_values")))
+                             for c in store.scores.columns
+                             if c.name not in ("feature_set", "feature_values", "reason_codes")))
     raw = sa.create_engine(store.normalise_url(url))
     with raw.begin() as conn:
         pg = conn.dialect.name == "postgresql"
@@ -172,12 +173,14 @@ def _check_migration(url: str) -> None:
     engine = create_store_engine(url)                         # migrated in place at start
     try:
         with engine.connect() as conn:
-            assert conn.execute(sa.select(store.schema_version.c.version)).scalar_one() == SCHEMA_VERSION == 2
+            assert conn.execute(sa.select(store.schema_version.c.version)).scalar_one() == SCHEMA_VERSION == 3
             assert {"feature_sets", "sign_ins"} <= set(sa.inspect(conn).get_table_names())
         log = ScoringLog(engine)
         log.append(_aged(0, 3, {"A": 2.5, "C": "F", "N": None}))
         assert [r["features"] for r in log.read()] == [{"A": 1.5, "C": "M", "N": None}] * 2 \
             + [{"A": 2.5, "C": "F", "N": None}]                # old rows by name, the new one compact
+        # version 3: the scores' reason codes (none for the rows written before)
+        assert [r["reason_codes"] for r in log.read()] == [[], [], []]
         old_id, recent_id, _ = _ids(log)
         _refusals(engine, recent_id, old_id)                   # the new triggers replaced the old ones
         assert ScoringLog(create_store_engine(url)).count() == 2       # a second start: nothing to migrate

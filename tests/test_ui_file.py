@@ -14,7 +14,6 @@ import auth
 from app import services_of
 from layouts import ids
 from model.decision import GRANTED, REFUSED
-from model.reasons import decision_reasons
 from model.text.strings import t
 from tests.helpers import post_login
 from tests.helpers import wait_until as _wait
@@ -146,7 +145,7 @@ def test_the_letter_link_gives_the_clients_letter(dash_duo, file_app, tiny_score
     flat = " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
     assert t("letter.outcome.refused", lang) in flat
     reasons = services_of(file_app.server).scorer.score_client(client)
-    for r in decision_reasons(reasons.explanation, reasons.decision, excluded=tiny_scorer.excluded_attributes)[:4]:
+    for r in reasons.reasons:
         assert " ".join(r.text(lang).replace("\u202f", " ").replace("\u00a0", " ").split())[:40] in flat
     pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert 1 <= int(next(line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:"))) <= 2

@@ -13,7 +13,7 @@ product's own feature code (``Scorer.applications_features``: ``build_features``
 population features, as ``/predict`` for one applicant), one batch of SHAP rows per bucket
 (``explain.shap_rows``, the leaf table's exact TreeSHAP, as ``/predict``), the PD as the
 explanation's end point (``explain.pd_of``), the grade and decision of the artifact's scale and
-rule, and, for a referral or refusal, the reason codes of ``reasons.decision_reasons`` on the very
+rule, and, for a referral or refusal, the reason codes of ``Scorer.reason_policy`` (as ``Score.reasons``) on the very
 ``Explanation`` the API builds. So a client gets the PD, grade, decision and codes ``/predict`` gives.
 
 **Engines.** ``pandas`` loads and validates the files with ``data.load.load_tables`` (bad data: the
@@ -49,7 +49,6 @@ from data.load import DataError, load_tables
 from data.schema import APPLICATION_TABLES, CHILD_TABLES
 from model.decision import GRANTED
 from model.explain import explanation_from_shap, pd_of, shap_rows
-from model.reasons import decision_reasons
 from model.scoring import Scorer
 from settings import get_settings
 
@@ -143,8 +142,7 @@ def score_bucket(scorer: Scorer, tables: Mapping[str, pd.DataFrame]) -> pd.DataF
     features = list(X.columns)
     for i in np.flatnonzero(decisions != GRANTED):
         e = explanation_from_shap(shap[i], features, list(X.iloc[i].to_numpy()), calibration)
-        reasons[i] = [r.code for r in decision_reasons(e, scorer.rule.decide(float(pds[i])),
-                                                       excluded=scorer.excluded_attributes)]
+        reasons[i] = [r.code for r in scorer.reason_policy.factors(e)]   # = Score.reasons of a non-grant
     return pd.DataFrame({"SK_ID_CURR": X.index.to_numpy(dtype=np.int64), "pd": pds,
                          "grade": grades.astype(object), "decision": decisions.astype(object),
                          "reason_codes": reasons, "model_version": scorer.version})

@@ -25,7 +25,7 @@ from model.decision import DECISIONS, GRANTED, Decision
 from model.monitoring.store import AUTHOR_MAX, REASON_MAX, durable_transaction, reviews
 from model.scoring import Score
 
-__all__ = ["REASON_MAX", "VERDICTS", "Review", "ReviewError", "ReviewStore", "Verdict"]
+__all__ = ["REASON_MAX", "VERDICTS", "Review", "ReviewError", "ReviewStore", "Verdict", "latest_decision"]
 
 Verdict = Literal["confirm", "override"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
@@ -70,12 +70,12 @@ def _check(client_id: int, author: str, verdict: str, decision: str, reason: str
         raise ReviewError("verdict", f"one of {', '.join(VERDICTS)}, not {verdict!r}")
     if decision not in DECISIONS:
         raise ReviewError("decision", f"one of {', '.join(DECISIONS)}, not {decision!r}")
-    if score.decision == GRANTED:
+    if score.model_decision == GRANTED:
         raise ReviewError("model_decision", "the model granted this file: reviews are for referred or refused files")
-    if verdict == "confirm" and decision != score.decision:
-        raise ReviewError("decision", f"a confirmation keeps the model's decision ({score.decision}), "
+    if verdict == "confirm" and decision != score.model_decision:
+        raise ReviewError("decision", f"a confirmation keeps the model's decision ({score.model_decision}), "
                                       f"not {decision!r}: choose override to change it")
-    if verdict == "override" and decision == score.decision:
+    if verdict == "override" and decision == score.model_decision:
         raise ReviewError("decision", f"an override changes the model's decision; {decision!r} is the model's own")
     why = (reason or "").strip()
     if not why:
@@ -96,7 +96,7 @@ class ReviewStore:
         :class:`ReviewError` when it breaks a rule of the module docstring."""
         who, why = _check(client_id, author, verdict, decision, reason, score)
         values = {"timestamp": datetime.now(UTC), "client_id": int(client_id), "author": who, "verdict": verdict,
-                  "decision": decision, "reason": why, "model_decision": score.decision,
+                  "decision": decision, "reason": why, "model_decision": score.model_decision,
                   "model_probability": float(score.probability), "model_version": score.model_version}
         with durable_transaction(self.engine) as conn:    # a reviewer's words survive a power cut
             new_id = conn.execute(insert(reviews).values(**values).returning(reviews.c.id)).scalar_one()
@@ -108,6 +108,11 @@ class ReviewStore:
                  .order_by(reviews.c.timestamp, reviews.c.id))
         with self.engine.connect() as conn:
             return [_review(row._mapping) for row in conn.execute(query)]
+
+
+def latest_decision(reviews: list[Review]) -> Decision | None:
+    """The decision a client's file stands at after its reviews (the latest one's), None when unreviewed."""
+    return reviews[-1].decision if reviews else None
 
 
 def _review(m: Mapping[Any, Any]) -> Review:

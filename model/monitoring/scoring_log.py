@@ -93,6 +93,7 @@ def record_from_payload(payload: Mapping[str, Any], features: pd.DataFrame | Map
         "source": source,
         **{k: payload[k] for k in _RECORD_KEYS},
         "grade": payload.get("grade"),
+        "reason_codes": list(payload.get("reason_codes") or ()),
         "features": row,
     }
 
@@ -112,6 +113,8 @@ class ScoreEvent:
     grade: str | None
     decision: str
     threshold: float | None
+    #: the reason codes the score carried, in order (empty for a grant, or a row older than schema 3)
+    reason_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ def _row(entry: Mapping[str, Any], conn: Connection, feature_set_of: FeatureSetO
            "client_id": None if client is None else int(client), "model_version": model_version,
            "probability": float(entry["probability"]), "threshold": None if threshold is None else float(threshold),
            "decision": str(entry["decision"]), "grade": None if entry.get("grade") is None else str(entry["grade"]),
+           "reason_codes": ",".join(str(c) for c in entry.get("reason_codes") or ()),
            "features": {}, "feature_set": None, "feature_values": None}
     if isinstance(features, Mapping) and features:
         row["feature_set"] = feature_set_of(conn, model_version, tuple(str(k) for k in features))
@@ -173,7 +177,12 @@ def _record(row: Any, names_of: Callable[[int], tuple[str, ...]]) -> dict[str, A
                             strict=True))
     return {"timestamp": row.timestamp.isoformat(timespec="milliseconds"), "source": row.source,
             "client_id": row.client_id, "model_version": row.model_version, "probability": row.probability,
-            "threshold": row.threshold, "decision": row.decision, "grade": row.grade, "features": features}
+            "threshold": row.threshold, "decision": row.decision, "grade": row.grade,
+            "reason_codes": _codes(row.reason_codes), "features": features}
+
+
+def _codes(stored: str | None) -> list[str]:
+    return [c for c in (stored or "").split(",") if c]
 
 
 def _names_digest(names: tuple[str, ...]) -> str:
@@ -346,11 +355,13 @@ class ScoringLog:
         if self.engine is None:
             return []
         c = scores.c
-        query = (select(c.timestamp, c.source, c.model_version, c.probability, c.grade, c.decision, c.threshold)
+        query = (select(c.timestamp, c.source, c.model_version, c.probability, c.grade, c.decision, c.threshold,
+                        c.reason_codes)
                  .where(c.client_id == int(client_id)).order_by(c.timestamp.desc(), c.id.desc()).limit(int(limit)))
         with self.engine.connect() as conn:
             return [ScoreEvent(timestamp=r.timestamp, source=r.source, model_version=r.model_version,
-                               probability=r.probability, grade=r.grade, decision=r.decision, threshold=r.threshold)
+                               probability=r.probability, grade=r.grade, decision=r.decision, threshold=r.threshold,
+                               reason_codes=tuple(_codes(r.reason_codes)))
                     for r in conn.execute(query)]
 
     def count(self) -> int:

@@ -71,7 +71,7 @@ from sqlalchemy.types import DateTime, LargeBinary, TypeDecorator
 from settings import MIN_RETENTION_DAYS
 
 #: Bumped with every change of the tables; a database of another version is refused at start.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: How long an SQLite connection waits for another process's write before giving up (ms).
 SQLITE_BUSY_MS = 30_000
 #: Key of the PostgreSQL advisory lock held while the schema is checked or created.
@@ -143,6 +143,8 @@ scores = Table(
     #: Since version 2: the inputs as a zlib-compressed JSON array aligned with this feature set's names.
     Column("feature_set", _ID, ForeignKey("feature_sets.id"), nullable=True),
     Column("feature_values", LargeBinary(), nullable=True),
+    #: Since version 3: the reason codes the score carried, in order, comma-separated (empty for a grant).
+    Column("reason_codes", String(200), nullable=True),
 )
 
 #: Longest reason a reviewer may write (characters): a paragraph, not a file.
@@ -436,8 +438,15 @@ def _migrate_1_to_2(conn: Connection) -> int:
     return 2
 
 
+def _migrate_2_to_3(conn: Connection) -> int:
+    """Version 2 → 3: the scores' reason codes (NULL for the rows written before)."""
+    column = scores.c.reason_codes
+    conn.exec_driver_sql(f"ALTER TABLE scores ADD COLUMN reason_codes {column.type.compile(dialect=conn.dialect)}")
+    return 3
+
+
 #: Version → the step bringing a database of that version to the next (run in ensure_schema's transaction).
-_MIGRATIONS: dict[int, Callable[[Connection], int]] = {1: _migrate_1_to_2}
+_MIGRATIONS: dict[int, Callable[[Connection], int]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def database_bytes(engine: Engine) -> int | None:

@@ -5,7 +5,7 @@ Two steps, so that the web layer decides what goes in and this module only how i
 
 * :func:`letter_facts` gathers everything the letter states from a :class:`~model.scoring.Score` and its
   :class:`~model.scoring.Scorer`: the decision, the probability of default and the risk grade, the
-  reasons (:func:`model.reasons.decision_reasons`, the same as the Score screen and the API), the amount
+  reasons (the ranked factors the score carries, :mod:`model.reasons`: the same as every screen and the API), the amount
   asked, the model version and the fingerprint of the model file (:func:`model.artifact.artifact_digest`),
   plus what the web layer adds (a counter-offer, the human reviews recorded by managers);
 * :func:`letter_pdf` lays those facts out with fpdf2 (pure Python, no system library).
@@ -34,7 +34,7 @@ from fpdf.enums import XPos, YPos
 
 from model.artifact import artifact_digest
 from model.decision import DECISIONS, GRANTED, Decision
-from model.reasons import MAX_REASONS, decision_reasons
+from model.reasons import MAX_REASONS
 from model.scoring import Score, Scorer
 from model.text.formatting import date_in_words, format_currency, format_number, format_percent, is_missing
 from model.text.languages import LOCALES, Lang, check_lang
@@ -143,22 +143,26 @@ def letter_facts(score: Score, scorer: Scorer, lang: Lang, *, counter_offer: Cou
     if score.model_version != scorer.version:
         raise LetterError(f"the score comes from model {score.model_version}, the scorer serves {scorer.version}: "
                           "the letter would print another model's fingerprint")
-    reasons = decision_reasons(score.explanation, score.decision, excluded=scorer.excluded_attributes)
     return LetterFacts(
         client_id=int(score.client_id),
         issued=issued if issued is not None else datetime.now(UTC),
-        decision=score.decision,
+        decision=score.model_decision,
         probability=float(score.probability),
         grade=score.grade,
         worst_grade=scorer.master_scale.labels[-1],
         threshold=float(score.threshold),
-        reasons=tuple(r.text(lang) for r in reasons[:MAX_REASONS]),
+        # the reasons of the decision after review, as Score.reasons (none for a grant)
+        reasons=tuple(r.text(lang) for r in score.with_review(_latest(reviews)).reasons[:MAX_REASONS]),
         counter_offer=counter_offer,
         reviews=tuple(reviews),
         model_version=score.model_version,
         artifact_digest=artifact_digest(scorer.artifact),
         amount=_amount(scorer, int(score.client_id)),
     )
+
+
+def _latest(reviews: Sequence[LetterReview]) -> Decision | None:
+    return _decision(max(reviews, key=lambda r: r.timestamp).decision) if reviews else None
 
 
 def _amount(scorer: Scorer, client_id: int) -> float | None:
@@ -402,6 +406,10 @@ def _render(facts: LetterFacts, lang: Lang, fonts: dict[tuple[str, str], Path], 
         pdf.paragraph(t(f"letter.offer_intro.{final}", lang), gap=1.5)
         pdf.items(offer.lines[:limits.offer_items], numbered=False, max_lines=limits.offer_lines)
         pdf.paragraph(t("letter.offer_outro", lang), gap=1.5)
+    elif final != GRANTED:
+        # no amount or term we offer would be granted today: said plainly, with what the client can do
+        pdf.heading(t("letter.offer_title", lang))
+        pdf.paragraph(t("letter.no_offer", lang), gap=1.5)
 
     if reviews:
         _reviews(pdf, reviews, lang, limits)

@@ -31,7 +31,7 @@ CONCEPTS_FILE = DATA_DIR / "concepts.toml"
 #: Stable reason codes: they are stored with decisions, so they are plain identifiers.
 _CODE = re.compile(r"[A-Z][A-Z0-9_]*")
 _CONCEPT_FIELDS = (*LANGS, "raises")
-_CONCEPT_OPTIONS = ("features", "match", "missing_indicators", "protected")
+_CONCEPT_OPTIONS = ("features", "match", "missing_indicators", "reason")
 _RULE_KEYS = ("table", "sources", "subset", "prefix", "suffix")
 #: What the rules read of ``model.features.feature_provenance(name)`` (table, source, subset).
 _Provenance = Mapping[str, object]
@@ -81,8 +81,9 @@ class Concept:
     rules: tuple[Rule, ...] = ()
     #: features whose non-zero value means information was not provided (a count of missing scores)
     missing_indicators: frozenset[str] = frozenset()
-    #: a protected attribute: never given as a reason or a merit
-    protected: bool = False
+    #: False: never given to a client as a reason or a merit, whatever the settings (something a client
+    #: cannot act on or should not be judged on); protected concepts are a setting (model.reasons)
+    reason: bool = True
 
     def label(self, lang: Lang = "fr") -> str:
         return self.label_fr if check_lang(lang) == "fr" else self.label_en
@@ -193,7 +194,7 @@ def _concept(top: _Entry, code: str, known: Collection[str]) -> Concept:
     if not names and not rules:
         entry.fail("a concept needs features or match rules")
     return Concept(code, french_spacing(fr), en, french_spacing(raises["fr"]), raises["en"], frozenset(names), rules,
-                   frozenset(indicators), bool(entry.flag("protected")))
+                   frozenset(indicators), entry.flag("reason") is not False)
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> ConceptBook:

@@ -5,14 +5,14 @@ Words come from the feature dictionary (``model.text.labels``) and the interface
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from model.concepts import ConceptContribution
-from model.decision import REFER, DecisionRule, refused
+from model.decision import REFER, Decision, DecisionRule, refused
 from model.explain import Contribution, Explanation
-from model.reasons import EXCLUDED, Reason, lowering_concepts, reason_codes
+from model.reasons import Reason
 from model.text.concepts import CONCEPTS
 from model.text.formatting import format_number, format_percent
 from model.text.labels import feature_info, format_info_value
@@ -54,10 +54,15 @@ def top_factors(explanation: Explanation, typical: Mapping[str, Any], lang: Lang
             [factor(c, typical, lang) for c in explanation.lowering(n)])
 
 
-def decision_sentence(probability: float, rule: DecisionRule, lang: Lang = "fr") -> str:
-    """What was decided, and how far the PD is from the threshold."""
+def decision_sentence(probability: float, rule: DecisionRule, lang: Lang = "fr",
+                      reviewed: Decision | None = None) -> str:
+    """What was decided, and how far the PD is from the threshold; after a human review, the
+    reviewed decision first and the model's own beside it, labelled as such."""
     decision, threshold = rule.decide(probability), rule.threshold
     words = {"probability": format_percent(probability, lang, 1), "threshold": format_percent(threshold, lang, 1)}
+    if reviewed is not None:
+        return t("decision.reviewed_sentence", lang, decision=t(f"decision.{reviewed}", lang),
+                 model=t(f"decision.{decision}", lang), **words)
     if decision == REFER:
         return t("decision.refer_sentence", lang, **words)
     main = t(f"decision.{decision}_sentence", lang, **words)
@@ -92,9 +97,8 @@ def _lowering_factor(c: ConceptContribution, lang: Lang) -> ConceptFactor:
     return ConceptFactor(c.code, label, "down", c.probability, False, CONCEPTS.template("helps", lang, concept=label))
 
 
-def concept_factors(explanation: Explanation, lang: Lang = "fr", n: int = 3,
-                    excluded: tuple[str, ...] = EXCLUDED) -> tuple[list[ConceptFactor], list[ConceptFactor]]:
-    """The n concepts that raise the risk most (the reason codes, worded for a client) and the n that
-    lower it most ("what helps", without merits that only come from missing values)."""
-    return ([_raising_factor(r, lang) for r in reason_codes(explanation, n, excluded)],
-            [_lowering_factor(c, lang) for c in lowering_concepts(explanation, n, excluded)])
+def concept_factors(factors: Sequence[Reason], helps: Sequence[ConceptContribution],
+                    lang: Lang = "fr") -> tuple[list[ConceptFactor], list[ConceptFactor]]:
+    """The concepts that raise the risk (a score's carried factors, its reason codes, worded for a
+    client) and those that lower it ("what helps", ``ReasonPolicy.helps``)."""
+    return [_raising_factor(r, lang) for r in factors], [_lowering_factor(c, lang) for c in helps]
