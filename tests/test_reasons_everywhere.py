@@ -177,7 +177,7 @@ def _tab(duo, screen: str) -> None:
 def _items(duo, selector: str, n: int) -> list[str]:
     """The texts of ``selector``'s list items, once there are ``n`` of them and all are drawn."""
     def ready():
-        items = [_flat(li.text) for li in duo.find_elements(f"{selector} li")]
+        items = [_flat(li.text).lstrip("▲▼ ") for li in duo.find_elements(f"{selector} li")]   # Why's arrows
         return items if len(items) == n and all(items) else None
     return _wait(ready, message=f"{n} items in {selector}")
 
