@@ -263,3 +263,20 @@ def test_dates_in_words():
     assert date_in_words(ISSUED, "en") == "1 December 2026"
     assert date_in_words(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), "fr") == "1er décembre 2026"  # Paris time
     assert date_in_words(datetime(2026, 11, 23, 12, 0), "fr") == "23 novembre 2026"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_refusal_without_counter_offer_says_so_and_what_the_client_can_do(tiny_scorer, clients, poppler,
+                                                                            tmp_path, lang):
+    facts = facts_of(tiny_scorer, clients["refused"], lang, counter_offer=None)
+    text, pages = read_pdf(letter_pdf(facts, lang), tmp_path)
+    assert pages <= 2
+    assert t("letter.offer_title", lang) in text and words(t("letter.no_offer", lang)) in text
+    with_offer = facts_of(tiny_scorer, clients["refused"], lang, counter_offer=CounterOffer(("Un montant",)))
+    assert words(t("letter.no_offer", lang)) not in read_pdf(letter_pdf(with_offer, lang), tmp_path, "offer")[0]
+
+
+def test_a_refusal_overridden_to_a_grant_carries_no_reasons(tiny_scorer, clients):
+    review = LetterReview(datetime(2026, 11, 30, 14, 0, tzinfo=UTC), "mdupont", "override", GRANTED, "Garant.")
+    assert facts_of(tiny_scorer, clients["refused"], "fr").reasons
+    assert facts_of(tiny_scorer, clients["refused"], "fr", reviews=(review,)).reasons == ()
