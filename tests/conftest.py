@@ -58,20 +58,12 @@ def demo_data_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, demo_data_dir) -> Path:
-    """A real model trained quickly on the small demo dataset (few iterations, 3 folds)."""
-    from model.cost import CostWeights
-    from model.estimator import CatBoostParams
-    from model.train import TrainConfig, train
+    """A real model trained quickly on the small demo dataset (few iterations, 3 folds); both fitted
+    groups, so that serving them is tested end to end."""
+    from tests.helpers import quick_model
 
-    out = tmp_path_factory.mktemp("model")
-    config = TrainConfig(data_dir=demo_data_dir, model_dir=out, tracking_uri=None,
-                         params=CatBoostParams(iterations=60, learning_rate=0.15, depth=4, border_count=32,
-                                               early_stopping_rounds=20),
-                         weights=CostWeights(10, 1), folds=3, seed=7, class_weights="none", baselines=False,
-                         # both fitted groups, so that serving them is tested end to end
-                         population_features=("neighbours", "interest"))
-    train(config, log=lambda _msg: None)
-    return out
+    return quick_model(demo_data_dir, tmp_path_factory.mktemp("model"), folds=3, seed=7,
+                       population_features=("neighbours", "interest"))
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,37 @@ import pandas as pd
 from data.schema import CHILD_TABLES
 
 
+def sign_in_browser(duo: Any, app: Any, user: str, password: str) -> None:
+    """Serve ``app`` to dash_duo's browser and sign ``user`` in through the real form."""
+    # dash_duo waits for the dashboard on start: the sign-in goes on once it is served
+    app.server.config["LOGIN_DISABLED"] = True
+    duo.start_server(app)
+    app.server.config["LOGIN_DISABLED"] = False
+    duo.driver.get(f"{duo.server_url}/login")
+    duo.find_element("input[name=username]").send_keys(user)
+    duo.find_element("input[name=password]").send_keys(password)
+    duo.driver.execute_script("document.querySelector('form').submit()")
+    try:
+        wait_until(lambda: "/login" not in duo.driver.current_url, message="signed in")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; page: {duo.driver.find_element('tag name', 'body').text[:300]!r}") from None
+
+
+def quick_model(data_dir: Any, out: Any, *, folds: int, seed: int, population_features: tuple[str, ...] = ()) -> Any:
+    """A real model trained in seconds (few shallow trees, no tracking), written to ``out``."""
+    from model.cost import CostWeights
+    from model.estimator import CatBoostParams
+    from model.train import TrainConfig, train
+
+    config = TrainConfig(data_dir=data_dir, model_dir=out, tracking_uri=None,
+                         params=CatBoostParams(iterations=60, learning_rate=0.15, depth=4, border_count=32,
+                                               early_stopping_rounds=20),
+                         weights=CostWeights(10, 1), folds=folds, seed=seed, class_weights="none", baselines=False,
+                         population_features=population_features)
+    train(config, log=lambda _msg: None)
+    return out
+
+
 @contextmanager
 def served_without_sign_in(app: Any, duo: Any) -> Iterator[Any]:
     """The app served to dash_duo's browser with the sign-in switched off (the sign-in has its own test)."""

@@ -24,7 +24,7 @@ from model.decision import GRANTED, REFER, REFUSED
 from model.reasons import PROTECTED_CONCEPTS, ReasonPolicy
 from model.scoring import Scorer
 from model.text.strings import t
-from tests.helpers import request_body
+from tests.helpers import quick_model, request_body, sign_in_browser
 from tests.helpers import wait_until as _wait
 from tests.test_api import H, build_server, make_settings
 
@@ -84,17 +84,7 @@ def test_no_protected_concept_is_a_reason_on_the_demo(tiny_scorer, tiny_model_di
 @pytest.fixture(scope="module")
 def real_model_dir(real_sample_dir, tmp_path_factory) -> Path:
     """A small model of the real sample (history tables included): few trees, two folds."""
-    from model.cost import CostWeights
-    from model.estimator import CatBoostParams
-    from model.train import TrainConfig, train
-
-    out = tmp_path_factory.mktemp("real-model")
-    config = TrainConfig(data_dir=real_sample_dir, model_dir=out, tracking_uri=None,
-                         params=CatBoostParams(iterations=60, learning_rate=0.15, depth=4, border_count=32,
-                                               early_stopping_rounds=20),
-                         weights=CostWeights(10, 1), folds=2, seed=3, class_weights="none", baselines=False)
-    train(config, log=lambda _msg: None)
-    return out
+    return quick_model(real_sample_dir, tmp_path_factory.mktemp("real-model"), folds=2, seed=3)
 
 
 @pytest.mark.slow
@@ -153,14 +143,7 @@ def meeting_app(tiny_scorer, demo_data_dir, tmp_path_factory):
 
 
 def _sign_in(duo, app) -> None:
-    app.server.config["LOGIN_DISABLED"] = True
-    duo.start_server(app)
-    app.server.config["LOGIN_DISABLED"] = False
-    duo.driver.get(f"{duo.server_url}/login")
-    duo.find_element("input[name=username]").send_keys(USER)
-    duo.find_element("input[name=password]").send_keys(PASSWORD)
-    duo.driver.execute_script("document.querySelector('form').submit()")
-    _wait(lambda: "/login" not in duo.driver.current_url, message="signed in")
+    sign_in_browser(duo, app, USER, PASSWORD)
 
 
 def _open(duo, client: int, lang: str) -> None:

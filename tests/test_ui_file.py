@@ -15,7 +15,7 @@ from app import services_of
 from layouts import ids
 from model.decision import GRANTED, REFUSED
 from model.text.strings import t
-from tests.helpers import post_login
+from tests.helpers import post_login, sign_in_browser
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,18 +37,7 @@ def file_app(tiny_scorer, demo_data_dir, tmp_path_factory):
 
 
 def _sign_in(duo, app) -> None:
-    # dash_duo waits for the dashboard on start: the sign-in goes on once it is served
-    app.server.config["LOGIN_DISABLED"] = True
-    duo.start_server(app)
-    app.server.config["LOGIN_DISABLED"] = False
-    duo.driver.get(f"{duo.server_url}/login")
-    duo.find_element("input[name=username]").send_keys(USER)
-    duo.find_element("input[name=password]").send_keys(PASSWORD)
-    duo.driver.execute_script("document.querySelector('form').submit()")
-    try:
-        _wait(lambda: "/login" not in duo.driver.current_url, message="signed in")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; page: {duo.driver.find_element('tag name', 'body').text[:300]!r}") from None
+    sign_in_browser(duo, app, USER, PASSWORD)
 
 
 def _client(scorer, decision: str, k: int = 0) -> int:
