@@ -8,8 +8,9 @@ would hear a protected concept under another policy.
 Every application of ``--applications`` is scored as a new applicant by the batch path
 (``model.batch.score_bucket``: /predict's features, TreeSHAP and reasons), so clients the model never
 saw are counted as the API would answer them. For each client referred or refused it reads the
-reasons the score carries (``Scorer.reason_policy``) and, for comparison, the reasons a policy
-protecting gender alone would have given (the product before issue 25).
+reasons the score carries (``Scorer.reason_policy``) and, for comparison, the reasons the policy of
+the product before issue 25 would have given (gender alone protected; the concepts marked
+``reason = false`` are left out of both, so the comparison is about age, family and social circle).
 """
 from __future__ import annotations
 
@@ -62,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{given:,} referred or refused (given reasons)")
     print(f"protected or untold concepts: {sorted(policy.untold)}")
     print(f"clients told one of them: now {untold_now:,} ({untold_now / max(given, 1):.1%}), "
-          f"with gender alone protected {untold_before:,} ({untold_before / max(given, 1):.1%})")
-    print(f"{'concept':<22s} {'now':>8s} {'gender only':>12s}")
+          f"with gender alone protected (before) {untold_before:,} ({untold_before / max(given, 1):.1%})")
+    print(f"{'concept':<22s} {'now':>8s} {'before':>12s}")
     for code in sorted(set(told) | set(told_before), key=lambda c: -told_before[c]):
         print(f"{code:<22s} {told[code] / max(given, 1):>8.1%} {told_before[code] / max(given, 1):>12.1%}")
     return 0
