@@ -11,6 +11,7 @@ from typing import Any
 from dash import Dash, Input, Output
 from sqlalchemy.exc import SQLAlchemyError
 
+from callbacks.history import log_shown
 from callbacks.state import client_of, lang_of
 from layouts import ids
 from layouts import why as why_layout
@@ -123,8 +124,7 @@ def register(app: Dash, services: Services) -> None:
             return empty_figure(), None, None, None, None, None, None, False, None
         view = views.get_or_compute("score-view", (client, lang), lambda: score_view(services, client, lang))
         try:
-            if services.scoring_log.enabled:
-                services.scoring_log.log(cached_score(services, client), scorer.feature_values(client), "dashboard")
+            log_shown(services, client, cached_score(services, client))   # once per sign-in, client and model
             # read live, not cached: a review recorded a minute ago shows at once
             note = review_note(services.reviews.for_client(client), lang)
         except SQLAlchemyError as exc:

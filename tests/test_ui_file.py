@@ -5,6 +5,7 @@ manager, and the decision letter's link and route.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -150,3 +151,38 @@ def test_the_letter_route_is_private_and_checks_the_client(file_app, tiny_scorer
     assert signed.get("/clients/1/letter.pdf").status_code == 404
     ok = signed.get(f"/clients/{client}/letter.pdf?lang=xx")        # an unknown language: the default
     assert ok.status_code == 200 and ok.mimetype == "application/pdf"
+
+
+def test_the_history_has_one_row_per_file_opened_not_per_page_view(dash_duo, file_app, tiny_scorer):
+    """Three page views, a language switch and the What-if screen are one file opened: one dashboard row;
+    signing in again opens the file again: a second row."""
+    services = services_of(file_app.server)
+    client = _client(tiny_scorer, REFUSED, 2)
+
+    def dashboard_rows() -> list:
+        return [e for e in services.scoring_log.history(client) if e.source == "dashboard"]
+
+    before = len(dashboard_rows())
+    _sign_in(dash_duo, file_app)
+    for lang in ("fr", "fr", "en"):                      # three page views, the last one in English
+        dash_duo.driver.get(f"{dash_duo.server_url}/?client={client}" + ("&lang=en" if lang == "en" else ""))
+        _wait(lambda: dash_duo.find_element(f"#{ids.PROBABILITY_TEXT}").text, message="the score shown")
+    for screen in ("simulate", "score", "file"):
+        dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element(f"#{ids.tab(screen)}"))
+    _wait(lambda: "Dashboard" in dash_duo.find_element(f"#{ids.HISTORY_BODY}").text, message="the English history")
+    assert len(dashboard_rows()) == before + 1
+    rows = dash_duo.find_elements(f"#{ids.HISTORY_BODY} tbody tr")
+    assert sum("Dashboard" in r.text for r in rows) == before + 1
+    # the English date is unambiguous: "6 Dec 2026, 09:05", never "06/12/2026"
+    stamp = rows[0].find_elements("css selector", "td")[0].text
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2,3} \d{4}, \d{2}:\d{2}", stamp), stamp
+    # a new sign-in is a new meeting: the file opened again has its row
+    dash_duo.driver.get(f"{dash_duo.server_url}/logout")
+    _wait(lambda: "/login" in dash_duo.driver.current_url, message="signed out")
+    dash_duo.find_element("input[name=username]").send_keys(USER)
+    dash_duo.find_element("input[name=password]").send_keys(PASSWORD)
+    dash_duo.driver.execute_script("document.querySelector('form').submit()")
+    _wait(lambda: "/login" not in dash_duo.driver.current_url, message="signed in again")
+    dash_duo.driver.get(f"{dash_duo.server_url}/?client={client}")
+    _wait(lambda: dash_duo.find_element(f"#{ids.PROBABILITY_TEXT}").text, message="the score shown again")
+    _wait(lambda: len(dashboard_rows()) == before + 2, message="the second sign-in's row")
