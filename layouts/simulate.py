@@ -2,6 +2,11 @@
 
 Everything on this screen is marked "simulation": a simulated score is what the changed
 application would get if it were filed, never the client's file, which stays as it is.
+
+The levers are the client's words: an amount and a goods price written as every other screen
+writes amounts ("249 400 €" / "€249,400") and read back in the page's language
+(:func:`model.text.formatting.parse_amount`), and a term in months chosen among those the data
+show; the monthly payment follows at the client's rate (:class:`model.simulation.Loan`).
 """
 from __future__ import annotations
 
@@ -16,22 +21,28 @@ from layouts.chart_tables import chart_block
 from layouts.decisions import decision_cell_style, decision_words
 from layouts.figures import empty_figure
 from layouts.text import T
-from model.simulation import ANNUITY, CREDIT, GOODS, LEVERS, CounterOffer, Proposal
+from model.simulation import ANNUITY, CREDIT, GOODS, TERM, CounterOffer, Loan, Proposal
 from model.text.formatting import format_currency, format_number, format_percent
 from model.text.labels import feature_label
 from model.text.languages import Lang
 from model.text.strings import t
 
+#: The screen's levers, in reading order: the amount, the term in months (the monthly payment
+#: follows), the goods price. The two amounts are text boxes holding formatted amounts.
+SCREEN_LEVERS: tuple[str, ...] = (CREDIT, TERM, GOODS)
+AMOUNT_LEVERS: tuple[str, ...] = (CREDIT, GOODS)
+#: An amount typed once the box holds this many characters is refused by the browser (1e9 € is 16).
+MAX_AMOUNT_CHARS = 32
+
 
 def layout(lang: Lang = "fr") -> html.Section:
-    levers = [dbc.Col(md=4, children=[
-        dbc.Label(T(f"simulate.lever.{name}", lang), html_for=ids.lever(name)),
-        dbc.InputGroup([
-            dbc.Input(id=ids.lever(name), type="number", min=0, step="any",
-                      debounce=True, inputMode="decimal"),
-            dbc.InputGroupText("€"),
-        ]),
-    ]) for name in LEVERS]
+    def lever(name: str) -> dbc.Col:
+        box = (dbc.Select(id=ids.lever(name), options=[]) if name == TERM else
+               dbc.Input(id=ids.lever(name), type="text", inputMode="decimal", debounce=True, autoComplete="off",
+                         maxLength=MAX_AMOUNT_CHARS, className="amount-input"))
+        return dbc.Col(md=4, children=[dbc.Label(T(f"simulate.lever.{name}", lang), html_for=ids.lever(name)), box])
+
+    levers = [lever(name) for name in SCREEN_LEVERS]
     return html.Section(id=ids.screen("simulate"), className="screen", hidden=True, children=[
         html.Div(className="d-flex justify-content-between align-items-center flex-wrap gap-2", children=[
             html.H2(T("simulate.title", lang)),
@@ -70,26 +81,61 @@ def layout(lang: Lang = "fr") -> html.Section:
     ])
 
 
-def term_text(levers: Mapping[str, float | None], lang: Lang) -> str:
-    """"About 24 monthly payments": the amount over the annuity, the term a client understands."""
-    credit, annuity = levers.get(CREDIT), levers.get(ANNUITY)
-    if not credit or not annuity:
+def amount_text(value: float | None, lang: Lang) -> str | None:
+    """An amount as its box shows it: as every screen writes it ("249 400 €" / "€249,400", no cents).
+
+    The box reads back to a whole number of euros; :func:`same_amount` takes that for the file's own
+    amount (249 399,80 € in the file is shown and simulated as the client's 249 400 €)."""
+    return None if value is None else format_currency(value, lang)
+
+
+def same_amount(typed: float | None, own: float | None, lang: Lang) -> bool:
+    """Whether a typed amount is the file's own as the screens write it (same whole euros)."""
+    if typed is None or own is None:
+        return typed is None and own is None
+    return format_currency(typed, lang) == format_currency(own, lang)
+
+
+def term_options(terms: Sequence[int], own: int | None, lang: Lang) -> list[dict[str, str]]:
+    """The term dropdown's options: the data's terms, the client's own marked as the application's."""
+    return [{"label": t("simulate.term_own" if n == own else "simulate.term_option", lang, months=n),
+             "value": str(n)} for n in terms]
+
+
+def payment_text(loan: Loan | None, levers: Mapping[str, float | None], term: int | None, lang: Lang) -> str:
+    """"Monthly payment: €11,881 a month for 24 months, at the application's yearly rate (13.6%)"."""
+    if loan is None:
+        return t("simulate.payment_unknown", lang)
+    payment = levers.get(ANNUITY)
+    if payment is None or term is None:
         return ""
-    return t("simulate.term", lang, payments=format_number(credit / annuity, lang, 0))
+    return t("simulate.payment", lang, payment=format_currency(payment, lang), term=format_number(term, lang),
+             rate=format_percent(loan.rate, lang, 1))
 
 
-def changes_list(before: Mapping[str, float | None], after: Mapping[str, float | None],
-                 changed: Sequence[str], lang: Lang) -> html.Div | None:
-    """What the simulation changed, "before → after", so nobody mistakes it for the file."""
+#: The order the changes are listed in: what the client chose, then the payment that follows.
+CHANGE_ORDER: tuple[str, ...] = (CREDIT, TERM, ANNUITY, GOODS)
+
+
+def changes_list(before: Mapping[str, Any], after: Mapping[str, Any], lang: Lang) -> html.Div:
+    """What the simulation changed, "before → after" (amount, term, monthly payment, goods price), so
+    nobody mistakes it for the file; "no change" when it is the client's application."""
+    changed = [c for c in CHANGE_ORDER if c in after and _words(c, before.get(c), lang) != _words(c, after.get(c), lang)]
     if not changed:
         return html.P(t("simulate.unchanged", lang), className="mb-0")
-    items = [html.Li(t("simulate.change", lang, field=feature_label(c, lang),
-                       before=_amount(before.get(c), lang), after=_amount(after.get(c), lang))) for c in changed]
+    items = [html.Li(t("simulate.change", lang, field=_field(c, lang), before=_words(c, before.get(c), lang),
+                       after=_words(c, after.get(c), lang))) for c in changed]
     return html.Div([html.H4(t("simulate.changes_title", lang), className="h6"), html.Ul(items, className="mb-0")])
 
 
-def _amount(value: float | None, lang: Lang) -> str:
-    return t("common.not_provided", lang) if value is None else format_currency(value, lang)
+def _field(name: str, lang: Lang) -> str:
+    return t("simulate.lever.term", lang) if name == TERM else feature_label(name, lang)
+
+
+def _words(name: str, value: Any, lang: Lang) -> str:
+    if value is None:
+        return t("common.not_provided", lang)
+    return t("simulate.term_option", lang, months=value) if name == TERM else format_currency(value, lang)
 
 
 def offer_table(offer: CounterOffer, lang: Lang) -> Any:
@@ -98,13 +144,12 @@ def offer_table(offer: CounterOffer, lang: Lang) -> Any:
         return html.P(t("offer.not_needed", lang))
     if not offer.proposals:
         return dbc.Alert(t("offer.none", lang, candidates=offer.candidates), color="secondary")
-    header = [t("offer.kind", lang), feature_label(CREDIT, lang), feature_label(ANNUITY, lang),
-              t("offer.payments", lang), t("offer.goods", lang), t("score.probability", lang),
-              t("decision.title", lang), ""]
+    header = [t("offer.kind", lang), feature_label(CREDIT, lang), t("offer.term", lang), feature_label(ANNUITY, lang),
+              t("offer.goods", lang), t("score.probability", lang), t("decision.title", lang), ""]
     rows = [html.Tr([html.Td(t(f"offer.kind_{p.kind}", lang)), html.Td(format_currency(p.levers[CREDIT], lang)),
+                     html.Td(t("simulate.term_option", lang, months=p.term)),
                      html.Td(format_currency(p.levers[ANNUITY], lang)),
-                     html.Td(format_number(p.payments, lang, 0)),
-                     html.Td(_amount(p.levers.get(GOODS), lang)),
+                     html.Td(_words(GOODS, p.levers.get(GOODS), lang)),
                      html.Td(format_percent(p.probability, lang, 1)),
                      html.Td(decision_words(p.decision, lang), style=decision_cell_style(p.decision)),
                      html.Td(dbc.Button(t("offer.try", lang), id={"type": ids.OFFER_APPLY, "index": i},
@@ -120,8 +165,8 @@ def offer_table(offer: CounterOffer, lang: Lang) -> Any:
 def proposal_words(p: Proposal, lang: Lang) -> str:
     """One proposal in a sentence (the letter's counter-offer lines)."""
     goods = p.levers.get(GOODS)
-    text = t("offer.line", lang, amount=format_currency(p.levers[CREDIT], lang),
-             annuity=format_currency(p.levers[ANNUITY], lang), payments=format_number(p.payments, lang, 0))
+    text = t("offer.line", lang, amount=format_currency(p.levers[CREDIT], lang), term=format_number(p.term, lang),
+             payment=format_currency(p.levers[ANNUITY], lang))
     if goods:
         text += " " + t("offer.line_goods", lang, goods=format_currency(goods, lang))
     return text

@@ -8,6 +8,13 @@ then ``Scorer.score_features``. A simulated score is therefore the score that ap
 would get if it were filed, and it is never written over the client's file: the client's
 rows are copied, the population and the scoring log are not touched.
 
+A client thinks in an amount, a term and a monthly payment, while the application holds the
+amount and the monthly payment (``AMT_ANNUITY``) but not the term. :class:`Loan` reads the term
+and the yearly rate the application implies (the model's term model where it has one, as
+``CREDIT_TERM_PREDICTED`` does; otherwise the shortest term of the data that the payment repays),
+so that the screen offers a term in months to choose (:func:`data_terms`: the terms the previous
+applications show) and the monthly payment of any amount and term follows at the client's rate.
+
 The counter-offer is a bounded search over the levers a client can pull in a meeting
 (amount, term, own contribution), not DiCE: the actionable space is two or three fields
 that each move fifteen or so model features through the feature code, DiCE's random and
@@ -40,6 +47,8 @@ from data.schema import APPLICATION_TABLES, TABLES, bounds_of
 from model import features as feats
 from model.artifact import ArtifactError
 from model.decision import GRANTED, REFER, REFUSED, Decision
+from model.features import annuity_rate
+from model.population_features import TermModel
 from model.scoring import Score, Scorer
 from settings import get_settings
 
@@ -47,19 +56,26 @@ ID = "SK_ID_CURR"
 #: Keys linking child rows to each other (renumbered per copy in a batch of variants).
 LINK_KEYS = ("SK_ID_BUREAU", "SK_ID_PREV")
 CREDIT, ANNUITY, GOODS = "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"
-#: The application fields a client can change in a meeting: how much, over how long (the
-#: annuity), and the price of what is bought (the difference with the amount is the client's
-#: own contribution). Income, family, employment, age, gender and every history table are
-#: facts about the client, not choices, and are never simulated.
+#: The application fields a client can change in a meeting: how much, the monthly payment
+#: (``AMT_ANNUITY``: over how long), and the price of what is bought (the difference with the
+#: amount is the client's own contribution). Income, family, employment, age, gender and every
+#: history table are facts about the client, not choices, and are never simulated.
 LEVERS: tuple[str, ...] = (CREDIT, ANNUITY, GOODS)
+#: The term in months: what a client chooses instead of the monthly payment, which then follows
+#: from the amount, the term and the client's rate (:class:`Loan`).
+TERM = "term"
 
-#: Counter-offer grid: shares of the amount asked (largest first), and how much longer the
-#: term may be (the annuity divided by these factors at the same amount).
+#: Counter-offer grid: shares of the amount asked (largest first); the terms are the client's own
+#: and the longer terms the data show, up to :data:`MAX_TERM_FACTOR` times the client's.
 AMOUNT_SHARES: tuple[float, ...] = tuple(np.round(np.linspace(1.0, 0.2, 17), 4))
-TERM_FACTORS: tuple[float, ...] = (1.0, 1.25, 1.5, 2.0)
-#: The longest term proposed, in payments (credit ÷ annuity): Home Credit's cash loans run to
-#: about five years.
+MAX_TERM_FACTOR = 2.0
+#: The longest term proposed, in months: Home Credit's cash loans run to about five years.
 MAX_PAYMENTS = 60.0
+#: A term is offered on the screen when at least this share of the previous applications with a
+#: known number of payments ran over it (the terms the bank actually sells).
+TERM_MIN_SHARE = 0.01
+#: The terms offered when the data show none (an application-only model reads no previous application).
+DEFAULT_TERMS: tuple[int, ...] = (12, 24, 36, 48, 60)
 #: Amounts are proposed in round steps, as a manager would say them.
 AMOUNT_STEP = 1_000.0
 
@@ -72,6 +88,88 @@ class SimulationError(ValueError):
         self.field = field
 
 
+def data_terms(previous: pd.DataFrame | None, min_share: float = TERM_MIN_SHARE) -> tuple[int, ...]:
+    """The loan terms the data show, in months: the numbers of payments (``CNT_PAYMENT``) of at least
+    ``min_share`` of the previous applications with one; :data:`DEFAULT_TERMS` without any."""
+    if previous is None or "CNT_PAYMENT" not in previous.columns:
+        return DEFAULT_TERMS
+    n = pd.to_numeric(previous["CNT_PAYMENT"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    n = n[np.isfinite(n) & (n >= 1) & (n == np.round(n))]
+    if n.size == 0:
+        return DEFAULT_TERMS
+    values, counts = np.unique(n, return_counts=True)
+    return tuple(int(v) for v in values[counts >= min_share * n.size]) or DEFAULT_TERMS
+
+
+def payment_share(rate: float, term: int) -> float:
+    """The monthly payment per euro borrowed over ``term`` months at the yearly ``rate`` (the annuity
+    formula, :func:`model.features.annuity_rate`'s inverse): r/12 / (1 − (1 + r/12)^−term)."""
+    monthly = rate / 12
+    if abs(monthly) < 1e-12:
+        return 1.0 / term
+    return monthly / -math.expm1(-term * math.log1p(monthly))
+
+
+def whole_months(value: Any) -> int | None:
+    """A term as a whole number of months (24, 24.0, "24"), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return int(value) if float(value).is_integer() else None
+    text = str(value).strip() if isinstance(value, str) else ""
+    return int(text) if text.isdigit() else None
+
+
+@dataclass(frozen=True)
+class Loan:
+    """The loan a client asked for, as a term and a rate: the application gives the amount and the
+    monthly payment only, the rest is implied (:func:`implied_loan`)."""
+
+    credit: float
+    payment: float
+    #: months
+    term: int
+    #: yearly, from the annuity formula (0 when the payment repays the amount with no interest)
+    rate: float
+    #: "term_model": the model's term model read the term; "terms": the shortest term of the data
+    #: that the payment repays (the model has no term model)
+    basis: str
+
+    def payment_for(self, amount: float, term: int) -> float:
+        """The monthly payment of ``amount`` over ``term`` months at the client's rate: the client's own
+        payment for its own amount and term, proportional to the amount at a given term."""
+        if amount == self.credit and term == self.term:
+            return self.payment
+        return self.payment * (amount / self.credit) * (payment_share(self.rate, term)
+                                                          / payment_share(self.rate, self.term))
+
+
+def implied_loan(credit: float | None, payment: float | None, goods: float | None, contract_type: Any,
+                 term_model: TermModel | None, terms: Sequence[int]) -> Loan | None:
+    """The term and yearly rate an application implies; None without a usable amount and payment.
+
+    With the model's term model (``CREDIT_TERM_PREDICTED``), its term, when it gives a rate of zero
+    or more. Otherwise the shortest of the data's ``terms`` the payment repays (credit ÷ payment
+    rounded up to one of them), the reading with the least interest: a real loan's term is one the
+    bank sells and is at least credit ÷ payment.
+    """
+    if credit is None or payment is None or not (0 < payment <= credit):
+        return None
+    if term_model is not None:
+        frame = pd.DataFrame({CREDIT: [credit], ANNUITY: [payment], GOODS: [np.nan if goods is None else goods],
+                              "NAME_CONTRACT_TYPE": [contract_type]})
+        predicted, rate = term_model.predict(frame)
+        term, yearly = float(predicted[0]), float(rate[0])
+        if math.isfinite(term) and math.isfinite(yearly) and yearly >= 0:
+            return Loan(credit, payment, max(1, round(term)), yearly, "term_model")
+    ratio = credit / payment
+    term = next((int(n) for n in sorted(terms) if n >= ratio - 1e-9), math.ceil(ratio - 1e-9))
+    yearly = float(annuity_rate([credit], [payment], [term])[0])
+    return Loan(credit, payment, term, yearly if math.isfinite(yearly) and yearly > 0 else 0.0, "terms")
+
+
 class ClientRecords:
     """Every known client's raw rows (the bank's file), sliced per client in microseconds.
 
@@ -80,6 +178,8 @@ class ClientRecords:
     """
 
     def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        #: the loan terms the data show (:func:`data_terms`)
+        self.terms = data_terms(tables.get("previous_application"))
         self._apps = {name: _sorted(tables[name], ID) for name in APPLICATION_TABLES if name in tables}
         self._children: dict[str, tuple[np.ndarray, pd.DataFrame]] = {}
         for name, frame in tables.items():
@@ -165,7 +265,7 @@ def check_levers(values: Mapping[str, Any]) -> dict[str, float]:
         out[name] = number
     credit, annuity = out.get(CREDIT), out.get(ANNUITY)
     if credit is not None and annuity is not None and annuity > credit:
-        raise SimulationError(ANNUITY, "the annuity cannot exceed the amount borrowed")
+        raise SimulationError(ANNUITY, "the monthly payment cannot exceed the amount borrowed")
     return out
 
 
@@ -194,12 +294,10 @@ class Proposal:
 
     kind: str                      # "amount" (same term), "term" (same amount) or "nearest"
     levers: dict[str, float]
+    #: months; the monthly payment (``levers[ANNUITY]``) follows at the client's rate
+    term: int
     probability: float
     decision: Decision
-
-    @property
-    def payments(self) -> float:
-        return self.levers[CREDIT] / self.levers[ANNUITY]
 
 
 @dataclass(frozen=True)
@@ -249,6 +347,38 @@ class Simulator:
     def levers(self, client_id: int) -> dict[str, float | None]:
         return levers_of(self.frames(client_id))
 
+    def loan(self, client_id: int) -> Loan | None:
+        """The client's loan as a term and a rate (:func:`implied_loan`); None without amount or payment."""
+        frames = self.frames(client_id)
+        row = frames[application_table(frames)].iloc[0]
+        levers = levers_of(frames)
+        contract = row["NAME_CONTRACT_TYPE"] if "NAME_CONTRACT_TYPE" in row.index else None
+        return implied_loan(levers[CREDIT], levers[ANNUITY], levers[GOODS], None if pd.isna(contract) else contract,
+                            self.scorer.population_features.term, self.records.terms)
+
+    def term_options(self, client_id: int) -> tuple[int, ...]:
+        """The terms a client may choose, in months: the data's, and the client's own."""
+        loan = self.loan(client_id)
+        return tuple(sorted({*self.records.terms, *((loan.term,) if loan is not None else ())}))
+
+    def levers_for(self, client_id: int, amount: float | None, term: Any, goods: float | None
+                   ) -> dict[str, float | None]:
+        """The application's levers for an amount, a term and a goods price chosen in a meeting: the
+        monthly payment follows at the client's rate (the client's own for its own amount and term).
+
+        A :class:`SimulationError` names the term when it is not one offered, or when the client's
+        application gives no payment to read a rate from.
+        """
+        loan = self.loan(client_id)
+        if loan is None:
+            raise SimulationError(TERM, "the application gives no amount and monthly payment to read a rate from")
+        months = whole_months(term)
+        if months is None or months not in self.term_options(client_id):
+            raise SimulationError(TERM, f"the term must be one of {self.term_options(client_id)}")
+        if amount is None or not math.isfinite(amount) or amount <= 0:
+            return {CREDIT: amount, ANNUITY: None, GOODS: goods}
+        return {CREDIT: amount, ANNUITY: loan.payment_for(amount, months), GOODS: goods}
+
     def simulate(self, client_id: int, changes: Mapping[str, Any]) -> Simulation:
         """The score of the client's application with ``changes`` applied to its levers."""
         frames = self.frames(client_id)
@@ -295,30 +425,35 @@ class Simulator:
 
     def counter_offer(self, client_id: int) -> CounterOffer:
         """The largest amount at the same term, the shortest longer term at the same amount, and the
-        nearest granted (amount, term) on the grid; each re-scored alone and granted."""
+        nearest granted (amount, term) on the grid; each re-scored alone and granted.
+
+        The terms are the client's and the longer ones the data show (up to :data:`MAX_TERM_FACTOR`
+        times the client's and :data:`MAX_PAYMENTS`), each payment at the client's rate (:class:`Loan`),
+        so that a proposal is one the What-if screen can show with its term."""
         asked = self.levers(client_id)
         decision = self.scorer.score_client(client_id).decision
-        credit, annuity, goods = asked[CREDIT], asked[ANNUITY], asked[GOODS]
-        if decision == GRANTED or credit is None or annuity is None:
+        credit, goods = asked[CREDIT], asked[GOODS]
+        loan = self.loan(client_id)
+        if decision == GRANTED or credit is None or loan is None:
             return CounterOffer(client_id, asked, decision, 0)
-        grid: list[tuple[float, float, bool, dict[str, float]]] = []
+        longest = min(MAX_TERM_FACTOR * loan.term, MAX_PAYMENTS)
+        terms = [loan.term, *(n for n in self.records.terms if loan.term < n <= longest)]
+        grid: list[tuple[float, int, bool, dict[str, float]]] = []
         for share in AMOUNT_SHARES:
             amount = max(AMOUNT_STEP, math.floor(credit * share / AMOUNT_STEP) * AMOUNT_STEP) if share < 1 else credit
-            for factor in TERM_FACTORS:
-                new_annuity = annuity * (amount / credit) / factor
-                if factor > 1 and amount / new_annuity > MAX_PAYMENTS:
-                    continue
+            for term in terms:
+                payment = loan.payment_for(amount, term)
                 # the same purchase with a larger own contribution, or a smaller purchase
                 for keep_goods in ((False, True) if goods and share < 1 else (False,)):
-                    levers = {CREDIT: amount, ANNUITY: round(new_annuity, 2)}
+                    levers = {CREDIT: amount, ANNUITY: payment if payment == loan.payment else round(payment, 2)}
                     if goods:
                         levers[GOODS] = goods if keep_goods else round(goods * amount / credit, 2)
-                    grid.append((share, factor, keep_goods, levers))
+                    grid.append((share, term, keep_goods, levers))
         pds = self.probabilities(client_id, [g[3] for g in grid])
         rule = self.scorer.rule
         granted = [i for i, p in enumerate(pds) if rule.decide(float(p)) == GRANTED]
         picks: list[tuple[str, int]] = []
-        same_term = [i for i in granted if grid[i][1] == 1.0]
+        same_term = [i for i in granted if grid[i][1] == loan.term]
         if same_term:
             picks.append(("amount", max(same_term, key=lambda i: (grid[i][3][CREDIT], -grid[i][2]))))
         same_amount = [i for i in granted if grid[i][0] == 1.0]
@@ -326,14 +461,16 @@ class Simulator:
             picks.append(("term", min(same_amount, key=lambda i: grid[i][1])))
         if granted:
             # nearest: the smallest relative change of amount and term together
-            nearest = min(granted, key=lambda i: (1 - grid[i][0]) + (grid[i][1] - 1) / 2 + grid[i][2] * 0.05)
+            nearest = min(granted, key=lambda i: (1 - grid[i][0]) + (grid[i][1] / loan.term - 1) / 2
+                          + grid[i][2] * 0.05)
             if all(nearest != i for _, i in picks):
                 picks.append(("nearest", nearest))
         proposals = []
         for kind, i in picks:
             sim = self.simulate(client_id, grid[i][3])   # re-scored alone, the /predict way
             if sim.score.decision == GRANTED:
-                proposals.append(Proposal(kind, dict(grid[i][3]), sim.score.probability, sim.score.decision))
+                proposals.append(Proposal(kind, dict(grid[i][3]), grid[i][1], sim.score.probability,
+                                          sim.score.decision))
         return CounterOffer(client_id, asked, decision, len(grid), tuple(proposals))
 
 
@@ -362,7 +499,7 @@ def counter_offer_summary(simulator: Simulator, sample: int = 200, seed: int = 4
     decisions = scorer.rule.decide_all(pds)
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {"model_version": scorer.version, "sample": sample, "seed": seed,
-                           "grid": {"amount_shares": list(AMOUNT_SHARES), "term_factors": list(TERM_FACTORS),
+                           "grid": {"amount_shares": list(AMOUNT_SHARES), "max_term_factor": MAX_TERM_FACTOR,
                                     "max_payments": MAX_PAYMENTS}, "by_decision": {}}
     seconds: list[float] = []
     for decision in (REFUSED, REFER):

@@ -334,10 +334,14 @@ def test_bins_are_written_in_the_axis_units():
     assert bin_words(feature_info("AMT_CREDIT"), 100000.0, 150000.0, "en") == "€100,000 to €150,000"
     assert bin_words(feature_info("ANNUITY_INCOME_RATIO"), 10.0, 15.0, "fr") == f"10{NNBSP}% à 15{NNBSP}%"
     assert bin_words(feature_info("CNT_CHILDREN"), 1.5, 2.5, "en") == "2"
-    summary = GroupSummary("ANNUITY_INCOME_RATIO", "numeric", 100, 90, 10, 0, 0.1, 0, None, {}, [0.1, 0.2, 0.3],
+    summary = GroupSummary("CREDIT_INCOME_RATIO", "numeric", 100, 90, 10, 0, 0.1, 0, None, {}, [0.1, 0.2, 0.3],
                            {"repaid": [50, 40], "defaulted": [6, 4], "unknown": [0, 0]})
     p = panel(summary, "Tous", "en")
     assert p["x"] == pytest.approx([15.0, 25.0]) and p["labels"] == ["10% to 20%", "20% to 30%"]   # % on a "(%)" axis
+    # a monthly payment over the yearly income is drawn over the monthly income, as the client's value is written
+    monthly = GroupSummary("ANNUITY_INCOME_RATIO", "numeric", 100, 90, 10, 0, 0.1, 0, None, {}, [0.01, 0.02, 0.03],
+                           {"repaid": [50, 40], "defaulted": [6, 4], "unknown": [0, 0]})
+    assert panel(monthly, "Tous", "en")["labels"] == ["12% to 24%", "24% to 36%"]
 
 
 # -- profile: what a manager talks about, first; nothing "not provided" ---------------------------------
@@ -368,4 +372,4 @@ def test_profile_hides_fields_not_provided_and_empty_groups():
     assert all("not provided" not in value for s in sections for _, value in s.rows)
     # a field the manager picks is shown as it is, even when not provided
     picked = profile_sections(row, features, [], ["loan"], ["AMT_ANNUITY"], "en")
-    assert picked[0].rows == [("Loan annuity", "not provided")]
+    assert picked[0].rows == [("Monthly payment", "not provided")]

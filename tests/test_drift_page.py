@@ -102,7 +102,7 @@ def test_french_and_english_labels_numbers_and_dates():
     assert fr.reference == f"Dossier de données (application_train), 20{NNBSP}000 lignes"
     assert en.reference == "Data folder (application_train), 20,000 rows"
     assert fr.current == f"Journal des scores servis, 1{NNBSP}234 lignes, du 01/11/2026 au 20/11/2026"
-    assert en.current == "Log of the scores served, 1,234 rows, from 01/11/2026 to 20/11/2026"
+    assert en.current == "Log of the scores served, 1,234 rows, from 1 Nov 2026 to 20 Nov 2026"   # never 11/01
     assert (fr.dataset_drift, fr.n_not_tested) == (True, 0)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 import numpy as np
@@ -12,7 +13,16 @@ from data.schema import APPLICATION_TABLES, DAYS_SENTINEL, TABLES
 from model import features
 from model.text import labels as voc
 from model.text import strings as i18n
-from model.text.formatting import NBSP, NNBSP, format_date, format_number, format_percent
+from model.text.formatting import (
+    NBSP,
+    NNBSP,
+    AmountError,
+    format_currency,
+    format_date,
+    format_number,
+    format_percent,
+    parse_amount,
+)
 from model.text.labels import (
     GROUPS,
     UNITS,
@@ -200,8 +210,40 @@ def test_other_units():
 def test_dates():
     assert format_date(date(2026, 11, 23), "fr") == "23/11/2026"
     assert format_date(datetime(2026, 11, 23, 9, 0), "fr") == "23/11/2026 09:00"
-    assert format_date(date(2026, 11, 23), "en") == "23/11/2026"
-    assert format_date(datetime(2026, 1, 5, 17, 30), "en") == "05/01/2026 17:30"
+    # English: the month in words, never day-first digits that half the readers take for month-first
+    assert format_date(date(2026, 12, 6), "en") == "6 Dec 2026"
+    assert format_date(datetime(2026, 1, 5, 17, 30), "en") == "5 Jan 2026, 17:30"
+    assert not re.search(r"\d+/\d+/\d+", format_date(datetime(2026, 6, 12, 8, 0), "en"))
+
+
+@pytest.mark.parametrize("text, lang, value", [
+    ("249 400", "fr", 249_400.0), (f"249{NNBSP}400{NBSP}€", "fr", 249_400.0), ("249400,5", "fr", 249_400.5),
+    ("249.400", "fr", 249_400.0), ("249400.5", "fr", 249_400.5), ("1 234 567,89 €", "fr", 1_234_567.89),
+    ("€249,400", "en", 249_400.0), ("249,400.50", "en", 249_400.5), ("249400", "en", 249_400.0),
+    ("249 400", "en", 249_400.0), ("249400,5", "en", 249_400.5), ("250000 EUR", "en", 250_000.0),
+    # the euro sign's place says the convention, whatever the page's language
+    ("€249,400", "fr", 249_400.0), ("249 400,5 €", "en", 249_400.5), (" 12 ", "fr", 12.0),
+    (f"{chr(0x2212)}162{NNBSP}526{NBSP}€", "fr", -162_526.0), ("", "fr", None), ("   ", "en", None), (None, "fr", None),
+])
+def test_typed_amounts_are_read_in_the_pages_language(text, lang, value):
+    assert parse_amount(text, lang) == value
+
+
+@pytest.mark.parametrize("text", ["abc", "12abc", "1,2,3", "12,5.3", "1e6", "€", "1 2 3 4", "24 9400", "1234,",
+                                  "--5", "1.23.4", "0x10", "inf", "NaN", "٣٤٥"])
+def test_garbage_is_not_an_amount(text):
+    with pytest.raises(AmountError):
+        parse_amount(text, "fr")
+    with pytest.raises(AmountError):
+        parse_amount(text, "en")
+
+
+@pytest.mark.parametrize("value", [0, 5, 999, 1000, 249_399.8, 1_234_567, 999_999_999])
+def test_every_amount_written_reads_back(value):
+    for lang in ("fr", "en"):
+        assert parse_amount(format_currency(value, lang), lang) == round(value)
+        assert parse_amount(format_currency(value, lang, 2), lang) == pytest.approx(value)
+        assert parse_amount(format_number(value, lang, 2), lang) == pytest.approx(value)
 
 
 def test_axis_label_carries_the_unit():
@@ -245,9 +287,9 @@ def test_generation_from_provenance_examples():
 
 
 def test_generation_agrees_in_gender_and_number():
-    assert info_from_provenance("X", _prov("bureau", "AMT_ANNUITY", "mean")).label_fr.startswith("Annuité moyenne")
+    assert info_from_provenance("X", _prov("bureau", "AMT_ANNUITY", "mean")).label_fr.startswith("Mensualité moyenne")
     assert info_from_provenance("X", _prov("previous_application", "AMT_ANNUITY", "sum", "APPROVED")
-                                ).label_fr.startswith("Annuité totale")
+                                ).label_fr.startswith("Mensualité totale")
     assert info_from_provenance("X", _prov("installments_payments", "DBD", "max")
                                 ).label_fr.startswith("Avance maximale")
 
@@ -306,8 +348,8 @@ def test_generation_refuses_what_it_cannot_phrase(prov):
 
 
 def test_overrides_of_hand_made_ratios():
-    assert feature_info("CREDIT_INCOME_RATIO").label_fr == "Montant du crédit / revenu"
-    assert feature_info("ANNUITY_INCOME_RATIO").label_fr == "Annuité / revenu"
+    assert feature_info("CREDIT_INCOME_RATIO").label_fr == "Montant du crédit / revenu annuel"
+    assert feature_info("ANNUITY_INCOME_RATIO").label_fr == "Mensualité / revenu mensuel"
     assert feature_info("EXT_SOURCE_MEAN").label_fr == "Score externe moyen"
     assert feature_info("DAYS_EMPLOYED_PERC").label_fr.startswith("Part de la vie passée")
     assert feature_info("PAYMENT_RATE").unit == "ratio"
@@ -403,3 +445,62 @@ def test_t_formats_and_applies_french_spacing():
         i18n.t("error.client_not_found", "fr")  # placeholder not given
     with pytest.raises(ValueError):
         i18n.t("decision.granted", "de")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# One word for the monthly payment; ratios that compare like with like
+# --------------------------------------------------------------------------------------
+#: Other words people use for the loan's monthly payment: none may reach a screen, a label or a letter.
+OTHER_PAYMENT_WORDS = re.compile(r"annuit|annuity|annuities|échéance|instalment", re.IGNORECASE)
+#: "Échéance" / "instalment" stay where they name the instalments of *previous* loans (a table of the history).
+PREVIOUS_INSTALMENTS = re.compile(r"échéances? (des crédits antérieurs|prévues|payées|restant|restantes)|"
+                                  r"(première|dernière|numéro d')\s*échéance|instalments? (of previous|paid|left|number)|"
+                                  r"(first|last|planned) instalment|échéances précédentes|previous instalments|"
+                                  r"total d'échéances|d'échéances|of instalments|de paiement des échéances|"
+                                  r"instalment payments|originally planned last instalment|planned instalments",
+                                  re.IGNORECASE)
+
+
+def _payment_words(text: str) -> list[str]:
+    return OTHER_PAYMENT_WORDS.findall(PREVIOUS_INSTALMENTS.sub("", text))
+
+
+def test_the_monthly_payment_has_one_name_in_every_string_and_label():
+    problems = [(key, lang, text) for key, entry in i18n.STRINGS.items() for lang, text in entry.items()
+                if _payment_words(text)]
+    names = list(features.feature_columns(include_children=True)) + [c for _, c in ALL_COLUMNS]
+    for name in names:
+        try:
+            info = feature_info(name)
+        except KeyError:
+            continue
+        problems += [(name, lang, label) for lang, label in (("fr", info.label_fr), ("en", info.label_en))
+                     if _payment_words(label) and info.table in ("application", "bureau", "previous_application")]
+    problems += [(f"{t}.{c}", "", label) for t, c in ALL_COLUMNS for label in (column_info(t, c).label_fr,
+                                                                               column_info(t, c).label_en)
+                 if re.search(r"annuit|annuity", label, re.IGNORECASE)]
+    assert not problems, problems[:10]
+    # and the word is the same on the What-if screen, in the feature dictionary and in the letter's lines
+    assert feature_info("AMT_ANNUITY").label_fr == i18n.t("simulate.lever.AMT_ANNUITY", "fr") == "Mensualité"
+    assert feature_info("AMT_ANNUITY").label_en == i18n.t("simulate.lever.AMT_ANNUITY", "en") == "Monthly payment"
+    assert "mensualités" in i18n.t("offer.line", "fr", amount="1", term="2", payment="3")
+    assert "monthly payments" in i18n.t("offer.line", "en", amount="1", term="2", payment="3")
+
+
+def test_the_payment_to_income_ratio_is_monthly_over_monthly():
+    """AMT_ANNUITY is a monthly payment, AMT_INCOME_TOTAL a yearly income: the ratio shown is the
+    payment over the monthly income (12 × the model's feature), never a monthly over a yearly amount."""
+    income, payment = 120_000.0, 2_500.0                     # 10 000 € a month, 2 500 € a month
+    feature = payment / income                               # what model/features.py computes
+    assert format_value("ANNUITY_INCOME_RATIO", feature) == f"25{NNBSP}%"
+    assert format_value("ANNUITY_INCOME_RATIO", feature, "en") == "25%"
+    assert display_value("ANNUITY_INCOME_RATIO", feature) == pytest.approx(payment / (income / 12))
+    for name in ("ANNUITY_INCOME_RATIO", "BURO_ACTIVE_ANNUITY_INCOME_RATIO", "PREV_APPROVED_ANNUITY_INCOME_RATIO"):
+        assert feature_info(name).label_fr.endswith("/ revenu mensuel"), name
+        assert feature_info(name).label_en.endswith("/ monthly income"), name
+    # every other ratio to the income names the income it divides by: a yearly one
+    for name in ("CREDIT_INCOME_RATIO", "BURO_ACTIVE_DEBT_INCOME_RATIO", "INSTAL_L365D_PAYMENT_INCOME_RATIO",
+                 "CC_LAST_BALANCE_INCOME_RATIO"):
+        assert feature_info(name).label_fr.endswith("/ revenu annuel"), name
+        assert display_value(name, 0.5) == 0.5
+    assert feature_info("INCOME_MINUS_ANNUITY").label_fr == "Revenu annuel moins 12 mensualités"

@@ -12,12 +12,17 @@
 * A negative number is written with the minus sign U+2212 ("−162 526 €", "−€220,726"), never
   a hyphen; a number that rounds to zero has no sign.
 * Ordinals: "1er", "2e" in French; "1st", "2nd", "3rd", "11th", "21st" in English.
+* Dates: "06/12/2026" in French; "6 Dec 2026" in English, where day-first digits would be read
+  as the 12th of June by half the readers.
+* Amounts typed by a person are read back by :func:`parse_amount` ("249 400", "249 400,50 €",
+  "€249,400"), the inverse of :func:`format_currency` and lenient about spaces and symbols.
 
 How one *feature's* value is shown (its unit, years from day counts, sentinels) is the
 feature dictionary's business: :func:`model.text.labels.format_info_value`.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -31,7 +36,7 @@ from babel.dates import format_datetime as _bdt
 from babel.numbers import NumberPattern, parse_pattern
 from babel.numbers import format_currency as _babel_currency
 
-from model.text.languages import LOCALES, Lang, check_lang
+from model.text.languages import LANGS, LOCALES, Lang, check_lang
 from model.text.strings import t
 
 CURRENCY = "EUR"
@@ -107,22 +112,102 @@ def format_currency(x: float, lang: Lang = "fr", decimals: int = 0) -> str:
                                   currency_digits=False))
 
 
+class AmountError(ValueError):
+    """Text that is not an amount (the caller says so in the page's language)."""
+
+
+#: Every space a person or a formatter puts between digits (space, no-break, narrow no-break, thin).
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]+")
+_CURRENCY = re.compile(r"€|\bEUR\b|\beuros?\b", re.IGNORECASE)
+_DIGITS = re.compile(r"[0-9.,]+")
+
+
+def _marks(lang: Lang) -> tuple[str, str]:
+    """(decimal mark, group mark typed between thousands): "," and "." in French (whose printed group
+    is a space), "." and "," in English."""
+    decimal = str(Locale.parse(LOCALES[lang]).number_symbols["latn"]["decimal"])
+    return decimal, "." if decimal == "," else ","
+
+
+def _symbol_first(lang: Lang) -> bool:
+    return str(Locale.parse(LOCALES[lang]).currency_formats["standard"].pattern).lstrip().startswith("¤")
+
+
+def parse_amount(text: object, lang: Lang = "fr") -> float | None:
+    """An amount typed in the page's language, back as a number; None for an empty field.
+
+    Accepts what :func:`format_currency` writes and what people type: "249 400", "249400",
+    "249 400,50 €", "249.400" (French); "€249,400", "249,400.50", "249400" (English). The
+    position of the euro sign says which convention the text follows ("€249,400" is English
+    even on the French page); without a sign, the page's language decides. A lone mark followed
+    by one or two digits is a decimal mark either way ("249400.5" on the French page). Raises
+    :class:`AmountError` for anything else ("abc", "1,2,3", "12,5.3", "1e6").
+    """
+    lang = check_lang(lang)
+    if text is None or isinstance(text, bool):
+        if text is None:
+            return None
+        raise AmountError(f"not an amount: {text!r}")
+    if isinstance(text, (int, float)):
+        return float(text)
+    s = str(text).strip()
+    if not s:
+        return None
+    convention = lang
+    symbol = _CURRENCY.search(s)
+    if symbol is not None:
+        first = not s[:symbol.start()].strip(" -−+\u00a0\u202f")
+        if first != _symbol_first(lang):
+            convention = next((other for other in LANGS if _symbol_first(other) == first), lang)
+        s = _CURRENCY.sub("", s)
+    s = s.strip(" \t\u00a0\u202f\u2009\u2007")
+    sign = 1.0
+    if s[:1] in ("-", MINUS, "+"):
+        sign = -1.0 if s[0] != "+" else 1.0
+        s = s[1:].lstrip(" \u00a0\u202f")
+    decimal, group = _marks(convention)
+    s = _SPACES.sub(group, s)                            # a space between digits groups thousands
+    if not s or not _DIGITS.fullmatch(s):
+        raise AmountError(f"not an amount: {text!r}")
+    whole, mark, fraction = s.partition(decimal)
+    if decimal in fraction or group in fraction or (mark and not fraction):
+        raise AmountError(f"not an amount: {text!r}")
+    if group in whole:
+        parts = whole.split(group)
+        if 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:]):
+            whole = "".join(parts)                       # thousands: "249,400" / "249.400"
+        elif len(parts) == 2 and not fraction and 1 <= len(parts[1]) <= 2 and decimal not in s:
+            whole, fraction = parts                      # the other decimal mark: "249400.5" in French
+        else:
+            raise AmountError(f"not an amount: {text!r}")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+        raise AmountError(f"not an amount: {text!r}")
+    return sign * float(f"{whole}.{fraction or '0'}")
+
+
 #: The bank's time zone: stored times are UTC, shown times are French.
 DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
 
 
+#: Babel patterns of a date and of a date with its time. English digits would be ambiguous
+#: ("06/12/2026": 6 December in Britain, June 12 in the United States): the month is written.
+DATE_PATTERNS: dict[Lang, tuple[str, str]] = {"fr": ("dd/MM/yyyy", "dd/MM/yyyy HH:mm"),
+                                              "en": ("d MMM y", "d MMM y, HH:mm")}
+
+
 def format_date(d: date | datetime, lang: Lang = "fr") -> str:
-    """"23/11/2026", with the time for a datetime: "23/11/2026 09:00" (same in both languages, en_GB).
+    """"23/11/2026" / "23 Nov 2026", with the time for a datetime: "23/11/2026 09:00" / "23 Nov 2026, 09:00".
 
     A timezone-aware datetime (the scoring store keeps UTC) is shown in the bank's time zone,
     the time the manager and the client read on the wall clock.
     """
-    loc = LOCALES[check_lang(lang)]
+    lang = check_lang(lang)
+    day_only, with_time = DATE_PATTERNS[lang]
     if isinstance(d, datetime):
         if d.tzinfo is not None:
             d = d.astimezone(DISPLAY_TIMEZONE)
-        return _bdt(d, "dd/MM/yyyy HH:mm", locale=loc)
-    return _bd(d, "dd/MM/yyyy", locale=loc)
+        return _bdt(d, with_time, locale=LOCALES[lang])
+    return _bd(d, day_only, locale=LOCALES[lang])
 
 
 def date_in_words(d: date, lang: Lang) -> str:
