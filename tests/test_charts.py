@@ -34,7 +34,7 @@ PANEL = {"title": "Tous les clients", "x": [25.0, 35.0, 45.0], "width": [9.5, 9.
          "labels": ["20 à 30", "30 à 40", "40 à 50"], "repaid": [30, 50, 10], "defaulted": [5, 4, 1],
          "unknown": [0, 0, 0]}
 SIMILAR = dict(PANEL, title="100 clients similaires", repaid=[10, 70, 12], defaulted=[1, 6, 1], unknown=[0, 0, 0])
-POSITION_ROWS = [{"label": "Âge", "client": 40.4, "group": 55.0}, {"label": "Revenu annuel", "client": 1.6, "group": 12.0},
+POSITION_ROWS = [{"label": "Âge", "client": 40.4, "group": 55.0}, {"label": "Revenu mensuel", "client": 1.6, "group": 12.0},
                  {"label": "Retard moyen de paiement des échéances", "client": None, "group": 30.0},
                  {"label": "Rien du tout", "client": None, "group": None}]
 BARS = [{"label": "Notations externes", "delta": 0.062}, {"label": "Coordonnées fournies", "delta": -0.01},
@@ -212,7 +212,7 @@ def test_axis_titles_say_what_they_measure():
 
 def test_position_rows_without_a_value_are_dropped_or_say_so():
     rows = figures.position_rows(POSITION_ROWS, "en")
-    assert [r["label"] for r in rows] == ["Âge", "Revenu annuel",
+    assert [r["label"] for r in rows] == ["Âge", "Revenu mensuel",
                                           "Retard moyen de paiement des échéances (client: not provided)"]
     fig = figures.position_figure(POSITION_ROWS, "en")
     assert len(fig.data[0].y) == 3 and fig.data[0].y[2].endswith("<br>(client: not provided)")
@@ -274,7 +274,7 @@ def test_distribution_table_holds_the_bars_numbers():
 def test_position_table_holds_the_chart_numbers():
     fig = figures.position_figure(POSITION_ROWS, "en")
     cells = table_cells(chart_tables.position_table(POSITION_ROWS, "en"))
-    assert cells == [["Âge", "40th percentile", "55th percentile"], ["Revenu annuel", "2nd percentile", "12th percentile"],
+    assert cells == [["Âge", "40th percentile", "55th percentile"], ["Revenu mensuel", "2nd percentile", "12th percentile"],
                      ["Retard moyen de paiement des échéances (client: not provided)", "not provided", "30th percentile"]]
     assert [figures.percentile_text(x, "en") for x in fig.data[1].x] == [r[1] for r in cells]
     assert [figures.percentile_text(x, "en") for x in fig.data[0].x] == [r[2] for r in cells]
@@ -338,10 +338,10 @@ def test_bins_are_written_in_the_axis_units():
                            {"repaid": [50, 40], "defaulted": [6, 4], "unknown": [0, 0]})
     p = panel(summary, "Tous", "en")
     assert p["x"] == pytest.approx([15.0, 25.0]) and p["labels"] == ["10% to 20%", "20% to 30%"]   # % on a "(%)" axis
-    # a monthly payment over the yearly income is drawn over the monthly income, as the client's value is written
-    monthly = GroupSummary("ANNUITY_INCOME_RATIO", "numeric", 100, 90, 10, 0, 0.1, 0, None, {}, [0.01, 0.02, 0.03],
+    # a monthly payment over the monthly income is drawn as the client's value is written
+    monthly = GroupSummary("ANNUITY_INCOME_RATIO", "numeric", 100, 90, 10, 0, 0.1, 0, None, {}, [0.10, 0.15, 0.20],
                            {"repaid": [50, 40], "defaulted": [6, 4], "unknown": [0, 0]})
-    assert panel(monthly, "Tous", "en")["labels"] == ["12% to 24%", "24% to 36%"]
+    assert panel(monthly, "Tous", "en")["labels"] == ["10% to 15%", "15% to 20%"]
 
 
 # -- profile: what a manager talks about, first; nothing "not provided" ---------------------------------

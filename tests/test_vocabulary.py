@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from data.load import load_tables
@@ -327,7 +328,7 @@ def test_generation_of_last_values():
 def test_generation_of_a_ratio_from_its_formula():
     info = info_from_provenance("X", {"table": "bureau", "source": "BURO_COUNT", "agg": "ratio",
                                       "formula": "AMT_CREDIT / AMT_INCOME_TOTAL"})
-    assert info.label_fr == "Montant du crédit / revenu annuel"
+    assert info.label_fr == "Montant du crédit / revenu mensuel déclaré"
     assert info.unit == "ratio"
 
 
@@ -348,7 +349,7 @@ def test_generation_refuses_what_it_cannot_phrase(prov):
 
 
 def test_overrides_of_hand_made_ratios():
-    assert feature_info("CREDIT_INCOME_RATIO").label_fr == "Montant du crédit / revenu annuel"
+    assert feature_info("CREDIT_INCOME_RATIO").label_fr == "Montant du crédit / revenu mensuel"
     assert feature_info("ANNUITY_INCOME_RATIO").label_fr == "Mensualité / revenu mensuel"
     assert feature_info("EXT_SOURCE_MEAN").label_fr == "Score externe moyen"
     assert feature_info("DAYS_EMPLOYED_PERC").label_fr.startswith("Part de la vie passée")
@@ -488,19 +489,28 @@ def test_the_monthly_payment_has_one_name_in_every_string_and_label():
 
 
 def test_the_payment_to_income_ratio_is_monthly_over_monthly():
-    """AMT_ANNUITY is a monthly payment, AMT_INCOME_TOTAL a yearly income: the ratio shown is the
-    payment over the monthly income (12 × the model's feature), never a monthly over a yearly amount."""
-    income, payment = 120_000.0, 2_500.0                     # 10 000 € a month, 2 500 € a month
+    """AMT_ANNUITY is a monthly payment and AMT_INCOME_TOTAL an income on the same period (the real
+    data say so: see the test below), so the ratio shown is the model's own, over a monthly income."""
+    income, payment = 10_000.0, 2_500.0                      # 10 000 € a month, 2 500 € a month
     feature = payment / income                               # what model/features.py computes
     assert format_value("ANNUITY_INCOME_RATIO", feature) == f"25{NNBSP}%"
     assert format_value("ANNUITY_INCOME_RATIO", feature, "en") == "25%"
-    assert display_value("ANNUITY_INCOME_RATIO", feature) == pytest.approx(payment / (income / 12))
-    for name in ("ANNUITY_INCOME_RATIO", "BURO_ACTIVE_ANNUITY_INCOME_RATIO", "PREV_APPROVED_ANNUITY_INCOME_RATIO"):
+    assert display_value("ANNUITY_INCOME_RATIO", feature) == pytest.approx(payment / income)
+    assert feature_info("AMT_INCOME_TOTAL").label_fr == "Revenu mensuel déclaré"
+    for name in ("ANNUITY_INCOME_RATIO", "BURO_ACTIVE_ANNUITY_INCOME_RATIO", "PREV_APPROVED_ANNUITY_INCOME_RATIO",
+                 "CREDIT_INCOME_RATIO", "BURO_ACTIVE_DEBT_INCOME_RATIO", "INSTAL_L365D_PAYMENT_INCOME_RATIO",
+                 "CC_LAST_BALANCE_INCOME_RATIO"):
         assert feature_info(name).label_fr.endswith("/ revenu mensuel"), name
         assert feature_info(name).label_en.endswith("/ monthly income"), name
-    # every other ratio to the income names the income it divides by: a yearly one
-    for name in ("CREDIT_INCOME_RATIO", "BURO_ACTIVE_DEBT_INCOME_RATIO", "INSTAL_L365D_PAYMENT_INCOME_RATIO",
-                 "CC_LAST_BALANCE_INCOME_RATIO"):
-        assert feature_info(name).label_fr.endswith("/ revenu annuel"), name
         assert display_value(name, 0.5) == 0.5
-    assert feature_info("INCOME_MINUS_ANNUITY").label_fr == "Revenu annuel moins 12 mensualités"
+    assert not any("annuel" in feature_info(n).label_fr and "revenu" in feature_info(n).label_fr.lower()
+                   for n in ("AMT_INCOME_TOTAL", "INCOME_PER_PERSON", "INCOME_MINUS_ANNUITY"))
+
+
+def test_the_real_data_put_the_income_on_the_payments_period(real_sample_dir):
+    """Why the income is read as monthly: read as yearly, most real clients would pay more than their
+    monthly income each month, and they repaid; read as monthly, the median payment is 16 % of it."""
+    a = pd.read_csv(real_sample_dir / "application_train.csv", usecols=["AMT_INCOME_TOTAL", "AMT_ANNUITY"])
+    ratio = (a["AMT_ANNUITY"] / a["AMT_INCOME_TOTAL"]).dropna()
+    assert 0.10 < ratio.median() < 0.25
+    assert (ratio > 1 / 12).mean() > 0.8

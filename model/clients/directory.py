@@ -26,7 +26,7 @@ from model.decision import DECISIONS, DecisionRule
 
 #: Age bands in completed years: [low, high) ; the last one is open.
 AGE_EDGES: tuple[int, ...] = (18, 25, 35, 45, 55, 65)
-#: Yearly income bands in euros: [low, high) ; the first and last are open.
+#: Monthly income bands in euros (AMT_INCOME_TOTAL is monthly: data/application.toml): [low, high) ; the first and last are open.
 INCOME_EDGES: tuple[int, ...] = (100_000, 150_000, 200_000, 300_000)
 
 #: Filter name → (directory column, population column it comes from).

@@ -26,9 +26,7 @@ DATA_DIR = Path(__file__).parent / "data"
 UNITS = frozenset({"years", "days", "months", "currency", "ratio", "percent", "count", "score", "flag",
                    "category", "hour", "rate", "area", "none"})
 KINDS = frozenset({"numeric", "category", "flag"})
-#: per_monthly_income: a ratio to the yearly income (AMT_INCOME_TOTAL) shown as a ratio to the monthly
-#: income (× 12), so that a monthly payment is compared with a monthly income.
-TRANSFORMS = frozenset({None, "days_to_years", "days_ago", "months_ago", "per_monthly_income"})
+TRANSFORMS = frozenset({None, "days_to_years", "days_ago", "months_ago"})
 GROUPS = frozenset({"identity", "income_employment", "loan", "housing", "history_bureau", "history_previous",
                     "history_payments", "history_cards", "documents", "contact", "region", "external_scores"})
 #: Gender and number of a French head noun: masculine, feminine, masculine plural, feminine plural.

@@ -26,9 +26,8 @@ Values are written by :func:`format_info_value` in the feature's unit (numbers, 
 and dates themselves by :mod:`model.text.formatting`):
 
 * Units ``ratio``, ``percent`` and ``rate`` all hold fractions (0.38) and are shown as
-  percentages. A monthly payment is compared with the monthly income: a feature over the yearly
-  ``AMT_INCOME_TOTAL`` with transform ``per_monthly_income`` is shown 12 times larger
-  ("Mensualité / revenu mensuel 84 %", not "Annuité / revenu 7 %").
+  percentages. ``AMT_INCOME_TOTAL`` is a monthly income, on the payment's period (see its entry in
+  ``data/application.toml``), so "Mensualité / revenu mensuel 16 %" compares like with like.
 * Day counts before the application (``DAYS_BIRTH`` and the like, negative in Kaggle) are
   shown as positive durations in years; an age is given in completed years (floor).
 * ``365243`` in the sentinel columns of :mod:`data.schema` means "no date": for
@@ -65,9 +64,6 @@ __all__ = [
     "axis_label", "column_info", "display_value", "feature_info", "feature_label", "format_column_value",
     "format_info_value", "format_value", "humanise_level", "info_from_provenance", "level_label",
 ]
-
-#: A yearly income is twelve monthly incomes (AMT_INCOME_TOTAL is yearly, AMT_ANNUITY monthly).
-MONTHS_PER_YEAR = 12
 
 _APPLICATION = load_application()
 _LEVELS = load_levels()
@@ -297,8 +293,6 @@ def _display(info: FeatureInfo, value: Any) -> float | None:
         return abs(x) / DAYS_PER_YEAR
     if info.transform in ("days_ago", "months_ago"):
         return -x if x else 0.0
-    if info.transform == "per_monthly_income":
-        return x * MONTHS_PER_YEAR
     return x
 
 
