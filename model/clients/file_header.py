@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
-from model.text.formatting import format_currency, format_date
+from model.text.formatting import DISPLAY_TIMEZONE, format_currency, format_date
 from model.text.labels import level_label
 from model.text.languages import Lang
 from model.text.strings import t
@@ -43,5 +43,6 @@ def file_header(population: pd.DataFrame, client: int, opened: date | None = Non
         client=int(client),
         contract=None if contract is None or (isinstance(contract, float) and math.isnan(contract)) else str(contract),
         amount=None if amount is None or pd.isna(amount) else float(amount),
-        opened=opened or date.today(),
+        # today in the bank's time zone, as every date the file history shows (not the server's UTC day)
+        opened=opened or datetime.now(DISPLAY_TIMEZONE).date(),
     )
