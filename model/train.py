@@ -103,8 +103,8 @@ class TrainConfig:
     baselines: bool = True
     #: Referral band around the cost-optimal threshold (share of the cost gap, model.decision).
     refer_share: float = DEFAULT_REFER_SHARE
-    #: Protected attributes kept out of the model's inputs (EU non-discrimination rules).
-    excluded_attributes: tuple[str, ...] = ("CODE_GENDER",)
+    #: Protected attributes kept out of the model's inputs (EU non-discrimination rules; settings.py).
+    excluded_attributes: tuple[str, ...] = Settings.excluded_attributes
     #: Feature groups fitted on the training clients (model.population_features.GROUPS); a group
     #: is on by default only when the ablation of docs/model-quality.md shows a gain.
     population_features: tuple[str, ...] = DEFAULT_POPULATION_FEATURES

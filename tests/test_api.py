@@ -579,5 +579,5 @@ def test_scores_carry_grade_referral_band_and_reason_codes(client, tiny_scorer):
             assert not any("GENDER" in r["code"] or "gender" in r["text"].lower() for r in reasons)
     model = client.get("/api/v1/model", headers=H).get_json()
     assert model["decision_rule"]["threshold"] == pytest.approx(tiny_scorer.threshold)
-    assert model["excluded_attributes"] == ["CODE_GENDER"] and model["calibration"] in ("none", "platt", "isotonic")
+    assert model["excluded_attributes"] == list(Settings.excluded_attributes) and model["calibration"] in ("none", "platt", "isotonic")
     assert [g["grade"] for g in model["risk_grades"]] == list(tiny_scorer.master_scale.labels)

@@ -27,6 +27,7 @@ from model.train import (
     train,
     training_frame,
 )
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = CatBoostParams(iterations=30, learning_rate=0.25, depth=4, border_count=16, early_stopping_rounds=10)
@@ -155,8 +156,11 @@ def test_artifact_loads_and_keeps_the_oof_threshold(demo_dir, tmp_path):
                           experiment="test-train"), log=quiet)
     X, y, _ = training_frame(demo_dir, include_children=True)
     expected = best_threshold(y, result.oof, CostWeights()).threshold
-    art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(True) if f != "CODE_GENDER" and f not in feats.FITTED_FEATURES])
-    assert "CODE_GENDER" not in art.metadata.features and art.metadata.excluded_attributes == ["CODE_GENDER"]
+    art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(True)
+                                                               if f not in Settings.excluded_attributes
+                                                               and f not in feats.FITTED_FEATURES])
+    assert "CODE_GENDER" not in art.metadata.features and art.metadata.excluded_attributes == list(Settings.excluded_attributes)
+    assert "DEF_30_CNT_SOCIAL_CIRCLE" not in art.metadata.features and "DAYS_BIRTH" in art.metadata.features
     assert art.metadata.threshold == pytest.approx(expected, abs=0)
     assert art.metadata.threshold == result.metrics["threshold"]
     assert set(result.candidates) == {"catboost_none", "dummy", "logistic"}
@@ -195,7 +199,9 @@ def test_cli_no_children(demo_dir, tmp_path, capsys):
                "--no-children", "--no-baselines", "--folds", "3", "--iterations", "30", "--depth", "4",
                "--border-count", "32", "--class-weights", "none"])
     assert rc == 0
-    art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(False) if f != "CODE_GENDER" and f not in feats.FITTED_FEATURES])
+    art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(False)
+                                                               if f not in Settings.excluded_attributes
+                                                               and f not in feats.FITTED_FEATURES])
     assert art.metadata.include_children is False
     assert not any(feats.feature_provenance(c)["children"] for c in art.metadata.features)
     assert len(art.metadata.features) < len(feats.feature_columns(True))
