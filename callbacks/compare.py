@@ -1,11 +1,14 @@
-"""Compare: the client within all clients and within its similar group, for a chosen feature."""
+"""Compare: the client within all clients and within its similar group, for a chosen feature.
+
+Drawn when the screen is shown (its view store, callbacks/shell.py), blanked when its file is closed."""
 from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State
+from dash import Dash, Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
 
-from callbacks.state import client_of, lang_of, off_screen
+from callbacks.state import client_of, lang_of
 from layouts import ids
 from layouts.chart_tables import distribution_table, position_table, table_id
 from layouts.compare import summary_block, too_small
@@ -84,25 +87,27 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(Output(ids.COMPARE_FEATURE, "options"), Output(ids.COMPARE_FEATURE, "value"),
                   Input(ids.LANG, "value"), State(ids.COMPARE_FEATURE, "value"))
-    def feature_options(value: Any, current: str | None) -> tuple[list[dict[str, str]], str | None]:
+    def feature_options(value: Any, current: str | None) -> tuple[list[dict[str, str]], Any]:
+        """The choices in the page's language; the value set only when it is not one of them (setting
+        it again would redraw the comparison for nothing)."""
         lang = as_lang(value)
         options = [{"label": feature_label(f, lang), "value": f} for f in choices]
-        return options, current if current in choices else (choices or [None])[0]
+        return options, no_update if current in choices else (choices or [None])[0]
 
     @app.callback(
         Output(ids.COMPARE_DISTRIBUTION, "figure"), Output(ids.COMPARE_SUMMARY, "children"),
         Output(ids.COMPARE_MESSAGE, "children"), Output(ids.COMPARE_PROFILE, "figure"),
         Output(table_id(ids.COMPARE_DISTRIBUTION), "children"), Output(table_id(ids.COMPARE_PROFILE), "children"),
-        Input(ids.STATE, "data"), Input(ids.COMPARE_FEATURE, "value"), Input(ids.SCREEN, "data"),
-        State(ids.COMPARE_SUMMARY, "children"),
+        Input(ids.view("compare"), "data"), Input(ids.COMPARE_FEATURE, "value"),
+        State(ids.COMPARE_SUMMARY, "children"), prevent_initial_call=True,
     )
-    def compare(state: dict[str, Any] | None, feature: str | None, tab: str | None, shown: Any) -> tuple[Any, ...]:
-        lang, client = lang_of(state), client_of(services.scorer, state)
+    def compare(view: dict[str, Any] | None, feature: str | None, shown: Any) -> tuple[Any, ...]:
+        """The comparison of the screen's view {lang, client}; blank once its file is closed."""
+        lang, client = lang_of(view), client_of(services.scorer, view)
         if client is None or feature is None or feature not in choices:
-            return empty_figure(t("search.no_client", lang)), None, None, empty_figure(), None, None
-        blank = off_screen(tab, "compare", (EMPTY, None, None, EMPTY, None, None), is_blank=shown is None)
-        if blank is not None:
-            return blank
+            if shown is None:
+                raise PreventUpdate           # already blank: nothing redrawn
+            return EMPTY, None, None, EMPTY, None, None
         return services.views.get_or_compute("compare-view", (client, feature, lang),
                                              lambda: compare_view(services, client, feature, lang))
 

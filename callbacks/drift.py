@@ -20,7 +20,6 @@ from dash.exceptions import PreventUpdate
 from flask import Flask, Response, request, send_file
 from flask_login import login_required
 
-from callbacks.state import off_screen
 from layouts import drift as drift_layout
 from layouts import ids
 from model.monitoring.drift import (
@@ -116,26 +115,27 @@ def drift_body(services: Services, lang: Lang) -> list[Any] | html.Div:
 
 def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.DRIFT_BODY, "children"),
-                  Input(ids.LANG, "value"), Input(ids.SCREEN, "data"), Input(ids.DRIFT_PERIOD_RESULT, "data"),
-                  State(ids.DRIFT_BODY, "children"))
-    def show_drift(value: Any, tab: str | None, period: dict[str, Any] | None, shown: Any) -> Any:
-        blank = off_screen(tab, "drift", (None,), is_blank=shown is None)
-        if blank is not None:
-            return blank[0]
-        lang = as_lang(value)
+                  Input(ids.view("drift"), "data"), Input(ids.DRIFT_PERIOD_RESULT, "data"), prevent_initial_call=True)
+    def show_drift(view: dict[str, Any] | None, period: dict[str, Any] | None) -> Any:
+        """The screen's view {lang} is set when the screen is shown (callbacks/shell.py): read then, and
+        on each period compared, not at every page load."""
+        if not view:
+            raise PreventUpdate
+        lang = as_lang(view.get("lang"))
         return period_view(services, period, lang) if period else drift_body(services, lang)
 
     @app.callback(Output(ids.DRIFT_PERIOD, "start_date"), Output(ids.DRIFT_PERIOD, "end_date"),
                   Output(ids.DRIFT_PERIOD, "start_date_placeholder_text"),
                   Output(ids.DRIFT_PERIOD, "end_date_placeholder_text"),
-                  Input(ids.LANG, "value"), Input(ids.SCREEN, "data"),
-                  State(ids.DRIFT_PERIOD, "start_date"), State(ids.DRIFT_PERIOD, "end_date"))
-    def period_defaults(value: Any, tab: str | None, start: Any, end: Any) -> tuple[Any, ...]:
-        """The last 30 days of the store, the first time the tab opens; the picker's words follow the language."""
-        if tab != "drift" and dash_ctx.triggered_id != ids.LANG:
-            raise PreventUpdate      # the date picker is costly to redraw: not on every screen change
-        texts = drift_layout.date_texts(as_lang(value))
-        if tab != "drift" or (start and end):
+                  Input(ids.view("drift"), "data"),
+                  State(ids.DRIFT_PERIOD, "start_date"), State(ids.DRIFT_PERIOD, "end_date"), prevent_initial_call=True)
+    def period_defaults(view: dict[str, Any] | None, start: Any, end: Any) -> tuple[Any, ...]:
+        """The last 30 days of the store, the first time the screen is shown; the picker's words in the
+        view's language (the date picker is costly to redraw: only when the screen is shown)."""
+        if not view:
+            raise PreventUpdate
+        texts = drift_layout.date_texts(as_lang(view.get("lang")))
+        if start and end:
             return no_update, no_update, texts["start_date_placeholder_text"], texts["end_date_placeholder_text"]
         period = default_period(services.scoring_log)
         return (period.since.isoformat(), period.until.isoformat(), texts["start_date_placeholder_text"],

@@ -77,7 +77,9 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.LETTER_LINK, "href"), Output(ids.HISTORY_BODY, "children"), Output(ids.REVIEW_LIST, "children"),
         Output(ids.REVIEW_FORM_WRAP, "hidden"),
-        Input(ids.STATE, "data"), Input(ids.SCREEN, "data"), State(ids.HISTORY_BODY, "children"),
+        # the screen's view {lang, client}: set when the screen is shown, {client: None} to blank it
+        Input(ids.view("file"), "data"), State(ids.SCREEN, "data"), State(ids.HISTORY_BODY, "children"),
+        prevent_initial_call=True,
     )
     def show_file(state: dict[str, Any] | None, screen: str | None, shown: Any) -> tuple[Any, ...]:
         blank = off_screen(screen, "file", ("#", None, None, True), is_blank=shown is None)
@@ -95,8 +97,9 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.REVIEW_VERDICT, "options"), Output(ids.REVIEW_DECISION, "options"),
         Output(ids.REVIEW_DECISION, "value"), Output(ids.REVIEW_DECISION_WRAP, "hidden"),
-        Input(ids.REVIEW_VERDICT, "value"), Input(ids.SCREEN, "data"), Input(ids.LANG, "value"),
-        State(ids.STATE, "data"),
+        # drawn with the screen (its view: shown, or in another language), then on each verdict chosen
+        Input(ids.REVIEW_VERDICT, "value"), State(ids.SCREEN, "data"), Input(ids.view("file"), "data"),
+        State(ids.STATE, "data"), prevent_initial_call=True,
     )
     def review_choices(verdict: Any, screen: str | None, _lang: Any, state: dict[str, Any] | None) -> tuple[Any, ...]:
         """In the page's language; the decision after review is asked for an override only, among

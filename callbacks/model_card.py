@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from dash import Dash, Input, Output
+from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from layouts.chart_tables import importance_table, table_id
@@ -56,7 +57,11 @@ def model_view(services: Services, lang: Lang) -> tuple[Any, ...]:
 
 def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.IMPORTANCE, "figure"), Output(ids.MODEL_CARD, "children"),
-                  Output(table_id(ids.IMPORTANCE), "children"), Input(ids.LANG, "value"))
-    def show_model(value: Any) -> tuple[Any, ...]:
-        lang = as_lang(value)
+                  Output(table_id(ids.IMPORTANCE), "children"), Input(ids.view("model"), "data"),
+                  prevent_initial_call=True)
+    def show_model(view: dict[str, Any] | None) -> tuple[Any, ...]:
+        """Drawn when the screen is shown (its view {lang}, callbacks/shell.py), not at every page load."""
+        if not view:
+            raise PreventUpdate
+        lang = as_lang(view.get("lang"))
         return services.views.get_or_compute("model-view", (lang,), lambda: model_view(services, lang))

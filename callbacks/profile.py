@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from dash import Dash, Input, Output, State
+from dash.exceptions import PreventUpdate
 
-from callbacks.state import client_of, lang_of, off_screen
+from callbacks.state import client_of, lang_of
 from layouts import ids
 from layouts.profile import group_options, in_reading_order, profile_cards
 from model.clients.profile import profile_fields, profile_sections
@@ -32,16 +33,17 @@ def register(app: Dash, services: Services) -> None:
                 t("filter.any", lang))
 
     @app.callback(Output(ids.PROFILE_BODY, "children"),
-                  Input(ids.STATE, "data"), Input(ids.PROFILE_GROUPS, "value"), Input(ids.PROFILE_FIELDS, "value"),
-                  Input(ids.SCREEN, "data"), State(ids.PROFILE_BODY, "children"))
-    def show_profile(state: dict[str, Any] | None, groups: list[str] | None, fields: list[str] | None,
-                     tab: str | None, shown: Any) -> Any:
-        blank = off_screen(tab, "profile", (None,), is_blank=shown is None)
-        if blank is not None:
-            return blank[0]
-        lang, client = lang_of(state), client_of(scorer, state)
+                  Input(ids.view("profile"), "data"), Input(ids.PROFILE_GROUPS, "value"),
+                  Input(ids.PROFILE_FIELDS, "value"), State(ids.PROFILE_BODY, "children"), prevent_initial_call=True)
+    def show_profile(view: dict[str, Any] | None, groups: list[str] | None, fields: list[str] | None,
+                     shown: Any) -> Any:
+        """The profile of the screen's view {lang, client} (set when the screen is shown, callbacks/shell.py);
+        blank once its file is closed."""
+        lang, client = lang_of(view), client_of(scorer, view)
         if client is None:
-            return t("search.no_client", lang)
+            if shown is None:
+                raise PreventUpdate           # already blank
+            return None
         row = scorer.features_of(client).iloc[0]
         sections = profile_sections(row, scorer.features, order, in_reading_order(groups or []), fields or [], lang)
         return profile_cards(sections, lang)

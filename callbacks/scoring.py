@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, State
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.history import log_shown
@@ -116,7 +116,8 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.GAUGE, "figure"), Output(ids.DECISION, "children"), Output(ids.PROBABILITY_TEXT, "children"),
         Output(ids.GRADE_TEXT, "children"), Output(ids.DECISION_SENTENCE, "children"), Output(ids.REASONS, "children"),
         Output(table_id(ids.GAUGE), "children"), Output(ids.SCORE_EMPTY, "hidden"), Output(ids.SCORE_REVIEW, "children"),
-        Input(ids.STATE, "data"),
+        # the screen's view {lang, client}: set when the Score screen is shown (callbacks/shell.py)
+        Input(ids.view("score"), "data"), prevent_initial_call=True,
     )
     def show_score(state: dict[str, Any] | None) -> tuple[Any, ...]:
         lang, client = lang_of(state), client_of(scorer, state)
@@ -139,9 +140,11 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.WATERFALL, "figure"), Output(ids.RAISING, "children"), Output(ids.LOWERING, "children"),
         Output(table_id(ids.WATERFALL), "children"),
-        Input(ids.STATE, "data"), Input(ids.EXPERT, "value"),
+        # the screen's view {lang, client, expert}: set when the Why screen is shown (callbacks/shell.py)
+        Input(ids.view("why"), "data"), State(ids.EXPERT, "value"), prevent_initial_call=True,
     )
     def show_why(state: dict[str, Any] | None, expert: Any) -> tuple[Any, ...]:
+        expert = bool(expert) and bool((state or {}).get("expert"))   # the expert mode: in the back office only
         lang, client = lang_of(state), client_of(scorer, state)
         if client is None:
             return empty_figure(t("search.no_client", lang)), None, None, None

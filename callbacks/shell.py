@@ -1,10 +1,11 @@
-"""The shell: URL ⇄ state router, meeting mode, screen switching, translated static texts, user."""
+"""The shell: URL ⇄ state router, meeting mode and the manager's back office, screen switching (which
+screen is drawn), translated static texts, user."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, no_update
+from dash import ALL, Dash, Input, Output, State, html, no_update
 from dash import ctx as dash_ctx
 from flask_login import current_user
 
@@ -19,16 +20,56 @@ from model.text.languages import as_lang
 from model.text.strings import STRINGS, t
 from services import Services
 
-#: Browser side of the mode: the screen of the store is shown; the search tab only without a
-#: client, the client's tabs only with one; the page's lang attribute follows the state.
-SHOW_SCREENS = f"""(screen, state) => {{
-    const names = {json.dumps(list(ids.SCREENS))}, clientScreens = {json.dumps(list(ids.CLIENT_SCREENS))};
-    const active = screen || "search", open = !!state && state.client !== null && state.client !== undefined;
-    if (state && state.lang) {{ document.documentElement.lang = state.lang; }}
-    return [].concat(names.map((n) => n !== active),
-                     names.map((n) => open ? n === "search" : clientScreens.includes(n)),
-                     names.map((n) => n === active ? "nav-link active" : "nav-link"),
-                     names.map((n) => n === active ? "true" : "false"), [!open]);
+#: The ids the browser's side of the screens needs (assets/screens.js ``dash_clientside.screens.show``).
+_SCREENS_CONFIG = json.dumps({
+    "names": list(ids.SCREENS), "client": list(ids.CLIENT_SCREENS), "manager": list(ids.MANAGER_SCREENS),
+    "viewed": list(ids.VIEW_SCREENS), "screen": ids.screen(""), "tab": ids.tab(""), "view": ids.view(""),
+    "strip": ids.CLIENT_STRIP, "sim": ids.SIM_SCREEN, "search": ids.SEARCH, "heading": ids.FILE_HEADING})
+
+#: Run on every tab clicked, state change, back office or expert switch: which screen is shown and
+#: drawn (assets/screens.js). A tab clicked sets the screen store (read by the file's and the back
+#: office's callbacks).
+SHOW_SCREENS = f"""(...args) => {{
+    const c = {_SCREENS_CONFIG}, dc = window.dash_clientside, ctx = dc.callback_context;
+    const [state, backOffice, expert, stored, simScreen, ...views] = args.slice(c.names.length);
+    const clicked = ctx.triggered_id;
+    let screen = stored;
+    if (typeof clicked === "string" && clicked.startsWith(c.tab)) {{
+        screen = clicked.slice(c.tab.length);
+        if (screen !== stored) {{ dc.set_props("{ids.SCREEN}", {{data: screen}}); }}
+    }}
+    return dc.screens.show(c, screen, state, backOffice, expert, simScreen, views);
+}}"""
+
+#: A client chosen in the search box or the list: its Score screen is shown and drawn at once, while
+#: the server's ``route`` confirms the state (the gauge no longer waits for that round trip). None of
+#: the inputs is an output of ``route``, so the renderer does not hold this back until the route has
+#: answered. A number the product does not know draws nothing (every callback reads a view's client
+#: through the scorer) and the route leaves the state as it was.
+PREVIEW_FILE = f"""(chosen, _opened, state, simScreen, ...views) => {{
+    const c = {_SCREENS_CONFIG}, dc = window.dash_clientside, ctx = dc.callback_context;
+    const clicked = ctx.triggered_id, value = ctx.triggered && ctx.triggered.length ? ctx.triggered[0].value : null;
+    const number = clicked === c.search ? chosen : clicked && clicked.type === "{ids.OPEN_CLIENT}" && value ? clicked.client : null;
+    const open = state && state.client !== null && state.client !== undefined;
+    if (open || number === null || number === undefined || !/^[0-9]{{1,12}}$/.test(String(number))) {{ return dc.no_update; }}
+    const lang = (state && state.lang) || "fr";
+    return dc.screens.show(c, "score", {{lang: lang, client: Number(number)}}, null, false, simScreen, views);
+}}"""
+
+#: The back office: "Manager's tools" opens a confirmation dialog; its confirmation opens the back office
+#: on this file (the store holds the client); "Hide" closes it at once (the expert mode off, back to
+#: Score from a manager's screen). A file opened or closed closes it too (``route``).
+BACK_OFFICE = f"""(_open, _close, _confirm, _cancel, state, office, screen) => {{
+    const nu = window.dash_clientside.no_update;
+    const id = window.dash_clientside.callback_context.triggered_id;
+    const client = state && state.client !== undefined && state.client !== null ? state.client : null;
+    if (id === "{ids.BACK_OFFICE_OPEN}") {{ return client === null ? [nu, nu, nu, nu] : [nu, true, nu, nu]; }}
+    if (id === "{ids.BACK_OFFICE_CONFIRM}") {{ return client === null ? [null, false, nu, nu] : [client, false, nu, nu]; }}
+    if (id === "{ids.BACK_OFFICE_CANCEL}") {{ return [nu, false, nu, nu]; }}
+    if (id === "{ids.BACK_OFFICE_CLOSE}") {{
+        return [null, false, false, {json.dumps(list(ids.MANAGER_SCREENS))}.includes(screen) ? "score" : nu];
+    }}
+    return [nu, nu, nu, nu];
 }}"""
 
 
@@ -37,41 +78,57 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(
         Output(ids.URL, "search"), Output(ids.LANG, "value"), Output(ids.STATE, "data"),
-        Output(ids.SCREEN, "data"), Output(ids.SEARCH, "value"),
+        Output(ids.SCREEN, "data"), Output(ids.STRIP_FACTS, "children"),
+        Output(ids.BACK_OFFICE, "data"), Output(ids.EXPERT, "value"),
         Input(ids.URL, "search"), Input(ids.LANG, "value"), Input(ids.SEARCH, "value"),
         Input({"type": ids.OPEN_CLIENT, "client": ALL}, "n_clicks"), Input(ids.CLOSE_CLIENT, "n_clicks"),
-        State(ids.STATE, "data"), State(ids.SCREEN, "data"),
+        State(ids.STATE, "data"), State(ids.SCREEN, "data"), State(ids.BACK_OFFICE, "data"), State(ids.EXPERT, "value"),
     )
     def route(search: str | None, lang: Any, chosen: Any, _opened: Any, _closed: Any,
-              state: dict[str, Any] | None, screen: str | None) -> tuple[Any, ...]:
-        """The one writer of the state: URL, language switch, search box, list or close button → state."""
+              state: dict[str, Any] | None, screen: str | None, office: Any, expert: Any) -> tuple[Any, ...]:
+        """The one writer of the state: URL, language switch, search box, list or close button → state,
+        URL and screen.
+        In the same answer (a request less on every file opened): the file's strip, and the back office
+        and its expert mode closed whenever the file changes (opened, closed, another one)."""
         trigger = dash_ctx.triggered_id
         clicked = bool(dash_ctx.triggered and dash_ctx.triggered[0].get("value"))
-        return next_state(scorer, trigger, clicked, search, lang, chosen, state, screen)
+        # the search box is emptied in the browser when the file closes (assets/screens.js): not an output
+        # here, so that choosing a client draws its file before this answer (PREVIEW_FILE)
+        *out, _search = next_state(scorer, trigger, clicked, search, lang, chosen, state, screen)
+        new = out[2]
+        if new is no_update:
+            return (*out, no_update, no_update, no_update)
+        other_file = new.get("client") != (state or {}).get("client")
+        # only what changes: every value returned is an update of the page (see SHOW_SCREENS)
+        return (*out, strip_view(scorer, new), None if other_file and office is not None else no_update,
+                False if other_file and expert else no_update)
 
-    # a tab button → the screen shown (in the browser: no server round trip for a screen change)
-    app.clientside_callback(
-        "() => { const id = window.dash_clientside.callback_context.triggered_id;"
-        " return typeof id === 'string' ? id.replace(/^tab-/, '') : window.dash_clientside.no_update; }",
-        Output(ids.SCREEN, "data", allow_duplicate=True),
-        [Input(ids.tab(n), "n_clicks") for n in ids.SCREENS], prevent_initial_call=True)
-
-    # the screen and the mode → which screens, tabs and strip are visible; the page's lang attribute
+    # a tab clicked, the state, the back office or the expert switch → the page's classes (which screen,
+    # tabs and buttons show), the tabs' state, the screens' view stores (which screen is drawn), the
+    # page's lang attribute, the file's heading focused: all in the browser
     app.clientside_callback(
         SHOW_SCREENS,
-        [Output(ids.screen(n), "hidden") for n in ids.SCREENS],
-        [Output(ids.tab(n), "hidden") for n in ids.SCREENS],
-        [Output(ids.tab(n), "className") for n in ids.SCREENS],
-        [Output(ids.tab(n), "aria-selected") for n in ids.SCREENS],
-        Output(ids.CLIENT_STRIP, "hidden"),
-        Input(ids.SCREEN, "data"), Input(ids.STATE, "data"))
+        Output(ids.APP, "className"),
+        [Input(ids.tab(n), "n_clicks") for n in ids.SCREENS],
+        Input(ids.STATE, "data"), Input(ids.BACK_OFFICE, "data"), Input(ids.EXPERT, "value"),
+        State(ids.SCREEN, "data"), State(ids.SIM_SCREEN, "data"),
+        [State(ids.view(n), "data") for n in ids.VIEW_SCREENS])
 
-    @app.callback(Output(ids.STRIP_FACTS, "children"), Input(ids.STATE, "data"))
-    def show_strip(state: dict[str, Any] | None) -> Any:
-        client = client_of(scorer, state)
-        if client is None:
-            return None
-        return strip_facts(file_header(scorer.population, client), lang_of(state))
+    app.clientside_callback(
+        PREVIEW_FILE,
+        Output(ids.APP, "className", allow_duplicate=True),
+        Input(ids.SEARCH, "value"), Input({"type": ids.OPEN_CLIENT, "client": ALL}, "n_clicks"),
+        State(ids.STATE, "data"), State(ids.SIM_SCREEN, "data"),
+        [State(ids.view(n), "data") for n in ids.VIEW_SCREENS], prevent_initial_call=True)
+
+    app.clientside_callback(
+        BACK_OFFICE,
+        Output(ids.BACK_OFFICE, "data", allow_duplicate=True), Output(ids.BACK_OFFICE_DIALOG, "is_open"),
+        Output(ids.EXPERT, "value", allow_duplicate=True), Output(ids.SCREEN, "data", allow_duplicate=True),
+        Input(ids.BACK_OFFICE_OPEN, "n_clicks"), Input(ids.BACK_OFFICE_CLOSE, "n_clicks"),
+        Input(ids.BACK_OFFICE_CONFIRM, "n_clicks"), Input(ids.BACK_OFFICE_CANCEL, "n_clicks"),
+        State(ids.STATE, "data"), State(ids.BACK_OFFICE, "data"), State(ids.SCREEN, "data"),
+        prevent_initial_call=True)
 
     @app.callback(
         Output({"type": ids.TEXT, "key": ALL}, "children"),
@@ -93,11 +150,24 @@ def register(app: Dash, services: Services) -> None:
         return (texts, *[t(ids.NAV_KEYS[n], lang) for n in ids.SCREENS], *[labels] * len(ids.DROPDOWNS), user)
 
 
+def strip_view(scorer: Scorer, state: dict[str, Any]) -> Any:
+    """The strip's facts of the state's file (nothing without one); the client's number is the file's
+    heading, which takes the focus when the file opens (SHOW_SCREENS) so a screen reader announces it."""
+    client = client_of(scorer, state)
+    if client is None:
+        return None
+    number, *rest = strip_facts(file_header(scorer.population, client), lang_of(state))
+    heading = html.H2(number, id=ids.FILE_HEADING, className="file-heading", tabIndex="-1",
+                      **{"data-client": str(client)})
+    return [heading, *rest]
+
+
 def screen_for(client: int | None, screen: str | None) -> str:
     """The screen to show: the search screen (other clients listed) only while no client is open,
-    a client's screen only while one is (meeting mode)."""
+    a client's screen only while one is (meeting mode); the manager's screens without a file (a file
+    is always opened with the back office closed)."""
     screen = screen if screen in ids.SCREENS else "search"
-    if client is not None and screen == "search":
+    if client is not None and screen not in ids.CLIENT_SCREENS:
         return "score"
     if client is None and screen in ids.CLIENT_SCREENS:
         return "search"

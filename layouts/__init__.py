@@ -1,8 +1,9 @@
 """The dashboard's layout: pure functions returning components (no I/O, no callbacks).
 
 ``root_layout(settings)`` is the whole page: top bar, screen tabs, one section per screen
-(all present in the page, shown one at a time), and the URL that holds the state
-(``?lang=en&client=100002``) so that any gunicorn worker can serve any request.
+(all present in the page, shown one at a time, each filled from its view store when shown), and
+the URL that holds the state (``?lang=en&client=100002``) so that any gunicorn worker can serve
+any request.
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from settings import Settings
 
 def root_layout(settings: Settings, lang: Lang = "fr") -> html.Div:
     """Page shell; options that depend on data or language are filled in by callbacks."""
-    return html.Div(className="app", lang=lang, children=[
+    return html.Div(id=ids.APP, className="app", lang=lang, children=[
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.STATE, data={"lang": lang, "client": None}),
+        *[dcc.Store(id=ids.view(n), data=None) for n in ids.VIEW_SCREENS], dcc.Store(id=ids.SIM_SCREEN, data=None),
         topbar.topbar(lang, demo=settings.uses_demo_data),
         html.Main(className="container-fluid content", children=[
             topbar.tabs(lang),

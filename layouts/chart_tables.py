@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
+from layouts import markup
 from layouts.figures import SERIES, panel_labels, panel_shares, percent_suffix, percentile_text, position_rows
 from layouts.text import T
 from model.decision import DecisionRule
@@ -50,19 +51,22 @@ def chart_block(graph: Any, graph_id: str, caption_key: str, data_key: str, lang
     ])
 
 
-def data_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> html.Table:
-    """A plain table: a header row, then one row per item whose first cell names it."""
-    return html.Table(className="table table-sm chart-table", children=[
-        html.Thead(html.Tr([html.Th(h, scope="col") for h in header])),
-        html.Tbody([html.Tr([html.Th(r[0], scope="row"), *[html.Td(c, className="num") for c in r[1:]]])
-                    for r in rows]),
-    ])
+def data_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> dcc.Markdown:
+    """A plain table: a header row, then one row per item whose first cell names it. Drawn as one
+    Dash component (layouts/markup.py): a table's cells as Dash components made every screen with a
+    chart seconds slower to show."""
+    head = markup.element("tr", [markup.element("th", markup.text(h), scope="col") for h in header])
+    body = [markup.element("tr", [markup.element("th", markup.text(r[0]), scope="row"),
+                                  *[markup.element("td", markup.text(c), class_="num") for c in r[1:]]])
+            for r in rows]
+    table = markup.element("table", [markup.element("thead", head), markup.element("tbody", body)],
+                           class_="table table-sm chart-table")
+    return markup.block(table, "chart-table-html")
 
 
-def table_cells(table: html.Table) -> list[list[str]]:
+def table_cells(table: Any) -> list[list[str]]:
     """The text of every body row of a :func:`data_table` (for tests and for a reader of the JSON)."""
-    body = table.children[1]
-    return [[str(c.children) for c in tr.children] for tr in body.children]
+    return markup.cells(table)
 
 
 def _share(value: float, lang: Lang) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts import ids
+from layouts import ids, markup
 from layouts.chart_tables import chart_block
 from layouts.figures import empty_figure
 from layouts.text import T
@@ -34,8 +34,10 @@ def layout(feature_options: Sequence[Mapping[str, str]] = (), lang: Lang = "fr",
     ])
 
 
-def summary_block(lines: Sequence[str]) -> html.Ul:
-    return html.Ul([html.Li(line) for line in lines], className="summary-lines")
+def summary_block(lines: Sequence[str]) -> dcc.Markdown:
+    """The comparison in sentences, one Dash component (layouts/markup.py)."""
+    return markup.block(markup.element("ul", [markup.element("li", markup.text(line)) for line in lines],
+                                       class_="summary-lines"), "summary-block")
 
 
 def too_small(count: int, minimum: int, lang: Lang = "fr") -> dbc.Alert:

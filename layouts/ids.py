@@ -1,6 +1,7 @@
 """Every component id of the dashboard, defined once (layouts, callbacks and browser tests import them)."""
 
 # shell
+APP = "app-shell"                  # the page's outer element: its classes say which screen, tabs and buttons show
 URL = "url"
 STATE = "state"                    # dcc.Store {"lang": "fr"|"en", "client": int|None} mirrored in the URL
 LANG = "lang-switch"
@@ -19,6 +20,11 @@ SCREENS = ("search", "score", "why", "simulate", "profile", "compare", "file", "
 #: Screens of one client: shown only while a client is open (meeting mode). The search screen,
 #: where other clients' rows are listed, is shown only while none is.
 CLIENT_SCREENS = ("score", "why", "simulate", "profile", "compare", "file")
+#: The manager's screens (the model, its data's drift): reachable without a client, and with one only
+#: once the manager has opened the back office (BACK_OFFICE), never by the client's accident.
+MANAGER_SCREENS = ("model", "drift")
+#: Screens drawn from a view store (see ``view``): computed when shown, blanked once their client is gone.
+VIEW_SCREENS = ("score", "why", "profile", "compare", "file", "model", "drift")
 NAV_KEYS = {"search": "nav.search", "score": "nav.score", "why": "nav.explanation", "simulate": "nav.simulate",
             "profile": "nav.profile", "compare": "nav.compare", "file": "nav.file", "model": "nav.model",
             "drift": "nav.drift"}
@@ -30,6 +36,28 @@ def screen(name: str) -> str:
 
 def tab(name: str) -> str:
     return f"tab-{name}"
+
+
+def view(name: str) -> str:
+    """dcc.Store of what a screen shows, {"lang", "client"[, "expert"]}, written in the browser
+    (callbacks.shell) when the screen is shown and its content is not that one; {"client": None}
+    blanks a hidden screen whose client is gone. Its callbacks listen to it, not to the state."""
+    return f"view-{name}"
+
+
+#: The screen as the what-if screen's callbacks see it: "simulate" once that screen is shown for the open
+#: file, "search" once the file is closed; other tab switches leave it alone (no request for nothing).
+SIM_SCREEN = "sim-screen"
+
+# the back office (manager only): Model, Drift and the expert mode while a file is open
+BACK_OFFICE = "back-office"                # dcc.Store: the client whose file the manager opened it on, or None
+BACK_OFFICE_WRAP = "back-office-wrap"      # top bar: its two buttons, shown while a file is open
+BACK_OFFICE_OPEN = "back-office-open"      # asks to show the manager's tools (a confirmation first)
+BACK_OFFICE_CLOSE = "back-office-close"    # hides them again, at once
+BACK_OFFICE_DIALOG = "back-office-dialog"  # dbc.Modal: "turn the screen away from the client"
+BACK_OFFICE_CONFIRM = "back-office-confirm"
+BACK_OFFICE_CANCEL = "back-office-cancel"
+FILE_HEADING = "file-heading"              # the open file's heading (client number): focused when the file opens
 
 
 # find a client
@@ -65,6 +93,7 @@ SCORE_REVIEW = "score-review"                    # the latest human review of th
 # why
 WATERFALL = "why-waterfall"
 EXPERT = "why-expert"
+EXPERT_WRAP = "why-expert-wrap"                 # shown only in the back office
 RAISING = "why-raising"
 LOWERING = "why-lowering"
 

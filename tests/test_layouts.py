@@ -1,12 +1,14 @@
 """Layouts are pure functions: given data, they build the expected components and figures."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from layouts import decisions, figures, ids, profile, root_layout, search, why
+from layouts import decisions, figures, ids, markup, profile, root_layout, search, why
 from model.clients.directory import build_directory
 from model.clients.profile import ProfileSection
 from model.decision import DecisionRule
@@ -27,11 +29,19 @@ def test_root_layout_has_every_screen_and_unique_ids():
     for required in (ids.URL, ids.STATE, ids.LANG, ids.USER, ids.SIGN_OUT, ids.SEARCH, ids.CLIENT_TABLE, ids.GAUGE,
                      ids.WATERFALL, ids.PROFILE_GROUPS, ids.COMPARE_FEATURE, ids.IMPORTANCE, ids.MODEL_CARD):
         assert required in found, required
-    # the client tabs start hidden (no client open), every tab is a keyboard-reachable button
+    # every tab is a keyboard-reachable button; its class says with which mode it is offered
+    # (assets/screens.css: the client's tabs with a file open, the manager's without or in the back office)
     tabs = {c.id: c for c in _walk(page) if getattr(c, "role", None) == "tab"}
     assert set(tabs) == {ids.tab(n) for n in ids.SCREENS}
     assert all(type(c).__name__ == "Button" and getattr(c, "tabIndex", None) is None for c in tabs.values())
-    assert {n for n in ids.SCREENS if tabs[ids.tab(n)].hidden} == set(ids.CLIENT_SCREENS)
+    kinds = {n: tabs[ids.tab(n)].className.split()[1] for n in ids.SCREENS}
+    assert {n for n, k in kinds.items() if k == "tab-client"} == set(ids.CLIENT_SCREENS)
+    assert {n for n, k in kinds.items() if k == "tab-manager"} == set(ids.MANAGER_SCREENS) == {"model", "drift"}
+    assert kinds["search"] == "tab-search"
+    css = (Path(__file__).resolve().parents[1] / "assets" / "screens.css").read_text()
+    assert ".app:not(.file-open) .tab-client" in css and ".app.file-open:not(.office-open) .tab-manager" in css
+    # every screen is hidden unless it is the one shown
+    assert all(f".app:not(.on-{n}) #{ids.screen(n)}" in css for n in ids.SCREENS)
     assert {tabs[ids.tab(n)].to_plotly_json()["props"]["aria-controls"] for n in ids.SCREENS} == \
         {ids.screen(n) for n in ids.SCREENS}
 
@@ -93,15 +103,16 @@ def test_long_waterfall_labels_wrap_on_two_lines_and_keep_their_value():
 
 
 def test_factor_lists_and_profile_cards():
-    ul = why.factor_list(["a", "b"], "up", "rien")
-    assert len(ul.children) == 2
-    assert why.factor_list([], "down", "rien").children[0].children == "rien"
+    ul = why.factor_list(["a < b", "{c}"], "up", "rien")
+    assert markup.cells(ul, "ul") == [["▲a < b"], ["▲{c}"]]          # escaped: text, never markup
+    assert "<span class=\"factor-icon factor-up\" aria-hidden=\"true\">" in ul.children
+    assert markup.cells(why.factor_list([], "down", "rien"), "ul") == [["rien"]]
     cards = profile.profile_cards([ProfileSection("identity", [("Âge", "32 ans"), ("Sexe", "Femme")], hidden=3),
                                    ProfileSection("history_cards", [], hidden=12)], "fr")
-    dts = [c.children for c in _walk(cards[0]) if type(c).__name__ == "Dt"]
-    assert dts == ["Âge", "Sexe"]
+    assert markup.cells(cards[0], "dl") == [["Âge"], ["32 ans"], ["Sexe"], ["Femme"]]
+    assert 'data-group="identity"' in cards[0].children
     # fields not provided are counted, not listed; a group with nothing provided is named, not drawn
-    assert "3 informations non renseignées masquées" in [c.children for c in _walk(cards[0]) if type(c).__name__ == "P"]
+    assert "3 informations non renseignées masquées" in markup.plain_text(cards[0])
     assert len(cards) == 2 and cards[1].children == "Aucune information pour ce client dans\u00a0: Cartes de crédit."
     assert "Aucune rubrique" in profile.profile_cards([], "fr")[0].children
 

@@ -174,8 +174,9 @@ def test_a_review_written_on_a_shows_on_b(hosts, client_ids):
                             changed=f"{ids.REVIEW_SUBMIT}.n_clicks")
     assert written.status_code == 200, written.text
     on_b = Browser(b).same_cookie_as(on_a)
-    shown = on_b.callback(ids.REVIEW_LIST, {f"{ids.STATE}.data": state, f"{ids.SCREEN}.data": "file"},
-                          changed=f"{ids.STATE}.data")
+    # the File screen is drawn from its view store (callbacks/shell.py), as the browser sets it when shown
+    shown = on_b.callback(ids.REVIEW_LIST, {f"{ids.view('file')}.data": state, f"{ids.SCREEN}.data": "file"},
+                          changed=f"{ids.view('file')}.data")
     assert shown.status_code == 200, shown.text
     review_list = shown.json()["response"][ids.REVIEW_LIST]["children"]
     assert reason in json.dumps(review_list, ensure_ascii=False) and "alice" in json.dumps(review_list)
@@ -274,13 +275,14 @@ def test_dashboard_shows_a_message_instead_of_an_unlogged_score(tiny_scorer, dem
     app.server.config["LOGIN_DISABLED"] = True
     client = int(tiny_scorer.population.index[0])
     deps = app.server.test_client().get("/_dash-dependencies").get_json()
+    view = ids.view("score")          # the Score screen is drawn from its view store (callbacks/shell.py)
     dep = next(d for d in deps if d["output"].startswith(f"..{ids.GAUGE}.figure...")
-               and d["inputs"][0]["id"] == ids.STATE)
+               and d["inputs"][0]["id"] == view)
     outputs = [dict(zip(("id", "property"), o.rsplit(".", 1))) for o in dep["output"].strip(".").split("...")]
 
     def show(lang: str) -> Any:
-        body = {"output": dep["output"], "outputs": outputs, "changedPropIds": [f"{ids.STATE}.data"],
-                "inputs": [{"id": ids.STATE, "property": "data", "value": {"lang": lang, "client": client}}],
+        body = {"output": dep["output"], "outputs": outputs, "changedPropIds": [f"{view}.data"],
+                "inputs": [{"id": view, "property": "data", "value": {"lang": lang, "client": client}}],
                 "state": []}
         return app.server.test_client().post("/_dash-update-component", json=body)
 

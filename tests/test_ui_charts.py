@@ -52,10 +52,11 @@ def _inside(inner: dict, outer: dict, slack: float = 1.0) -> bool:
         inner["t"] >= outer["t"] - slack and inner["b"] <= outer["b"] + slack
 
 
-def _open(duo, client: int, screen: str, lang: str = "fr", size: tuple[int, int] = SIZES[0]) -> None:
+def _open(duo, client: int | None, screen: str, lang: str = "fr", size: tuple[int, int] = SIZES[0]) -> None:
+    """``screen`` of ``client``'s file, or of the manager's screens without a file (``client=None``)."""
     duo.driver.set_window_size(*size)
-    query = "lang=en&" if lang == "en" else ""
-    duo.wait_for_page(f"{duo.server_url}/?{query}client={client}")
+    query = "&".join((["lang=en"] if lang == "en" else []) + ([f"client={client}"] if client is not None else []))
+    duo.wait_for_page(f"{duo.server_url}/?{query}")
     tab = _wait(lambda: (lambda b: b if b.is_displayed() else None)(duo.find_element(f"#{ids.tab(screen)}")),
                 message=f"{screen} tab")
     tab.click()
@@ -114,7 +115,7 @@ def test_compare_legend_client_mark_and_titles_never_overlap(duo, tiny_scorer, s
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_model_importance_chart_has_room_for_its_labels_and_axis_title(duo, tiny_scorer, size):
-    _open(duo, int(tiny_scorer.population.index[3]), "model", "fr", size)
+    _open(duo, None, "model", "fr", size)          # the manager's screen: no file open
     imp = _settled(duo, ids.IMPORTANCE, lambda b: b["yticks"] and b["xtitles"])
     (x_title,) = imp["xtitles"]
     assert x_title["text"] == "Importance moyenne (log-odds)"
@@ -134,6 +135,12 @@ def test_why_expert_values_never_overlap_the_row_labels(duo, tiny_scorer, size):
     client = int(scores.index[scores >= tiny_scorer.rule.refer_high][0])
     _open(duo, client, "why", "fr", size)
     _boxes(duo, ids.WATERFALL, lambda b: b["bartexts"])
+    # the expert mode is the manager's: in the back office, behind its confirmation
+    duo.driver.execute_script("document.getElementById(arguments[0]).click()", ids.BACK_OFFICE_OPEN)
+    confirm = _wait(lambda: (lambda b: b if b.is_displayed() else None)(duo.find_element(f"#{ids.BACK_OFFICE_CONFIRM}")),
+                    message="back office confirmation")
+    confirm.click()
+    _wait(lambda: duo.find_element(f"#{ids.EXPERT}").is_displayed(), message="expert switch offered")
     duo.driver.execute_script("document.getElementById(arguments[0]).click()", ids.EXPERT)
     why = _settled(duo, ids.WATERFALL, lambda b: b["bartexts"] and "_" in "".join(t["text"] for t in b["yticks"]))
     assert why["layout"]["xaxis"]["title"]["text"].endswith("(log-odds)")

@@ -19,8 +19,9 @@ from tools.accessibility import violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-#: Screens shown once a client is open, in tab order.
-MEETING_SCREENS = (*ids.CLIENT_SCREENS, "model", "drift")
+#: Screens shown once a client is open, in tab order: the client's only (Model and Drift are the
+#: manager's, behind the back office: tests/test_ui_back_office.py).
+MEETING_SCREENS = ids.CLIENT_SCREENS
 
 
 def _open_tab(duo, screen: str) -> None:
@@ -144,10 +145,14 @@ def test_screen_tabs_are_reached_and_used_with_the_keyboard(duo, tiny_scorer):
     assert duo.driver.switch_to.active_element.get_attribute("id") == ids.tab("why")
     assert duo.find_element(f"#{ids.tab('why')}").get_attribute("aria-selected") == "true"
     duo.driver.switch_to.active_element.send_keys(Keys.END)
-    _wait(lambda: duo.find_element(f"#{ids.screen('drift')}").is_displayed(), message="End opens the last tab")
+    _wait(lambda: duo.find_element(f"#{ids.screen('file')}").is_displayed(), message="End opens the last tab")
+    duo.driver.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)         # the arrows go round the client's tabs
+    _wait(lambda: duo.find_element(f"#{ids.screen('score')}").is_displayed(), message="after the last, the first")
+    assert not duo.find_element(f"#{ids.screen('model')}").is_displayed()
+    duo.driver.switch_to.active_element.send_keys(Keys.END)
     duo.driver.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)      # Tab goes back along the tabs
     duo.driver.switch_to.active_element.send_keys(Keys.ENTER)
-    _wait(lambda: duo.find_element(f"#{ids.screen('model')}").is_displayed(), message="Enter opens a tab")
+    _wait(lambda: duo.find_element(f"#{ids.screen('compare')}").is_displayed(), message="Enter opens a tab")
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

@@ -1,11 +1,12 @@
 """Screenshots of every screen, in both languages and several window sizes, for a person to look at.
 
-    python tools/screenshots.py --out /tmp/shots                       # 1366×768 and 800×900, FR + EN
+    python tools/screenshots.py --out /tmp/shots                       # 1366×768, 1024×768, 800×900, FR + EN
     python tools/screenshots.py --out /tmp/shots --sizes 1920x1080 --client 100002
 
 Serves the dashboard in this process (the model of MODEL_DIR, sign-in off, scoring log off) on a
-free port and drives a headless Chromium through every screen: the manager's search screen, then a
-client's Score, Why, Profile, Compare, Model and Drift screens. The files are named
+free port and drives a headless Chromium through every screen: the manager's search, Model and Drift
+screens (no file open), then a client's Score, Why, What-if, Profile, Compare and File screens, then
+the back office: its confirmation dialog and Why in expert mode. The files are named
 ``<size>-<lang>-<screen>.png``; they are for review and are not kept in git.
 """
 from __future__ import annotations
@@ -23,8 +24,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from layouts import ids  # noqa: E402
-
-SCREENS = tuple(s for s in ids.SCREENS if s != "search")
 
 
 def free_port() -> int:
@@ -63,20 +62,36 @@ def serve(client: int | None = None) -> tuple[int, int]:
     return port, client
 
 
+def _click(driver: Any, element_id: str) -> None:
+    driver.execute_script("window.scrollTo(0, 0); document.getElementById(arguments[0]).click();", element_id)
+
+
 def visit_screens(driver: Any, port: int, lang: str, client: int, wait: float, seen: Callable[[str], None]) -> None:
-    """The manager's search screen, then every screen of ``client``; ``seen(screen)`` after each has drawn."""
+    """The manager's screens, then every screen of ``client``'s file, then the back office;
+    ``seen(name)`` after each has drawn."""
     query = "" if lang == "fr" else "?lang=en"
     driver.get(f"http://127.0.0.1:{port}/{query}")
     time.sleep(wait)
     seen("search")
+    for screen in ids.MANAGER_SCREENS:
+        _click(driver, ids.tab(screen))
+        time.sleep(wait)
+        seen(screen)
     sep = "&" if query else "?"
     driver.get(f"http://127.0.0.1:{port}/{query}{sep}client={client}")
     time.sleep(wait)
-    for screen in SCREENS:
-        driver.execute_script("window.scrollTo(0, 0); const t = document.getElementById(arguments[0]);"
-                              "(t.querySelector('a, button') || t).click();", ids.tab(screen))
+    for screen in ids.CLIENT_SCREENS:
+        _click(driver, ids.tab(screen))
         time.sleep(wait)
         seen(screen)
+    _click(driver, ids.BACK_OFFICE_OPEN)
+    time.sleep(wait / 2)
+    seen("back-office-dialog")
+    _click(driver, ids.BACK_OFFICE_CONFIRM)
+    _click(driver, ids.tab("why"))
+    _click(driver, ids.EXPERT)
+    time.sleep(wait)
+    seen("why-expert")
 
 
 def save(driver: Any, path: str, width: int, height: int, full_page: bool) -> None:
@@ -92,7 +107,7 @@ def save(driver: Any, path: str, width: int, height: int, full_page: bool) -> No
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--sizes", nargs="+", default=["1366x768", "800x900"])
+    p.add_argument("--sizes", nargs="+", default=["1366x768", "1024x768", "800x900"])
     p.add_argument("--langs", nargs="+", default=["fr", "en"])
     p.add_argument("--client", type=int, help="client to open (default: a refused one)")
     p.add_argument("--wait", type=float, default=2.5, help="seconds given to each screen to draw")

@@ -1,0 +1,224 @@
+"""Browser tests of issue 25, items 4, 6 and 7: only the visible screen is computed and drawn; the strict
+meeting mode (no Model, Drift or expert mode in front of the client; the manager's back office behind a
+confirmation); the focus on the file's heading.
+
+    .venv/bin/pytest tests/test_ui_screens.py -q -p no:cacheprovider
+"""
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from layouts import ids
+from tests.helpers import wait_until as _wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: Records the outputs of every callback request the Dash renderer sends from now on.
+RECORD_REQUESTS = """
+window.__requested = [];
+if (!window.__recording) {
+  window.__recording = true;
+  const orig = window.fetch;
+  window.fetch = function (url, opts) {
+    if (String(url).includes('_dash-update-component')) {
+      try { window.__requested.push(JSON.parse(opts.body).output); } catch (e) { window.__requested.push('?'); }
+    }
+    return orig.apply(this, arguments);
+  };
+}
+"""
+
+#: Outputs of the screens a client change must not compute while they are hidden.
+HIDDEN_WORK = {"why": ids.WATERFALL, "profile": ids.PROFILE_BODY, "compare": ids.COMPARE_DISTRIBUTION,
+               "file": ids.LETTER_LINK, "model": ids.IMPORTANCE, "drift": ids.DRIFT_BODY,
+               "simulate": ids.lever("AMT_CREDIT")}
+
+
+def _shown(duo, element_id: str) -> bool:
+    found = duo.driver.find_elements(By.ID, element_id)
+    return bool(found) and found[0].is_displayed()
+
+
+def _click(duo, element_id: str) -> None:
+    # a script click: Bootstrap scrolls smoothly, so a pointer click could land mid-scroll
+    duo.driver.execute_script("document.getElementById(arguments[0]).click()", element_id)
+
+
+def _open_tab(duo, screen: str) -> None:
+    _click(duo, ids.tab(screen))
+    _wait(lambda: _shown(duo, ids.screen(screen)), message=f"{screen} screen shown")
+
+
+def _plot(duo, graph_id: str) -> dict | None:
+    return duo.driver.execute_script(
+        "const g = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');"
+        "return g && g.data ? {data: g.data, layout: g.layout} : null;", graph_id)
+
+
+def _waterfall_labels(duo) -> list[str]:
+    plot = _plot(duo, ids.WATERFALL)
+    return list(plot["data"][0]["y"]) if plot and plot["data"] else []
+
+
+def _choose(duo, client: int, enter: bool = False) -> None:
+    """The client's number typed in the search box, then its suggestion clicked (or Enter pressed)."""
+    duo.find_element(f"#{ids.SEARCH}").click()
+    box = _wait(lambda: duo.driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"),
+                message="search box")
+    box.send_keys(str(client))
+    option = _wait(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                            if o.text.strip() == str(client)], message="suggested client")[0]
+    if enter:
+        box.send_keys(Keys.ENTER)
+    else:
+        option.click()
+
+
+def _open_back_office(duo, confirm: bool = True) -> None:
+    _click(duo, ids.BACK_OFFICE_OPEN)
+    button = ids.BACK_OFFICE_CONFIRM if confirm else ids.BACK_OFFICE_CANCEL
+    _wait(lambda: _shown(duo, button), message="the back office's confirmation dialog")
+    duo.find_element(f"#{button}").click()
+    _wait(lambda: not duo.driver.find_elements(By.CSS_SELECTOR, ".modal.show"), message="dialog closed")
+
+
+def test_a_file_open_offers_no_model_drift_or_expert_mode(duo, tiny_scorer):
+    """Issue 25 item 6: with a file open, only the client's screens; the keyboard cannot reach the others."""
+    duo.wait_for_page(duo.server_url)
+    _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="the manager's list")
+    # no file open: the manager's screens are there, the back office's button is not (nothing to hide)
+    assert _shown(duo, ids.tab("model")) and _shown(duo, ids.tab("drift"))
+    assert not _shown(duo, ids.BACK_OFFICE_OPEN)
+    client = int(tiny_scorer.population.index[4])
+    duo.wait_for_page(f"{duo.server_url}/?client={client}")
+    _wait(lambda: _shown(duo, ids.screen("score")), message="score screen")
+    offered = [t.get_attribute("id") for t in duo.find_elements("[role=tab]") if t.is_displayed()]
+    assert offered == [ids.tab(n) for n in ids.CLIENT_SCREENS]
+    # the arrows and End go round the client's tabs only
+    duo.find_element(f"#{ids.tab('score')}").send_keys(Keys.END)
+    _wait(lambda: _shown(duo, ids.screen("file")), message="End: the file's last tab")
+    duo.driver.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    _wait(lambda: _shown(duo, ids.screen("score")), message="then round to the first")
+    _open_tab(duo, "why")
+    _wait(lambda: _waterfall_labels(duo), message="waterfall")
+    assert not _shown(duo, ids.EXPERT) and not _shown(duo, ids.EXPERT_WRAP)
+    # a script can still flip the hidden switch: the screen stays in the client's words, opened again too
+    plain = _waterfall_labels(duo)
+    _click(duo, ids.EXPERT)
+    _open_tab(duo, "profile")
+    _open_tab(duo, "why")
+    labels = _waterfall_labels(duo)
+    assert labels == plain
+    assert not any("EXT_SOURCE" in x or "_" in x for x in labels), labels
+    assert "log-odds" not in duo.find_element(f"#{ids.screen('why')}").text
+    assert _shown(duo, ids.BACK_OFFICE_OPEN) and not _shown(duo, ids.BACK_OFFICE_CLOSE)
+
+
+def test_the_back_office_asks_first_and_closes_with_the_file(duo, tiny_scorer):
+    clients = [int(c) for c in tiny_scorer.population.index[[6, 9]]]
+    duo.wait_for_page(f"{duo.server_url}/?client={clients[0]}")
+    _wait(lambda: _shown(duo, ids.BACK_OFFICE_OPEN), message="the back office's button")
+    _open_back_office(duo, confirm=False)                          # "Cancel": nothing opens
+    assert not _shown(duo, ids.tab("model")) and not _shown(duo, ids.tab("drift"))
+    _open_back_office(duo)
+    _wait(lambda: _shown(duo, ids.tab("model")) and _shown(duo, ids.tab("drift")), message="manager's tabs")
+    assert _shown(duo, ids.BACK_OFFICE_CLOSE) and not _shown(duo, ids.BACK_OFFICE_OPEN)
+    _open_tab(duo, "model")
+    _wait(lambda: (_plot(duo, ids.IMPORTANCE) or {}).get("data"), message="importance drawn")
+    _open_tab(duo, "why")
+    _wait(lambda: _shown(duo, ids.EXPERT), message="expert switch offered")
+    plain = _wait(lambda: _waterfall_labels(duo), message="waterfall")
+    _click(duo, ids.EXPERT)
+    expert = _wait(lambda: (lambda got: got if got != plain and any("=" in x for x in got) else None)(
+        _waterfall_labels(duo)), message="technical names")
+    assert "log-odds" in duo.find_element(f"#{ids.screen('why')}").text and expert
+    # "Hide": at once, no dialog; the expert mode goes with it
+    _click(duo, ids.BACK_OFFICE_CLOSE)
+    _wait(lambda: not _shown(duo, ids.tab("model")) and not _shown(duo, ids.EXPERT), message="tools hidden")
+    _wait(lambda: _waterfall_labels(duo) == plain, message="the client's words again")
+    # opened again on the Model screen, then the file closed and another opened: closed, on Score
+    _open_back_office(duo)
+    _open_tab(duo, "model")
+    duo.find_element(f"#{ids.CLOSE_CLIENT}").click()
+    _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="list back")
+    _choose(duo, clients[1])
+    _wait(lambda: _shown(duo, ids.screen("score")), message="the next file opens on Score")
+    assert not _shown(duo, ids.tab("model")) and not _shown(duo, ids.tab("drift"))
+    assert not _shown(duo, ids.screen("model")) and _shown(duo, ids.BACK_OFFICE_OPEN)
+    _open_tab(duo, "why")
+    assert not _shown(duo, ids.EXPERT)
+    _wait(lambda: _waterfall_labels(duo), message="waterfall of the next file")
+    assert not any("=" in x for x in _waterfall_labels(duo))
+    assert not duo.find_element(f"#{ids.EXPERT}").is_selected()
+
+
+def test_a_client_change_computes_and_draws_the_visible_screen_only(duo, tiny_scorer):
+    """Issue 25 item 4: the other screens' callbacks are not even requested; they follow when opened,
+    and a closed file's screens are blanked (no other client's data stays in the page)."""
+    duo.wait_for_page(duo.server_url)
+    _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="the manager's list")
+    first, second = (int(c) for c in tiny_scorer.population.index[[12, 15]])
+    duo.driver.execute_script(RECORD_REQUESTS)
+    _choose(duo, first)
+    _wait(lambda: duo.find_element(f"#{ids.GAUGE} .number").text, message="gauge")
+    _wait(lambda: duo.find_element(f"#{ids.STRIP_FACTS}").text, message="strip")
+    requested = " ".join(duo.driver.execute_script("return window.__requested"))
+    assert ids.GAUGE in requested
+    for screen, output in HIDDEN_WORK.items():
+        assert output not in requested, f"{screen} computed on a client change: {requested}"
+        if screen in ("why", "compare", "model"):
+            assert not (_plot(duo, output) or {}).get("data"), f"hidden {screen} figure drawn"
+    # each screen follows when opened, with one request
+    for screen in ("why", "profile", "compare"):
+        duo.driver.execute_script(RECORD_REQUESTS)
+        _open_tab(duo, screen)
+        _wait(lambda s=screen: HIDDEN_WORK[s] in " ".join(duo.driver.execute_script("return window.__requested")),
+              message=f"{screen} requested when opened")
+    _wait(lambda: (_plot(duo, ids.COMPARE_DISTRIBUTION) or {}).get("data"), message="compare drawn")
+    profile = _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").get_attribute("textContent"), message="profile")
+    # another file: the first one's screens are blanked, none is recomputed until opened
+    duo.find_element(f"#{ids.CLOSE_CLIENT}").click()
+    _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="list back")
+    _wait(lambda: not (_plot(duo, ids.COMPARE_DISTRIBUTION) or {}).get("data")
+          and not _waterfall_labels(duo) and not duo.find_element(f"#{ids.PROFILE_BODY}").get_attribute("textContent"),
+          message="the closed file's screens blanked")
+    duo.driver.execute_script(RECORD_REQUESTS)
+    _choose(duo, second)
+    _wait(lambda: f"client={second}" in duo.driver.current_url, message="second file")
+    _wait(lambda: duo.find_element(f"#{ids.STRIP_FACTS}").text, message="strip")
+    requested = " ".join(duo.driver.execute_script("return window.__requested"))
+    assert not any(output in requested for output in HIDDEN_WORK.values()), requested
+    _open_tab(duo, "profile")
+    again = _wait(lambda: duo.find_element(f"#{ids.PROFILE_BODY}").get_attribute("textContent"), message="profile")
+    assert again != profile
+
+
+def test_the_model_screen_is_not_drawn_at_every_page_load(duo):
+    duo.driver.get("about:blank")
+    duo.wait_for_page(duo.server_url)
+    duo.driver.execute_script(RECORD_REQUESTS)
+    _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="the manager's list")
+    assert not (_plot(duo, ids.IMPORTANCE) or {}).get("data")
+    _open_tab(duo, "model")
+    _wait(lambda: (_plot(duo, ids.IMPORTANCE) or {}).get("data"), message="importance drawn when opened")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_enter_on_a_client_number_puts_the_focus_on_the_files_heading(duo, tiny_scorer, lang):
+    """Issue 25 item 7: the focus fell back to <body>; the file's heading takes it (a screen reader reads it)."""
+    duo.wait_for_page(f"{duo.server_url}/?lang={lang}")
+    _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="the manager's list")
+    client = int(tiny_scorer.population.index[21])
+    _choose(duo, client, enter=True)
+    heading = _wait(lambda: (lambda e: e if e.get_attribute("id") == ids.FILE_HEADING else None)(
+        duo.driver.switch_to.active_element), message="focus on the file's heading")
+    assert heading.tag_name == "h2" and str(client) in heading.text
+    assert heading.text.startswith("Client no." if lang == "en" else "Client n°")
+    # once: the language switched, the heading redrawn, the focus stays where the manager put it
+    other = "FR" if lang == "en" else "EN"
+    duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='{other}']").click()
+    words = "Client n°" if other == "FR" else "Client no."
+    _wait(lambda: duo.find_element(f"#{ids.FILE_HEADING}").text.startswith(words), message="heading redrawn")
+    assert duo.driver.switch_to.active_element.get_attribute("id") != ids.FILE_HEADING
