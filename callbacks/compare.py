@@ -1,6 +1,7 @@
 """Compare: the client within all clients and within its similar group, for a chosen feature.
 
-Drawn when the screen is shown (its view store, callbacks/shell.py), blanked when its file is closed."""
+Drawn when the screen is shown (its view store, callbacks/shell.py), blanked when its file is closed.
+Every bar and colour stands for ``min_group_size`` clients or more (model/clients/similar.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,7 @@ from layouts import ids
 from layouts.chart_tables import distribution_table, position_table, table_id
 from layouts.compare import summary_block, too_small
 from layouts.figures import distribution_figure, empty_figure, position_figure
-from model.clients.similar import GroupSummary, GroupTooSmall
+from model.clients.similar import OTHER_LEVELS, OUTCOMES, WITHHELD, GroupSummary, GroupTooSmall
 from model.text.formatting import format_currency, format_number, format_ordinal, format_percent, is_missing
 from model.text.labels import (
     FeatureInfo,
@@ -39,11 +40,15 @@ def axis_scale(info: FeatureInfo) -> float:
 
 def bin_words(info: FeatureInfo, low: float, high: float, lang: Lang = "fr") -> str:
     """A histogram bin in words, in the axis units: "30 à 35", "10 000 € à 20 000 €", "25 % à 30 %";
-    one value for a bin of one whole number (counts, flags): "2"."""
+    one value for a bin of one whole number (counts, flags): "2", whole values for merged ones: "0 à 3"."""
     width = abs(high - low)
-    centre = (low + high) / 2
-    if width == 1 and float(centre).is_integer():
-        return format_number(centre, lang)
+    if width >= 1 and float(low + 0.5).is_integer() and float(high - 0.5).is_integer() and info.unit != "currency" \
+            and info.unit not in PERCENT_UNITS:
+        # bins of whole values (counts, flags: one bin per value, or merged neighbours): "2", "0 à 3"
+        first, last = low + 0.5, high - 0.5
+        if first == last:
+            return format_number(first, lang)
+        return t("charts.range", lang, low=format_number(first, lang), high=format_number(last, lang))
     if info.unit == "currency":
         return t("charts.range", lang, low=format_currency(low, lang), high=format_currency(high, lang))
     dec = 0 if width >= 5 else 1 if width >= 0.5 else 2 if width >= 0.05 else 3
@@ -53,12 +58,14 @@ def bin_words(info: FeatureInfo, low: float, high: float, lang: Lang = "fr") -> 
 
 
 def panel(summary: GroupSummary, title: str, lang: Lang = "fr") -> dict[str, Any]:
-    """Chart data of one group summary, in axis units (years, €, % …), with each bin in words."""
-    out = {"title": title, "repaid": summary.counts["repaid"], "defaulted": summary.counts["defaulted"],
-           "unknown": summary.counts["unknown"]}
+    """Chart data of one group summary, in axis units (years, €, % …), with each bin in words; the
+    outcome counts and the clients whose outcome is withheld (a small split, see model/clients/similar.py)."""
+    n = len(summary.levels or []) if summary.kind == "category" else max(0, len(summary.edges or []) - 1)
+    out: dict[str, Any] = {"title": title, **{k: list(summary.counts.get(k) or [0] * n) for k in (*OUTCOMES, WITHHELD)}}
     info = feature_info(summary.feature)
     if summary.kind == "category":
-        words = [level_label(info.source or info.name, lv, lang) for lv in summary.levels or []]
+        words = [t("compare.other_levels", lang) if lv == OTHER_LEVELS else level_label(info.source or info.name, lv, lang)
+                 for lv in summary.levels or []]
         out.update(x=words, labels=words, width=None)
         return out
     e = summary.edges or []
@@ -73,7 +80,7 @@ def panel(summary: GroupSummary, title: str, lang: Lang = "fr") -> dict[str, Any
         centres.append((a + b) / 2)
         widths.append((b - a) * 0.95)
         labels.append(bin_words(info, a, b, lang))
-    for key in ("repaid", "defaulted", "unknown"):
+    for key in (*OUTCOMES, WITHHELD):
         out[key] = [out[key][i] for i in keep]
     out.update(x=centres, width=widths, labels=labels)
     return out
@@ -147,6 +154,7 @@ def compare_view(services: Services, client: int, feature: str, lang: Lang) -> t
             lines.append(t("charts.client_position", lang, ordinal=format_ordinal(int(round(pct)), lang)))
     if client_x is None:
         lines.append(t("charts.client_missing", lang))
+    lines.append(t("compare.small_groups", lang, count=idx.min_group_size))
     x_title = axis_label(feature, lang)
     fig = distribution_figure(panels, client_x, x_title, lang, client_text=client_words).to_plotly_json()
     dist_table = distribution_table(panels, x_title, lang).to_plotly_json()

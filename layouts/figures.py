@@ -244,14 +244,17 @@ def importance_figure(rows: Sequence[tuple[str, float]], lang: Lang = "fr") -> g
     return fig
 
 
+#: A bin's clients whose outcome is not told (a split would count fewer than the minimum group):
+#: slate, crossed, 4.9:1 on white.
+SLATE = "#66727F"
 SERIES = (("repaid", "compare.repaid", BLUE, ""), ("defaulted", "compare.defaulted", ORANGE, "/"),
-          ("unknown", "compare.unknown_outcome", GREY, "."))
+          ("unknown", "compare.unknown_outcome", GREY, "."), ("withheld", "compare.outcome_withheld", SLATE, "x"))
 
 
 def panel_shares(panel: Mapping[str, Any]) -> dict[str, list[float]]:
     """Each outcome's counts of a panel as % of the panel's clients (bars and table show these)."""
-    total = max(1, sum(sum(panel[key]) for key, *_ in SERIES))
-    return {key: [100 * c / total for c in panel[key]] for key, *_ in SERIES if any(panel[key])}
+    total = max(1, sum(sum(panel.get(key) or ()) for key, *_ in SERIES))
+    return {key: [100 * c / total for c in panel[key]] for key, *_ in SERIES if any(panel.get(key) or ())}
 
 
 def panel_labels(panel: Mapping[str, Any]) -> list[str]:

@@ -8,7 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.clients.similar import QUANTILES, GroupTooSmall, SimilarityIndex, choose_features
+from model.clients.similar import (
+    OTHER_LEVELS,
+    OUTCOMES,
+    QUANTILES,
+    WITHHELD,
+    GroupTooSmall,
+    SimilarityIndex,
+    choose_features,
+    protect_bins,
+    protect_levels,
+)
 
 
 def _data(n: int = 600, seed: int = 0):
@@ -74,7 +84,11 @@ def test_group_summary_has_aggregates_only(index):
             yield x
     values = list(leaves(dataclasses.asdict(s)))
     assert not set(int(i) for i in ids) & {v for v in values if isinstance(v, (int, float)) and v == int(v)}
-    assert s.edges == index.group_summary(index.neighbours(int(index.ids[400]), 50), "b").edges
+    # edges are the whole population's (some merged away), never set by the group: its outer edges too
+    population_edges = index.edges("b").tolist()
+    for other in (s, index.group_summary(index.neighbours(int(index.ids[400]), 50), "b")):
+        assert set(other.edges) <= set(population_edges)
+        assert (other.edges[0], other.edges[-1]) == (population_edges[0], population_edges[-1])
     assert s.default_rate == pytest.approx(s.n_defaulted / (s.n_repaid + s.n_defaulted))
 
 
@@ -85,7 +99,9 @@ def test_outcome_subgroups_below_the_minimum_get_no_quantiles():
     idx = SimilarityIndex.build(pop, ["a", "b", "c"], scores, min_group_size=20)
     s = idx.group_summary(None, "a")
     assert s.quantiles_by_outcome["repaid"] is not None and s.quantiles_by_outcome["defaulted"] is None
-    assert s.n_defaulted == 5 and sum(s.counts["defaulted"]) == 5
+    # the 5 defaulted clients are counted in the group's total, never shown as a colour of their own
+    assert s.n_defaulted == 5 and sum(s.counts["defaulted"]) == 0
+    assert sum(map(sum, s.counts.values())) == 600 and sum(s.counts[WITHHELD]) >= 5
 
 
 def test_groups_below_the_minimum_are_refused(index):
@@ -95,6 +111,53 @@ def test_groups_below_the_minimum_are_refused(index):
     with pytest.raises(GroupTooSmall):
         index.medians(index.ids[:5], ["a"])
     assert index.group_summary(index.ids[:20], "a").size == 20
+
+
+def _cells(summary):
+    return [c for key in (*OUTCOMES, WITHHELD) for c in summary.counts[key]]
+
+
+@pytest.mark.parametrize("feature", ["a", "b", "c", "kids", "sector"])
+def test_no_bin_level_or_colour_counts_fewer_than_the_minimum(index, feature):
+    """Issue 25 item 6: a bin of the similar clients' histogram held ONE other client, coloured by
+    whether that person repaid. Every count shown is now 0 or at least min_group_size."""
+    groups = [None] + [index.neighbours(int(index.ids[i]), k) for i in (3, 77, 250, 599) for k in (20, 35, 100)]
+    for ids in groups:
+        s = index.group_summary(ids, feature)
+        cells = _cells(s)
+        assert all(c == 0 or c >= index.min_group_size for c in cells), (feature, cells)
+        present = (s.size if ids is None else len(ids)) - s.n_missing
+        assert bool(cells) == (present >= index.min_group_size)      # 18 values of 20 clients: no bar at all
+        shown = sum(cells)
+        # nothing lost but what had to be: at most one category bucket left out, under the minimum
+        drawn = present if present >= index.min_group_size else 0
+        assert shown == drawn if s.kind == "numeric" else drawn - index.min_group_size < shown <= drawn
+        bins = len(s.levels or []) if s.kind == "category" else max(0, len(s.edges) - 1)
+        assert all(len(s.counts[k]) == bins for k in (*OUTCOMES, WITHHELD))
+
+
+def test_small_bins_are_merged_and_small_splits_withheld():
+    edges = [0, 1, 2, 3, 4, 5, 6]
+    counts = {"repaid": [1, 4, 30, 0, 25, 2], "defaulted": [0, 0, 20, 0, 3, 0], "unknown": [0, 0, 0, 0, 0, 0]}
+    kept, got = protect_bins(edges, counts, 20)
+    # [0, 3): 1 + 4 + 50 clients, 35 and 20: both told; [3, 6): the empty bin and the last short one
+    # join the 28 of [4, 5), whose 3 defaulted clients are not told apart
+    assert kept == [0.0, 3.0, 6.0]
+    assert got == {"repaid": [35, 0], "defaulted": [20, 0], "unknown": [0, 0], WITHHELD: [0, 30]}
+    # a large split keeps its colours; a zero is no group
+    kept, got = protect_bins([0, 1, 2], {"repaid": [40, 30], "defaulted": [20, 0], "unknown": [0, 0]}, 20)
+    assert kept == [0.0, 1.0, 2.0] and got["repaid"] == [40, 30] and got["defaulted"] == [20, 0]
+    assert got[WITHHELD] == [0, 0]
+    # fewer than the minimum in all: nothing at all
+    assert protect_bins([0, 1, 2], {"repaid": [5, 6], "defaulted": [0, 1], "unknown": [0, 0]}, 20)[0] == []
+
+
+def test_rare_levels_are_merged_into_other_or_left_out():
+    counts = {"repaid": [100, 8, 9, 0], "defaulted": [30, 1, 2, 0], "unknown": [0, 0, 0, 0]}
+    levels, got = protect_levels(["x", "y", "z", "w"], counts, 20)
+    assert levels == ["x", OTHER_LEVELS] and got["repaid"] == [100, 0] and got[WITHHELD] == [0, 20]
+    levels, got = protect_levels(["x", "y"], {"repaid": [100, 8], "defaulted": [30, 1], "unknown": [0, 0]}, 20)
+    assert levels == ["x"] and got["repaid"] == [100]       # 9 clients of a rare level: not shown at all
 
 
 def test_category_and_small_count_features(index):
@@ -136,3 +199,25 @@ def test_builds_and_answers_fast_at_full_scale():
         idx.group_summary(idx.neighbours(int(client), 100), "f3")
         times.append(time.perf_counter() - t0)
     assert build < 10 and float(np.median(times)) < 0.05, (build, np.median(times))
+
+
+def test_the_comparison_figure_draws_no_bar_or_colour_of_fewer_than_the_minimum(dashboard_app, tiny_scorer):
+    """The figure built for the Compare screen (callbacks.compare.compare_view), not only the summaries:
+    each bar of each outcome, in each panel, stands for 0 or at least min_group_size clients."""
+    from app import services_of
+    from callbacks.compare import compare_view
+
+    services = services_of(dashboard_app.server)
+    idx, minimum, k = services.clients.similar, services.settings.min_group_size, services.settings.similar_group_size
+    checked = 0
+    for client in (int(c) for c in tiny_scorer.population.index[::300][:8]):
+        for feature in services.clients.compare_features[:6]:
+            fig, *_ = compare_view(services, client, feature, "fr")
+            summaries = {"x": idx.group_summary(None, feature), "x2": idx.group_summary(idx.neighbours(client, k), feature)}
+            totals = {axis: sum(map(sum, s.counts.values())) for axis, s in summaries.items()}
+            for trace in (tr for tr in fig["data"] if tr["type"] == "bar"):
+                for share in trace["y"]:
+                    count = round(share * totals[trace.get("xaxis", "x")] / 100)
+                    assert count == 0 or count >= minimum, (client, feature, trace["name"], count)
+                    checked += 1
+    assert checked > 100

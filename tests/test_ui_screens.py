@@ -1,6 +1,6 @@
 """Browser tests of issue 25, items 4, 6 and 7: only the visible screen is computed and drawn; the strict
 meeting mode (no Model, Drift or expert mode in front of the client; the manager's back office behind a
-confirmation); the focus on the file's heading.
+confirmation); Compare never shows fewer than min_group_size clients; the focus on the file's heading.
 
     .venv/bin/pytest tests/test_ui_screens.py -q -p no:cacheprovider
 """
@@ -222,3 +222,27 @@ def test_enter_on_a_client_number_puts_the_focus_on_the_files_heading(duo, tiny_
     words = "Client n°" if other == "FR" else "Client no."
     _wait(lambda: duo.find_element(f"#{ids.FILE_HEADING}").text.startswith(words), message="heading redrawn")
     assert duo.driver.switch_to.active_element.get_attribute("id") != ids.FILE_HEADING
+
+
+def test_compare_shows_no_bar_or_colour_of_fewer_than_the_minimum(duo, tiny_scorer, dashboard_app):
+    """Issue 25 item 6: a bin held ONE other client, coloured by whether that person repaid."""
+    from app import services_of
+
+    services = services_of(dashboard_app.server)
+    idx, minimum = services.clients.similar, services.settings.min_group_size
+    k = services.settings.similar_group_size
+    feature = services.clients.compare_features[0]
+    for client in (int(c) for c in tiny_scorer.population.index[[2, 30]]):
+        duo.wait_for_page(f"{duo.server_url}/?client={client}")
+        _wait(lambda: _shown(duo, ids.tab("compare")), message="compare tab")
+        _open_tab(duo, "compare")
+        plot = _wait(lambda: (lambda p: p if p and p["data"] else None)(_plot(duo, ids.COMPARE_DISTRIBUTION)),
+                     message="distribution drawn")
+        totals = {"x": idx.group_summary(None, feature), "x2": idx.group_summary(idx.neighbours(client, k), feature)}
+        totals = {axis: sum(map(sum, s.counts.values())) for axis, s in totals.items()}
+        bars = [tr for tr in plot["data"] if tr["type"] == "bar"]
+        assert {tr.get("xaxis", "x") for tr in bars} == {"x", "x2"}
+        for tr in bars:
+            for share in tr["y"]:
+                count = round(share * totals[tr.get("xaxis", "x")] / 100)
+                assert count == 0 or count >= minimum, (client, tr["name"], count)

@@ -4,7 +4,10 @@ The comparison screen is shown to clients during meetings, so nothing here ever 
 another client's row: a group is summarised by counts, quantiles (5th–95th, never the
 minimum or maximum), histogram counts over bins fixed on the *whole* population, and a
 default rate. Groups (and outcome sub-groups for quantiles) smaller than
-``min_group_size`` are refused.
+``min_group_size`` are refused, and so is every smaller count inside a summary: adjacent bins
+(rare categories) are merged until each holds ``min_group_size`` clients, and a bin whose
+outcome split would count fewer (say 3 defaulted clients among 25) shows its clients as
+"withheld", outcome not told (:func:`protect_bins`). A count of zero is no group: it stays.
 
 Similarity: the main numeric features, standardised with robust statistics (median and
 inter-quartile range, clipped at ±5), missing values imputed with the median (0 after
@@ -27,6 +30,11 @@ BASE_FEATURES: tuple[str, ...] = ("EXT_SOURCE_MEAN", "EXT_SOURCE_2", "EXT_SOURCE
                                   "AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "CREDIT_TERM_MONTHS",
                                   "ANNUITY_INCOME_RATIO")
 CLIP = 5.0
+#: The outcomes a summary counts clients by, and the count of a bin whose outcome split is not told.
+OUTCOMES: tuple[str, ...] = ("repaid", "defaulted", "unknown")
+WITHHELD = "withheld"
+#: The level holding a category's rare levels (each below the minimum group), merged.
+OTHER_LEVELS = "__other__"
 
 
 class GroupTooSmall(ValueError):
@@ -63,10 +71,77 @@ class GroupSummary:
     n_missing: int                         # clients without a value for the feature
     quantiles: dict[float, float] | None   # numeric only
     quantiles_by_outcome: dict[str, dict[float, float] | None]   # None when that sub-group is too small
-    edges: list[float] | None              # numeric: histogram bin edges (fixed on the whole population)
-    counts: dict[str, list[int]]           # "repaid"/"defaulted"/"unknown" → counts per bin or per level
+    edges: list[float] | None              # numeric: histogram bin edges (edges of the whole population's
+                                           # bins, fewer where small bins were merged)
+    counts: dict[str, list[int]]           # "repaid"/"defaulted"/"unknown"/"withheld" → counts per bin or
+                                           # level, each 0 or at least the minimum group (protect_bins)
     levels: list[str] | None = None        # category only
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _withhold(counts: dict[str, list[int]], minimum: int) -> dict[str, list[int]]:
+    """Per bin: the outcome split if each outcome counts 0 or at least ``minimum`` clients, else the
+    bin's clients counted as WITHHELD (the bin's total is shown, not who repaid)."""
+    n = len(counts[OUTCOMES[0]]) if counts else 0
+    out: dict[str, list[int]] = {k: [0] * n for k in (*OUTCOMES, WITHHELD)}
+    for i in range(n):
+        cells = [int(counts[k][i]) for k in OUTCOMES]
+        if all(c == 0 or c >= minimum for c in cells):
+            for k, c in zip(OUTCOMES, cells):
+                out[k][i] = c
+        else:
+            out[WITHHELD][i] = sum(cells)
+    return out
+
+
+def protect_bins(edges: Sequence[float], counts: dict[str, Sequence[int]], minimum: int
+                 ) -> tuple[list[float], dict[str, list[int]]]:
+    """Histogram bins that never show fewer than ``minimum`` clients, in a bin or in a colour.
+
+    Adjacent bins are merged from the left until each holds ``minimum`` clients; a last bin short of
+    it joins the one before (so the first and last bins keep the population's outer edges: nothing
+    tells where the group's smallest or largest value lies). Fewer than ``minimum`` clients in all:
+    no bin at all. Then each bin's outcome split is kept only where every outcome counts 0 or at
+    least ``minimum`` (:func:`_withhold`). Returns the kept edges (a subset of ``edges``) and the counts.
+    """
+    keys = [k for k in OUTCOMES if k in counts]
+    totals = [sum(int(counts[k][i]) for k in keys) for i in range(len(edges) - 1)]
+    if sum(totals) < minimum:
+        return [], {k: [] for k in (*OUTCOMES, WITHHELD)}
+    groups: list[list[int]] = []
+    current: list[int] = []
+    held = 0
+    for i, n in enumerate(totals):
+        current.append(i)
+        held += n
+        if held >= minimum:
+            groups.append(current)
+            current, held = [], 0
+    if current:                                   # the remainder, short of the minimum
+        groups[-1].extend(current)
+    kept = [float(edges[g[0]]) for g in groups] + [float(edges[groups[-1][-1] + 1])]
+    merged = {k: [sum(int(counts[k][i]) for i in g) for g in groups] for k in OUTCOMES if k in counts}
+    merged.update({k: [0] * len(groups) for k in OUTCOMES if k not in merged})
+    return kept, _withhold(merged, minimum)
+
+
+def protect_levels(levels: Sequence[str], counts: dict[str, Sequence[int]], minimum: int
+                   ) -> tuple[list[str], dict[str, list[int]]]:
+    """Category levels that never show fewer than ``minimum`` clients: the rarer levels merged into
+    one OTHER_LEVELS level, itself left out when it is still below the minimum; then each level's
+    outcome split as in :func:`protect_bins`. Empty levels are dropped (nothing to draw)."""
+    keys = [k for k in OUTCOMES if k in counts]
+    totals = [sum(int(counts[k][i]) for k in keys) for i in range(len(levels))]
+    kept = [i for i, n in enumerate(totals) if n >= minimum]
+    rare = [i for i, n in enumerate(totals) if 0 < n < minimum]
+    names = [str(levels[i]) for i in kept]
+    merged = {k: [int(counts[k][i]) for i in kept] for k in keys}
+    if sum(totals[i] for i in rare) >= minimum:
+        names.append(OTHER_LEVELS)
+        for k in keys:
+            merged[k].append(sum(int(counts[k][i]) for i in rare))
+    merged.update({k: [0] * len(names) for k in OUTCOMES if k not in merged})
+    return names, _withhold(merged, minimum)
 
 
 class SimilarityIndex:
@@ -178,7 +253,8 @@ class SimilarityIndex:
 
         Raises :class:`GroupTooSmall` below ``min_group_size``. Values outside the
         population's 1st–99th percentiles fall into the end bins, so no bin edge is set by
-        one client.
+        one client; no bin, level or outcome count below ``min_group_size`` is returned
+        (:func:`protect_bins`, :func:`protect_levels`).
         """
         pos = self._positions_of(ids)
         col = self.population[feature]
@@ -198,6 +274,7 @@ class SimilarityIndex:
             codes = cats.codes
             counts = {g: np.bincount(codes[m][codes[m] >= 0], minlength=len(levels)).tolist()
                       for g, m in groups.items()}
+            levels, counts = protect_levels(levels, counts, self.min_group_size)
             return GroupSummary(feature, "category", size, n_rep, n_def, int(groups["unknown"].sum()), rate,
                                 int((codes < 0).sum()), None, {g: None for g in groups}, None, counts, levels)
         x = col.to_numpy(np.float64, na_value=np.nan)
@@ -214,9 +291,10 @@ class SimilarityIndex:
             return dict(zip(QUANTILES, np.quantile(v, QUANTILES).tolist()))
 
         counts = {g: np.histogram(clipped[m & present], bins=e)[0].tolist() for g, m in groups.items()}
+        kept, counts = protect_bins(e.tolist(), counts, self.min_group_size)
         return GroupSummary(feature, "numeric", size, n_rep, n_def, int(groups["unknown"].sum()), rate,
                             int((~present).sum()), quantiles(np.ones_like(present)),
-                            {g: quantiles(m) for g, m in groups.items() if g != "unknown"}, e.tolist(), counts)
+                            {g: quantiles(m) for g, m in groups.items() if g != "unknown"}, kept, counts)
 
     def medians(self, ids: Sequence[int] | None, features: Sequence[str]) -> dict[str, float | None]:
         """Group medians of numeric features (None where the group has too few values)."""
