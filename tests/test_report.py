@@ -459,11 +459,15 @@ def test_validation_stability_groups_and_excluded_attributes(report, tiny_model_
     assert len(_row(age, "<30 ans")) == 6 + len(scale.labels)
     assert "CODE_GENDER" in meta.excluded_attributes and "CODE_GENDER" not in meta.features
     excluded = _section(french, "### Attributs exclus des entrées", "### Enregistrement")
-    assert "`CODE_GENDER` n'est pas une entrée du modèle" in excluded and "équité" in excluded
+    names = ", ".join(f"`{a}`" for a in meta.excluded_attributes)
+    plural = len(meta.excluded_attributes) > 1
+    assert f"{names} {'ne sont pas des entrées' if plural else 'n’est pas une entrée'}".replace("’", "'") \
+        + " du modèle" in excluded and "équité" in excluded
     logged = _section(french, "### Enregistrement dans MLflow", "## Dérive")
     assert "n'ont été enregistrées nulle part" in logged
     assert _row(english, "Validation metrics logged to MLflow")[1] == "no (no tracking run)"
-    assert _row(english, "Excluded from the inputs (kept for fairness)")[1] == "`CODE_GENDER`"
+    assert _row(english, "Excluded from the inputs (kept for fairness)")[1] == ", ".join(
+        f"`{a}`" for a in meta.excluded_attributes)
     for lib in ("scikit-learn", "SciPy", "statsmodels"):
         assert lib in french and lib in english
 
