@@ -27,6 +27,8 @@ AMBER, LIGHT_AMBER = "#8A6100", "#F6E7B0"
 DECISION_COLOURS = {GRANTED: BLUE, REFER: AMBER, REFUSED: ORANGE}
 #: Calibrated PDs rarely pass this; the gauge then shows 0–100 %.
 GAUGE_SPAN = 0.4
+#: The gauge's number, in px: inside the arc's inner circle however wide the gauge's column.
+GAUGE_NUMBER = 56
 #: Every chart text is at least 16 px (read on a projector): ticks, legends and hover inherit it.
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", size=16, color=DARK)
 MIN_FONT = 16
@@ -110,7 +112,9 @@ def gauge_figure(probability: float, rule: DecisionRule, lang: Lang = "fr", simu
              dict(range=[rule.refer_high * 100, top], color=LIGHT_ORANGE)]
     indicator = dict(
         type="indicator", mode="gauge+number", value=round(probability * 100, 1),
-        number=dict(suffix=percent_suffix(lang), valueformat=".1f", font=dict(size=64, color=colour)),
+        # 56 px: "32,7 %" stays well inside the arc's inner circle down to a gauge 420 px wide (plotly's own
+        # sizing, with no size, is done before the graph takes its width: 80 px ran over the arc at 1024 px)
+        number=dict(suffix=percent_suffix(lang), valueformat=".1f", font=dict(size=GAUGE_NUMBER, color=colour)),
         title=dict(text=t("simulate.gauge_title" if simulated else "score.probability", lang), font=dict(size=18)),
         gauge=dict(
             axis=dict(range=[0, top], ticksuffix=percent_suffix(lang), tickwidth=1,

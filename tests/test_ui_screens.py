@@ -246,3 +246,40 @@ def test_compare_shows_no_bar_or_colour_of_fewer_than_the_minimum(duo, tiny_scor
             for share in tr["y"]:
                 count = round(share * totals[tr.get("xaxis", "x")] / 100)
                 assert count == 0 or count >= minimum, (client, tr["name"], count)
+
+
+#: The gauge's number against the inner edge of its arc: the smallest distance left (px), from the
+#: number's whole box (line height included) to the arc's inner circle.
+NUMBER_GAP = """
+const g = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+const n = g.querySelector('.number').getBoundingClientRect();
+const arc = g.querySelector('g.gauge-outline path'), b = arc.getBoundingClientRect(), m = arc.getScreenCTM();
+const cx = b.left + b.width / 2, cy = b.bottom;
+let inner = Infinity;
+for (let i = 0; i <= 400; i++) {
+  const p = arc.getPointAtLength(arc.getTotalLength() * i / 400);
+  inner = Math.min(inner, Math.hypot(m.a * p.x + m.c * p.y + m.e - cx, m.b * p.x + m.d * p.y + m.f - cy));
+}
+return inner - Math.max(...[[n.left, n.top], [n.right, n.top], [n.left, n.bottom], [n.right, n.bottom]]
+                         .map(([x, y]) => Math.hypot(x - cx, y - cy)));
+"""
+
+
+@pytest.mark.parametrize("width", [1024, 1366])
+def test_the_gauges_number_stays_inside_the_arc(duo, tiny_scorer, width):
+    """Issue 25 item 7: "32.7%" touched the arc at 1024 px wide (Score and What-if gauges, French: the widest)."""
+    pd = tiny_scorer.scores["PROBABILITY"]
+    client = int((pd - 0.327).abs().idxmin())
+    duo.driver.set_window_size(width, 768)
+    try:
+        duo.wait_for_page(f"{duo.server_url}/?client={client}")
+        _wait(lambda: _shown(duo, ids.screen("score")), message="score screen")
+        for screen, graph in (("score", ids.GAUGE), ("simulate", ids.SIM_GAUGE)):
+            _open_tab(duo, screen)
+            _wait(lambda g=graph: duo.find_elements(f"#{g} .number"), message=f"{screen} gauge")
+            # as the manager sees it: scrolled to (a graph below the fold is laid out when it comes into view)
+            duo.driver.execute_script("document.getElementById(arguments[0]).scrollIntoView()", graph)
+            _wait(lambda g=graph: duo.driver.execute_script(NUMBER_GAP, g) > 8,
+                  message=f"{screen}: the number inside the arc at {width} px")
+    finally:
+        duo.driver.set_window_size(1366, 768)
