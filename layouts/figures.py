@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from model.decision import GRANTED, REFER, REFUSED, DecisionRule
 from model.text.formatting import NNBSP, format_number, format_ordinal, format_percent
@@ -266,64 +265,85 @@ def panel_labels(panel: Mapping[str, Any]) -> list[str]:
     return [str(x) for x in (panel.get("labels") or panel["x"])]
 
 
+def _subplot_axes(n: int, spacing: float = 0.1) -> tuple[dict[str, Any], list[tuple[float, float]]]:
+    """Layout axes of 1 × ``n`` side-by-side plots (as plotly's make_subplots writes them) and their x domains."""
+    width = (1 - spacing * (n - 1)) / n
+    domains = [(i * (width + spacing), i * (width + spacing) + width) for i in range(n)]
+    axes: dict[str, Any] = {}
+    for i, (a, b) in enumerate(domains, start=1):
+        suffix = "" if i == 1 else str(i)
+        axes[f"xaxis{suffix}"] = dict(anchor=f"y{suffix}", domain=[a, b])
+        axes[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", domain=[0.0, 1.0])
+    return axes, domains
+
+
 def distribution_figure(panels: Sequence[Mapping[str, Any]], client_x: float | str | None, x_title: str,
                         lang: Lang = "fr", client_text: str | None = None) -> go.Figure:
     """Side-by-side histograms (all clients, similar clients) split by outcome, client marked.
 
     Each panel: {"title", "x": bin centres or levels, "width": bar widths or None,
     "labels": words of each bin (optional), "repaid": counts, "defaulted": counts,
-    "unknown": counts}. Counts are shown as shares of the panel so that groups of different
-    sizes compare. The client is a dashed line (a marker for a category) named in the legend
+    "unknown": counts, "withheld": counts}. Counts are shown as shares of the panel so that groups of
+    different sizes compare. The client is a dashed line (a marker for a category) named in the legend
     ("Ce client : 32 ans", or "non renseigné" with no mark); the legend sits at the top of the
     figure, above the subplot titles, so it can overlap neither them nor the x-axis titles.
+
+    Built in one go (traces and layout as plain dicts, validated once by ``go.Figure``): adding traces
+    and updating axes one call at a time cost ~100 ms per figure, most of the Compare screen's time.
     """
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p["title"] for p in panels],
-                        horizontal_spacing=0.1)
+    axes, domains = _subplot_axes(len(panels))
     x_lines = wrap_lines(x_title, 60 // max(1, len(panels)))
     client_name = t("charts.this_client_value", lang,
                     value=client_text if client_x is not None and client_text else
                     t("common.not_provided", lang) if client_x is None else str(client_x))
     pct = percent_suffix(lang)
+    traces: list[dict[str, Any]] = []
+    in_legend: set[str] = set()
     for col, panel in enumerate(panels, start=1):
+        suffix = "" if col == 1 else str(col)
+        on = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
         shares = panel_shares(panel)
         words = panel_labels(panel)
         for key, label_key, colour, pattern in SERIES:
             if key not in shares:
                 continue
             name = t(label_key, lang)
-            fig.add_trace(go.Bar(
-                x=panel["x"], y=shares[key], width=panel.get("width"), name=name, legendgroup=key,
-                showlegend=key not in {tr.legendgroup for tr in fig.data},
-                marker=dict(color=colour, pattern=dict(shape=pattern)),
+            traces.append(dict(
+                type="bar", x=panel["x"], y=shares[key], width=panel.get("width"), name=name, legendgroup=key,
+                showlegend=key not in in_legend, marker=dict(color=colour, pattern=dict(shape=pattern)),
                 customdata=[[w, format_number(v, lang, 1) + pct] for w, v in zip(words, shares[key])],
-                hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>" + name + "</extra>"), row=1, col=col)
+                hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>" + name + "</extra>", **on))
+            in_legend.add(key)
         stacked = [sum(v) for v in zip(*shares.values())] if shares else [0.0]
         top = max(stacked, default=0.0) or 1.0
         if isinstance(client_x, str):
-            fig.add_trace(go.Scatter(x=[client_x], y=[0], mode="markers", name=client_name, legendgroup="client",
-                                     showlegend=col == 1, cliponaxis=False,
-                                     marker=dict(symbol="triangle-up", size=18, color=DARK),
-                                     hovertemplate=client_name + "<extra></extra>"), row=1, col=col)
+            traces.append(dict(type="scatter", x=[client_x], y=[0], mode="markers", name=client_name,
+                               legendgroup="client", showlegend=col == 1, cliponaxis=False,
+                               marker=dict(symbol="triangle-up", size=18, color=DARK),
+                               hovertemplate=client_name + "<extra></extra>", **on))
         elif client_x is not None:
-            fig.add_trace(go.Scatter(x=[client_x, client_x], y=[0, top * 1.04], mode="lines", name=client_name,
-                                     legendgroup="client", showlegend=col == 1,
-                                     line=dict(color=DARK, width=3, dash="dash"),
-                                     hovertemplate=client_name + "<extra></extra>"), row=1, col=col)
+            traces.append(dict(type="scatter", x=[client_x, client_x], y=[0, top * 1.04], mode="lines",
+                               name=client_name, legendgroup="client", showlegend=col == 1,
+                               line=dict(color=DARK, width=3, dash="dash"),
+                               hovertemplate=client_name + "<extra></extra>", **on))
         elif col == 1:
             # no value: the legend says so, nothing is drawn in the plot
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=client_name, legendgroup="client",
-                                     line=dict(color=DARK, width=3, dash="dash"), hoverinfo="skip"), row=1, col=col)
+            traces.append(dict(type="scatter", x=[None], y=[None], mode="lines", name=client_name,
+                               legendgroup="client", line=dict(color=DARK, width=3, dash="dash"), hoverinfo="skip",
+                               **on))
         # whole numbers with the language's thousands separator ("100 000"), never "100k"
-        fig.update_xaxes(title_text=x_lines, row=1, col=col, gridcolor="#EEEEEE", exponentformat="none",
-                         separatethousands=True)
-        fig.update_yaxes(title_text=t("charts.share_axis", lang) if col == 1 else None, row=1, col=col,
-                         gridcolor="#EEEEEE", rangemode="tozero")
-    fig.update_annotations(font=dict(size=MIN_FONT + 1))     # the subplot titles
-    fig.update_layout(**_base_layout(lang, height=460 + 22 * x_lines.count("<br>"), barmode="stack", bargap=0.05,
-                                     legend=top_legend(),
-                                     margin=dict(l=80, r=20, t=top_margin(rows=2, titles=True),
-                                                 b=bottom_margin(x_lines, rotated_ticks=True))))
-    return fig
+        axes[f"xaxis{suffix}"].update(title=dict(text=x_lines), gridcolor="#EEEEEE", exponentformat="none",
+                                      separatethousands=True)
+        axes[f"yaxis{suffix}"].update(gridcolor="#EEEEEE", rangemode="tozero",
+                                      **({"title": dict(text=t("charts.share_axis", lang))} if col == 1 else {}))
+    # the subplot titles, just above each plot
+    titles = [dict(text=p["title"], x=(a + b) / 2, xanchor="center", xref="paper", y=1.0, yanchor="bottom",
+                   yref="paper", showarrow=False, font=dict(size=MIN_FONT + 1)) for p, (a, b) in zip(panels, domains)]
+    layout = _base_layout(lang, height=460 + 22 * x_lines.count("<br>"), barmode="stack", bargap=0.05,
+                          legend=top_legend(), annotations=titles,
+                          margin=dict(l=80, r=20, t=top_margin(rows=2, titles=True),
+                                      b=bottom_margin(x_lines, rotated_ticks=True)), **axes)
+    return go.Figure(data=traces, layout=layout)
 
 
 def top_legend() -> dict[str, Any]:
@@ -373,31 +393,32 @@ def position_figure(rows: Sequence[Mapping[str, Any]], lang: Lang = "fr") -> go.
 
     rows: {"label", "client": percentile or None, "group": percentile or None}; see
     :func:`position_rows` for rows without a value. The legend sits at the top of the figure.
+    Built in one go, like :func:`distribution_figure`.
     """
     kept = position_rows(rows, lang)
     full = [r["label"] for r in kept]
     labels = [r["tick"] for r in kept]
     group_text = [percentile_text(r["group"], lang) for r in kept]
     client_text = [percentile_text(r["client"], lang) for r in kept]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(orientation="h", y=labels, x=[r["group"] for r in kept], name=t("compare.group_median", lang),
-                         marker=dict(color=LIGHT_BLUE, line=dict(color=BLUE, width=1), pattern=dict(shape="/")),
-                         customdata=list(zip(full, group_text)),
-                         hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>" + t("compare.group_median", lang)
-                         + "</extra>"))
-    fig.add_trace(go.Scatter(y=labels, x=[r["client"] for r in kept], mode="markers",
-                             name=t("compare.this_client", lang), cliponaxis=False,
-                             marker=dict(symbol="diamond", size=16, color=DARK),
-                             customdata=list(zip(full, client_text)),
-                             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>"
-                             + t("compare.this_client", lang) + "</extra>"))
+    traces = [
+        dict(type="bar", orientation="h", y=labels, x=[r["group"] for r in kept], name=t("compare.group_median", lang),
+             marker=dict(color=LIGHT_BLUE, line=dict(color=BLUE, width=1), pattern=dict(shape="/")),
+             customdata=list(zip(full, group_text)),
+             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>" + t("compare.group_median", lang)
+             + "</extra>"),
+        dict(type="scatter", y=labels, x=[r["client"] for r in kept], mode="markers", name=t("compare.this_client", lang),
+             cliponaxis=False, marker=dict(symbol="diamond", size=16, color=DARK),
+             customdata=list(zip(full, client_text)),
+             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>" + t("compare.this_client", lang)
+             + "</extra>"),
+    ]
     lines = max((x.count("<br>") + 1 for x in labels), default=1)
     x_title = wrap_lines(t("charts.percentile_axis", lang), 28)
     margin = dict(l=label_margin(labels), r=30, t=top_margin(rows=2, titles=False), b=bottom_margin(x_title))
     row_px = 14 + 22 * lines if lines > 1 else 36
-    fig.update_layout(**_base_layout(lang, height=max(300, row_px * len(kept) + margin["t"] + margin["b"] + 20),
-                                     xaxis=dict(title=x_title, range=[0, 100],
-                                                gridcolor="#EEEEEE", dtick=25, automargin=False),
-                                     yaxis=dict(autorange="reversed", automargin=False, **LABEL_GAP),
-                                     legend=top_legend(), margin=margin))
-    return fig
+    layout = _base_layout(lang, height=max(300, row_px * len(kept) + margin["t"] + margin["b"] + 20),
+                          xaxis=dict(title=dict(text=x_title), range=[0, 100], gridcolor="#EEEEEE", dtick=25,
+                                     automargin=False),
+                          yaxis=dict(autorange="reversed", automargin=False, **LABEL_GAP),
+                          legend=top_legend(), margin=margin)
+    return go.Figure(data=traces, layout=layout)
