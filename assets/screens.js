@@ -70,8 +70,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           set(c.view + n, {data: {lang: cur.lang, client: null}});
         }
       });
-      if (active === "simulate" && simScreen !== "simulate") { set(c.sim, {data: "simulate"}); }
-      else if (!open && simScreen === "simulate") { set(c.sim, {data: "search"}); }
+      // the What-if levers follow "simulate" (filled) and "search" (emptied): emptied when the file
+      // closes, or when another file replaces it without closing (the browser's back and forward)
+      var replaced = open && shown.client !== null && shown.client !== client;
+      if (simScreen === "simulate" && (!open || replaced)) { set(c.sim, {data: "search"}); }
+      else if (active === "simulate" && simScreen !== "simulate") { set(c.sim, {data: "simulate"}); }
       if (open && window.__focusedFile !== client) {
         window.__focusedFile = client;
         var t0 = performance.now();
