@@ -29,8 +29,8 @@ def test_french_sentences_name_value_and_median():
     assert [f.feature for f in down] == ["EXT_SOURCE_MEAN", "NAME_CONTRACT_TYPE", "DAYS_EMPLOYED"]
     first = up[0].sentence
     assert first.startswith("Mensualité / revenu mensuel")
-    # the monthly payment over the monthly income: 12 × the feature (a monthly payment over a yearly income)
-    assert "456\u202f%" in first and "médiane des clients" in first and "192\u202f%" in first
+    # the monthly payment over the monthly income (the declared income is monthly): the feature as computed
+    assert "38\u202f%" in first and "médiane des clients" in first and "16\u202f%" in first
     assert first.endswith("augmente le risque")
     assert down[0].sentence.endswith("diminue le risque")
     assert "le plus fréquent" in down[1].sentence            # a category is compared with the usual level
