@@ -6,6 +6,7 @@ language, costs no model call.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from dash import Dash, Input, Output, State
@@ -21,8 +22,9 @@ from layouts.figures import empty_figure, gauge_figure, waterfall_figure
 from layouts.file import review_note
 from layouts.score import reasons_block
 from model.concepts import concept_top
+from model.decision import Decision
 from model.explain import OTHER, Explanation
-from model.reasons import decision_reasons
+from model.monitoring.reviews import latest_decision
 from model.scoring import Score
 from model.text.formatting import format_percent
 from model.text.labels import feature_info, format_info_value
@@ -40,11 +42,12 @@ def cached_score(services: Services, client: int) -> Score:
     return services.views.get_or_compute("score", (client,), lambda: services.scorer.score_client(client))
 
 
-def concept_bars(explanation: Explanation, n: int, lang: Lang) -> list[dict[str, Any]]:
+def concept_bars(explanation: Explanation, n: int, lang: Lang, untold: Collection[str] = ()) -> list[dict[str, Any]]:
     """Top-n concepts + one "other factors" bar, for the client: one bar per idea, so the same
-    information never appears twice pulling both ways; the bars sum exactly to PD − start."""
+    information never appears twice pulling both ways; the bars sum exactly to PD − start. A concept
+    never told to a client (``untold``: protected, or not a reason) has no bar of its own."""
     bars = []
-    for c in concept_top(explanation, n):
+    for c in concept_top(explanation, n, untold):
         label = c.label(lang)
         if c.missing:
             label = f"{label} ({t('common.not_provided', lang)})"
@@ -69,9 +72,10 @@ def waterfall_bars(explanation: Explanation, n: int, lang: Lang, expert: bool) -
     return bars
 
 
-def score_view(services: Services, client: int, lang: Lang) -> tuple[Any, ...]:
-    """Gauge, decision badge, probability line and decision sentence, as plain JSON."""
-    return score_parts(services, cached_score(services, client), lang)
+def score_view(services: Services, client: int, lang: Lang, reviewed: Decision | None = None) -> tuple[Any, ...]:
+    """Gauge, decision badge, probability line and decision sentence, as plain JSON (the decision
+    after review, ``reviewed``, as the headline)."""
+    return score_parts(services, cached_score(services, client).with_review(reviewed), lang)
 
 
 def score_parts(services: Services, s: Score, lang: Lang, simulated: bool = False) -> tuple[Any, ...]:
@@ -80,12 +84,12 @@ def score_parts(services: Services, s: Score, lang: Lang, simulated: bool = Fals
     grades = services.scorer.master_scale.labels
     probability = "simulate.probability_value" if simulated else "score.probability_value"
     return (gauge_figure(s.probability, s.rule, lang, simulated=simulated),
-            decision_badge(s.decision, lang).to_plotly_json(),
+            decision_badge(s.decision, lang,
+                           s.model_decision if s.reviewed_decision is not None else None).to_plotly_json(),
             t(probability, lang, probability=format_percent(s.probability, lang, 1)),
             t("score.grade_value", lang, grade=s.grade, last=grades[-1]),
-            decision_sentence(s.probability, s.rule, lang),
-            _json(reasons_block([r.text(lang) for r in decision_reasons(
-                s.explanation, s.decision, excluded=services.scorer.excluded_attributes)], lang)),
+            decision_sentence(s.probability, s.rule, lang, s.reviewed_decision),
+            _json(reasons_block([r.text(lang) for r in s.reasons], lang)),
             gauge_table(s.probability, s.rule, lang).to_plotly_json())
 
 
@@ -100,8 +104,10 @@ def why_view(services: Services, client: int, lang: Lang, expert: bool) -> tuple
         up, down = top_factors(e, services.scorer.typical, lang, n=3)
         raising, lowering = [f.sentence for f in up], [f.sentence for f in down]
     else:
-        fig = waterfall_figure(e.base_probability, concept_bars(e, n, lang), s.probability, lang)
-        up_c, down_c = concept_factors(e, lang, n=3, excluded=services.scorer.excluded_attributes)
+        fig = waterfall_figure(e.base_probability, concept_bars(e, n, lang, services.scorer.reason_policy.untold),
+                               s.probability, lang)
+        # the score's own ranked factors (its reasons on every screen) and what helps, tellable concepts only
+        up_c, down_c = concept_factors(s.factors, services.scorer.reason_policy.helps(e), lang)
         raising, lowering = [f.sentence for f in up_c], [f.sentence for f in down_c]
     return (fig,
             why_layout.factor_list(raising, "up", empty).to_plotly_json(),
@@ -123,11 +129,10 @@ def register(app: Dash, services: Services) -> None:
         lang, client = lang_of(state), client_of(scorer, state)
         if client is None:
             return empty_figure(), None, None, None, None, None, None, False, None
-        view = views.get_or_compute("score-view", (client, lang), lambda: score_view(services, client, lang))
         try:
             log_shown(services, client, cached_score(services, client))   # once per sign-in, client and model
-            # read live, not cached: a review recorded a minute ago shows at once
-            note = review_note(services.reviews.for_client(client), lang)
+            # read live, not cached: a review recorded a minute ago shows at once, and is the headline
+            reviews = services.reviews.for_client(client)
         except SQLAlchemyError as exc:
             # no score is shown without its log row (docs/scoring-log.md): the message instead of the score
             if not database_unavailable(exc, "dashboard scores withheld (scoring log)"):
@@ -135,7 +140,10 @@ def register(app: Dash, services: Services) -> None:
             message = t("score.log_unavailable", lang)
             # the gauge's own line is short: a long one is cut at the figure's edges
             return empty_figure(t("score.unavailable_short", lang)), None, None, None, message, None, None, True, None
-        return (*view, True, _json(note))
+        reviewed = latest_decision(reviews)
+        view = views.get_or_compute("score-view", (client, lang, reviewed or ""),
+                                    lambda: score_view(services, client, lang, reviewed))
+        return (*view, True, _json(review_note(reviews, lang)))
 
     @app.callback(
         Output(ids.WATERFALL, "figure"), Output(ids.RAISING, "children"), Output(ids.LOWERING, "children"),
