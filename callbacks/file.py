@@ -115,6 +115,7 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.REVIEW_MESSAGE, "children"), Output(ids.REVIEW_LIST, "children", allow_duplicate=True),
         Output(ids.REVIEW_REASON, "value"), Output(ids.SCORE_REVIEW, "children", allow_duplicate=True),
+        Output(ids.view("score"), "data", allow_duplicate=True),
         Input(ids.REVIEW_SUBMIT, "n_clicks"),
         State(ids.REVIEW_VERDICT, "value"), State(ids.REVIEW_DECISION, "value"), State(ids.REVIEW_REASON, "value"),
         State(ids.STATE, "data"), prevent_initial_call=True,
@@ -123,9 +124,9 @@ def register(app: Dash, services: Services) -> None:
                       state: dict[str, Any] | None) -> tuple[Any, ...]:
         lang, client = lang_of(state), client_of(scorer, state)
         if not clicks or client is None or dash_ctx.triggered_id != ids.REVIEW_SUBMIT:
-            return no_update, no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update, no_update
         if not getattr(current_user, "is_authenticated", False):
-            return t("file.review_sign_in", lang), no_update, no_update, no_update
+            return t("file.review_sign_in", lang), no_update, no_update, no_update, no_update
         score = cached_score(services, client)
         if verdict == "confirm":
             decision = score.decision          # a confirmation keeps the model's decision
@@ -133,8 +134,9 @@ def register(app: Dash, services: Services) -> None:
             services.reviews.add(client, str(current_user.get_id()), str(verdict), str(decision), str(reason or ""),
                                  score)
         except ReviewError as exc:
-            return review_message(exc, lang), no_update, no_update, no_update
+            return review_message(exc, lang), no_update, no_update, no_update, no_update
         reviews = services.reviews.for_client(client)
         note = review_note(reviews, lang)
+        # the Score screen's view is emptied: drawn again when shown, with the decision after review as headline
         return (t("file.review_saved", lang), review_list(reviews, score.decision, lang).to_plotly_json(), "",
-                note.to_plotly_json() if note is not None else None)
+                note.to_plotly_json() if note is not None else None, {"lang": lang, "client": None})

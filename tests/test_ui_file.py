@@ -95,13 +95,13 @@ def test_a_review_is_recorded_with_author_and_time_and_never_overwrites_the_mode
     assert review.model_decision == REFUSED and review.timestamp.tzinfo is not None
     listed = dash_duo.find_element(f"#{ids.REVIEW_LIST}").text
     assert USER in listed and "bulletins de paie" in listed and "Décision du modèle (inchangée)" in listed
-    # the model's decision is unchanged everywhere
-    assert tiny_scorer.score_client(client).decision == REFUSED
-    api = file_app.server.test_client().get(f"/api/v1/clients/{client}/score", headers={"X-API-Key": KEY})
-    assert api.get_json()["decision"] == REFUSED
+    # the model's own decision is unchanged, and kept beside the decision after review, which is the headline
+    assert tiny_scorer.score_client(client).model_decision == REFUSED
+    api = file_app.server.test_client().get(f"/api/v1/clients/{client}/score", headers={"X-API-Key": KEY}).get_json()
+    assert (api["decision"], api["model_decision"], api["reviewed"]) == (GRANTED, REFUSED, True)
     driver.execute_script("arguments[0].click()", dash_duo.find_element(f"#{ids.tab('score')}"))
-    _wait(lambda: t("decision.refused", "fr") in dash_duo.find_element(f"#{ids.DECISION}").text,
-          message="score screen still refused")
+    badge = " ".join(_wait(lambda: dash_duo.find_element(f"#{ids.DECISION}").text, message="decision on Score").split())
+    assert badge.startswith(f"✔ {t('decision.granted', 'fr')}") and t("decision.refused", "fr") in badge
     # and the review is shown beside it, with its author and the decision after review
     note = _wait(lambda: dash_duo.find_element(f"#{ids.SCORE_REVIEW}").text, message="review note on Score")
     assert USER in note and t("decision.granted", "fr") in note
