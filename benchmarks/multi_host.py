@@ -168,7 +168,10 @@ def _problem(answer: Answer) -> str | None:
         error = answer.json()["error"]
     except (ValueError, TypeError, KeyError):
         return f"503 not JSON: {answer.body[:200]!r}"
-    if error.get("code") != "scoring_log_unavailable" or not answer.headers.get("retry-after"):
+    # the file's reviews are read before the score (its decision after review), then the score is logged:
+    # a database down answers 503 at either step, never a score without its reviews or its row
+    if error.get("code") not in ("reviews_unavailable", "scoring_log_unavailable") \
+            or not answer.headers.get("retry-after"):
         return f"503 {error} (Retry-After {answer.headers.get('retry-after')})"
     return None
 
