@@ -84,7 +84,10 @@ const num = (sel) => {
   return n ? parseFloat(n.textContent.replace(/[\s\u202f\u00a0%%]/g, '').replace(',', '.')) : NaN;
 };
 const plot = (id) => { const g = document.querySelector('#' + id + ' .js-plotly-plot'); return g && g.data ? g : null; };
-const shown = (id) => { const s = document.getElementById(id); return !!s && s.offsetParent !== null; };
+const shown = (id) => {
+  const s = document.getElementById(id);
+  return !!s && s.offsetParent !== null && getComputedStyle(s).visibility !== 'hidden';
+};
 const PREDICATES = {
   gauge: (want) => Math.abs(num('#%(gauge)s .number') - want) < 0.051,
   sim_amount: (digits) => !!document.querySelector('#%(sim_gauge)s .number')
