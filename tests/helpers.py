@@ -13,6 +13,25 @@ import pandas as pd
 from data.schema import CHILD_TABLES
 
 
+def choose_client(duo: Any, client: int, enter: bool = False) -> None:
+    """The client's number typed in the dashboard's search box, then its suggestion clicked (or Enter)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from layouts import ids
+
+    duo.find_element(f"#{ids.SEARCH}").click()
+    box = wait_until(lambda: duo.driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"),
+                     message="search box")
+    box.send_keys(str(client))
+    option = wait_until(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                                 if o.text.strip() == str(client)], message="suggested client")[0]
+    if enter:
+        box.send_keys(Keys.ENTER)
+    else:
+        option.click()
+
+
 def sign_in_browser(duo: Any, app: Any, user: str, password: str) -> None:
     """Serve ``app`` to dash_duo's browser and sign ``user`` in through the real form."""
     # dash_duo waits for the dashboard on start: the sign-in goes on once it is served

@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
-from tests.helpers import served_without_sign_in
+from tests.helpers import choose_client, served_without_sign_in
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,13 +55,7 @@ def _plot(duo, graph_id: str) -> dict:
 
 
 def _choose_client_by_search(duo, client_id: int) -> None:
-    duo.find_element(f"#{ids.SEARCH}").click()
-    box = _wait(lambda: duo.driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"),
-                message="search box")
-    box.send_keys(str(client_id))
-    option = _wait(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-                            if o.text.strip() == str(client_id)], message="suggested client")[0]
-    option.click()
+    choose_client(duo, client_id)
 
 
 def _gauge_value(duo) -> float:

@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
+from tests.helpers import choose_client
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,17 +64,7 @@ def _waterfall_labels(duo) -> list[str]:
 
 
 def _choose(duo, client: int, enter: bool = False) -> None:
-    """The client's number typed in the search box, then its suggestion clicked (or Enter pressed)."""
-    duo.find_element(f"#{ids.SEARCH}").click()
-    box = _wait(lambda: duo.driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"),
-                message="search box")
-    box.send_keys(str(client))
-    option = _wait(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-                            if o.text.strip() == str(client)], message="suggested client")[0]
-    if enter:
-        box.send_keys(Keys.ENTER)
-    else:
-        option.click()
+    choose_client(duo, client, enter)
 
 
 def _open_back_office(duo, confirm: bool = True) -> None:
