@@ -185,4 +185,5 @@ class Services:
                    views=ViewCache.for_server(server, settings, scorer.version),
                    scoring_log=ScoringLog.from_settings(settings, engine), reviews=ReviewStore(engine),
                    clients=ClientBook.build(scorer, settings.min_group_size),
-                   simulator=Simulator(scorer, lambda: ClientRecords.load(settings.data_dir, scorer.include_children)))
+                   simulator=Simulator(scorer, lambda: ClientRecords.load(settings.data_dir, scorer.include_children,
+                                                                         settings.records_cache_dir)))

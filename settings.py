@@ -74,6 +74,10 @@ class Settings:
     protected_concepts: tuple[str, ...] = ("GENDER", "AGE", "FAMILY", "SOCIAL_CIRCLE")
     #: Private files of a running server (secret key, users, API keys, scoring log): never in git.
     instance_dir: Path = ROOT / "instance"
+    #: Folder of the memory-mapped store of every client's raw rows (``RECORDS_CACHE_DIR``; ``none`` to load
+    #: them into each process instead): written once per data folder, shared by every worker of the host
+    #: (model/clients/records_store.py, docs/scale.md). Holds client data: private, like the instance folder.
+    records_cache_dir: Path | None = ROOT / "instance" / "client-records"
     #: JSON file {username: werkzeug password hash} of the relationship managers (``USERS_FILE``).
     users_file: Path = ROOT / "instance" / "users.json"
     #: Comma-separated API keys for the JSON routes (``API_KEYS``); else ``instance/api_keys.txt``.
@@ -142,6 +146,8 @@ class Settings:
         default_log = ROOT / "instance" / "scoring_log.jsonl"
         if self.scoring_log == default_log and self.instance_dir != ROOT / "instance":
             object.__setattr__(self, "scoring_log", self.instance_dir / "scoring_log.jsonl")
+        if self.records_cache_dir == ROOT / "instance" / "client-records" and self.instance_dir != ROOT / "instance":
+            object.__setattr__(self, "records_cache_dir", self.instance_dir / "client-records")
         if self.cache_url and self.cache_url.partition("://")[0].lower() not in REDIS_SCHEMES:
             raise ValueError(f"CACHE_URL is {self.cache_url!r}: expected redis://host:port/db (or rediss://, "
                              "unix://), or empty for the per-process cache")
@@ -180,6 +186,8 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         protected_concepts=_names(env.get("PROTECTED_CONCEPTS"), Settings.protected_concepts),
         instance_dir=instance_dir,
         users_file=_path(env.get("USERS_FILE"), instance_dir / "users.json"),
+        records_cache_dir=None if env.get("RECORDS_CACHE_DIR", "").strip().lower() in ("none", "off")
+        else _path(env.get("RECORDS_CACHE_DIR"), instance_dir / "client-records"),
         api_keys=tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip()),
         secret_key=env.get("SECRET_KEY") or None,
         max_request_bytes=int(env.get("MAX_REQUEST_BYTES", Settings.max_request_bytes)),

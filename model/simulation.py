@@ -46,6 +46,7 @@ from data.load import DataError, Tables, load_tables
 from data.schema import APPLICATION_TABLES, TABLES, bounds_of
 from model import features as feats
 from model.artifact import ArtifactError
+from model.clients.records_store import SortedRows, link_key, open_records
 from model.decision import GRANTED, REFER, REFUSED, Decision
 from model.features import annuity_rate
 from model.population_features import TermModel
@@ -173,63 +174,62 @@ def implied_loan(credit: float | None, payment: float | None, goods: float | Non
 class ClientRecords:
     """Every known client's raw rows (the bank's file), sliced per client in microseconds.
 
-    Loaded once per process from the configured data folder with the loader's checks; each
-    child table is sorted by its link key so a client's rows are one contiguous slice.
+    Each table is sorted by its link key (:class:`SortedRows`) so a client's rows are one
+    contiguous slice. :meth:`load` memory-maps them from a store written once per data folder
+    (``model.clients.records_store``): every process of a host shares one copy of the rows in the
+    page cache and reads a client's rows from it when asked. Without a cache folder
+    (``RECORDS_CACHE_DIR=none``) they are loaded into this process's memory, as :meth:`from_tables` does.
     """
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+    def __init__(self, tables: Mapping[str, SortedRows]) -> None:
         #: the loan terms the data show (:func:`data_terms`)
-        self.terms = data_terms(tables.get("previous_application"))
-        self._apps = {name: _sorted(tables[name], ID) for name in APPLICATION_TABLES if name in tables}
-        self._children: dict[str, tuple[np.ndarray, pd.DataFrame]] = {}
-        for name, frame in tables.items():
-            if name in APPLICATION_TABLES or name == "bureau_balance":
-                continue
-            self._children[name] = _sorted(frame, ID)
-        self._bureau_balance = (_sorted(tables["bureau_balance"], "SK_ID_BUREAU")
-                                if "bureau_balance" in tables else None)
+        previous = tables.get("previous_application")
+        self.terms = data_terms(previous.frame if previous is not None else None)
+        self._apps = {name: tables[name] for name in APPLICATION_TABLES if name in tables}
+        self._children = {name: rows for name, rows in tables.items()
+                          if name not in APPLICATION_TABLES and name != "bureau_balance"}
+        self._bureau_balance = tables.get("bureau_balance")
 
     @classmethod
-    def load(cls, data_dir: str | Path, include_children: bool = True) -> ClientRecords:
+    def from_tables(cls, tables: Mapping[str, pd.DataFrame]) -> ClientRecords:
+        """The rows of loaded tables, sorted in this process's memory."""
+        return cls({name: SortedRows.of(frame, link_key(name)) for name, frame in tables.items()})
+
+    @classmethod
+    def load(cls, data_dir: str | Path, include_children: bool = True,
+             cache_dir: str | Path | None = None) -> ClientRecords:
+        """The client files of ``data_dir``: memory-mapped from the store under ``cache_dir`` (built
+        there once, in a child process, when missing or stale); in memory when ``cache_dir`` is None."""
         names = list(TABLES) if include_children else list(APPLICATION_TABLES)
-        return cls(load_tables(data_dir, names))
+        if cache_dir is None:
+            return cls.from_tables(load_tables(data_dir, names))
+        return cls(open_records(data_dir, names, cache_dir))
 
     def frames(self, client_id: int) -> dict[str, pd.DataFrame]:
         """The client's rows of every table, as ``Scorer.application_features`` takes them.
 
-        The frames are shared by later calls for the same client: callers copy before changing
-        them (:func:`with_levers`)."""
+        The frames are shared by later calls for the same client (and read-only when memory-mapped):
+        callers copy before changing them (:func:`with_levers`)."""
         return self._frames(int(client_id))
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one ClientRecords per process, kept for its life
     def _frames(self, client_id: int) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
-        for name, (keys, frame) in self._apps.items():
-            rows = _slice(keys, frame, client_id)
+        for name, table in self._apps.items():
+            rows = table.rows(client_id)
             if len(rows):
                 out[name] = rows
                 break
         if not out:
             raise KeyError(f"client {client_id} is in no application file")
-        for name, (keys, frame) in self._children.items():
-            out[name] = _slice(keys, frame, client_id)
+        for name, table in self._children.items():
+            out[name] = table.rows(client_id)
         if self._bureau_balance is not None and "bureau" in out:
-            keys, frame = self._bureau_balance
+            balance = self._bureau_balance
             bureau_ids = out["bureau"]["SK_ID_BUREAU"].to_numpy()
-            parts = [_slice(keys, frame, int(b)) for b in bureau_ids]
-            out["bureau_balance"] = pd.concat(parts) if parts else frame.iloc[:0]
+            parts = [balance.rows(int(b)) for b in bureau_ids]
+            out["bureau_balance"] = pd.concat(parts) if parts else balance.frame.iloc[:0]
         return out
-
-
-def _sorted(frame: pd.DataFrame, key: str) -> tuple[np.ndarray, pd.DataFrame]:
-    frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
-    # plain int64 keys: searching a nullable (object) array would cost a millisecond per table
-    return frame[key].to_numpy(dtype=np.int64), frame
-
-
-def _slice(keys: np.ndarray, frame: pd.DataFrame, value: int) -> pd.DataFrame:
-    lo, hi = np.searchsorted(keys, value, "left"), np.searchsorted(keys, value, "right")
-    return frame.iloc[lo:hi]
 
 
 def application_table(frames: Mapping[str, pd.DataFrame]) -> str:
@@ -548,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         scorer = Scorer.load(args.model_dir)
-        simulator = Simulator(scorer, ClientRecords.load(args.data_dir, scorer.include_children))
+        simulator = Simulator(scorer, ClientRecords.load(args.data_dir, scorer.include_children, s.records_cache_dir))
     except (ArtifactError, DataError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
