@@ -108,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     data = training_data(a.data_dir, include_children=not a.application_only)
     reference_data = data if not a.application_only else training_data(a.data_dir, include_children=True)
     y = data.y
-    X_all = reference_data.X.drop(columns=feats.FITTED_FEATURES)      # the reference: the client's own features
+    # the reference: the client's own features as it was measured with on the hidden clients (issue 26), so
+    # features added to the product since (the implied rate) are the product's gain, not the reference's
+    X_all = reference_data.X.drop(columns=feats.FITTED_FEATURES + list(feats.IMPLIED_RATE_FEATURES))
     X = data.X.drop(columns=[c for c in excluded if c in data.X.columns] + unused_columns(groups))
     cat_product = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
     cat_reference = [c for c in feats.CATEGORICAL_FEATURES if c in X_all.columns]

@@ -47,7 +47,7 @@ import pandas as pd
 from data.schema import APPLICATION_TABLES, DAYS_PER_YEAR, DAYS_SENTINEL, TABLES
 
 __all__ = ["annuity_rate", "build_features", "feature_columns", "feature_provenance", "target", "CATEGORICAL_FEATURES",
-           "APPLICATION_FEATURES", "CHILD_FEATURES", "FITTED_FEATURES"]
+           "APPLICATION_FEATURES", "CHILD_FEATURES", "FITTED_FEATURES", "IMPLIED_RATE_FEATURES", "STANDARD_TERMS", "standard_term"]
 
 ID = "SK_ID_CURR"
 _F64 = np.float64
@@ -148,6 +148,29 @@ def annuity_rate(credit: npt.ArrayLike, annuity: npt.ArrayLike, payments: npt.Ar
     rate: _Floats = np.asarray(12.0 * (lo + hi) / 2, dtype=_F64)
     rate[~(ok & inside)] = np.nan
     return rate
+
+
+#: The terms (months) Home Credit's loans are mostly written for: the standard term of a loan is the
+#: shortest of these that its payments can cover (credit / annuity payments, rounded up).
+STANDARD_TERMS: tuple[int, ...] = (6, 10, 12, 18, 24, 30, 36, 48, 60)
+
+
+def standard_term(credit: npt.ArrayLike, annuity: npt.ArrayLike) -> _Floats:
+    """The shortest :data:`STANDARD_TERMS` term of at least credit / annuity payments (NaN beyond the
+    longest or without both amounts).
+
+    The application does not give the number of payments, and this sample's previous applications
+    are too few to learn it (:class:`model.population_features.TermModel`); loans are written for a
+    few standard terms, so the first one the payments can cover is the likeliest. The rate it
+    implies (:func:`annuity_rate`) is then what the lender charged: a loan priced high for its term
+    is one the lender judged risky, which credit / annuity alone cannot show (two loans with the
+    same ratio may be a cheap 12-month and a dear 10-month loan).
+    """
+    ratio = _div(np.asarray(credit, dtype=_F64), np.asarray(annuity, dtype=_F64))
+    terms = np.asarray(STANDARD_TERMS, dtype=_F64)
+    at = np.searchsorted(terms, np.where(np.isnan(ratio), np.inf, ratio - 1e-9), side="left")
+    out = terms[np.minimum(at, len(terms) - 1)]
+    return np.where((at < len(terms)) & ~np.isnan(ratio), out, np.nan)
 
 
 def _flag(cond: _Mask, known: _Mask | None = None) -> _Floats:
@@ -351,6 +374,11 @@ _APP_DERIVED: tuple[tuple[str, str, _Derive], ...] = (
      lambda c: _div(c["AMT_ANNUITY"], c["AMT_INCOME_TOTAL"])),
     ("PAYMENT_RATE", "AMT_ANNUITY / AMT_CREDIT", lambda c: _div(c["AMT_ANNUITY"], c["AMT_CREDIT"])),
     ("CREDIT_TERM_MONTHS", "AMT_CREDIT / AMT_ANNUITY", lambda c: _div(c["AMT_CREDIT"], c["AMT_ANNUITY"])),
+    ("CREDIT_TERM_STANDARD", f"shortest of the standard terms {STANDARD_TERMS} months of at least AMT_CREDIT / "
+                             "AMT_ANNUITY payments", lambda c: standard_term(c["AMT_CREDIT"], c["AMT_ANNUITY"])),
+    ("INTEREST_RATE_STANDARD", "yearly rate r of AMT_ANNUITY = AMT_CREDIT · (r/12) / (1 − (1 + r/12)^−n), "
+                               "n = CREDIT_TERM_STANDARD",
+     lambda c: annuity_rate(c["AMT_CREDIT"], c["AMT_ANNUITY"], standard_term(c["AMT_CREDIT"], c["AMT_ANNUITY"]))),
     ("GOODS_CREDIT_RATIO", "AMT_GOODS_PRICE / AMT_CREDIT", lambda c: _div(c["AMT_GOODS_PRICE"], c["AMT_CREDIT"])),
     ("CREDIT_GOODS_DIFF", "AMT_CREDIT - AMT_GOODS_PRICE", lambda c: c["AMT_CREDIT"] - c["AMT_GOODS_PRICE"]),
     ("DAYS_EMPLOYED_PERC", "DAYS_EMPLOYED / DAYS_BIRTH (share of life employed)",
@@ -414,6 +442,8 @@ _FITTED: tuple[tuple[str, str], ...] = (
 for _name, _formula in _FITTED:
     _register(FeatureSpec(_name, "application", None, "fitted", formula=_formula))
 FITTED_FEATURES: list[str] = [name for name, _ in _FITTED]
+#: The loan's standard term and the rate it implies (:func:`standard_term`), computed from the application alone.
+IMPLIED_RATE_FEATURES: tuple[str, ...] = ("CREDIT_TERM_STANDARD", "INTEREST_RATE_STANDARD")
 APPLICATION_FEATURES: list[str] = list(_REGISTRY)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_SAMPLE_DIR = ROOT.parent / "shared" / "data" / "home-credit-sample"
+REAL_LARGE_DIR = ROOT.parent / "shared" / "data" / "home-credit-large"
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +16,14 @@ def real_sample_dir() -> Path:
     if not (REAL_SAMPLE_DIR / "application_train.csv").exists():
         pytest.skip(f"real Home Credit sample not found at {REAL_SAMPLE_DIR}")
     return REAL_SAMPLE_DIR
+
+
+@pytest.fixture(scope="session")
+def real_large_dir() -> Path:
+    """The larger real extract (31,980 labelled clients, ``.csv.gz``, thin history), beside the repo (present in CI)."""
+    if not (REAL_LARGE_DIR / "application_train.csv.gz").exists():
+        pytest.skip(f"larger real Home Credit extract not found at {REAL_LARGE_DIR}")
+    return REAL_LARGE_DIR
 
 
 def pytest_configure(config: pytest.Config) -> None:

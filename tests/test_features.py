@@ -313,6 +313,34 @@ def test_annuity_rate_is_nan_where_undefined():
     assert not np.isnan(rates[0]) and np.isnan(rates[1:]).all()
 
 
+@pytest.mark.parametrize(("credit", "annuity", "term"), [
+    (120_000, 10_000, 12),      # exactly 12 payments: a 12-month loan at no interest
+    (120_000, 10_500, 12),      # 11.4 payments: the 12-month term covers them
+    (120_000, 9_000, 18),       # 13.3 payments: no 14-month standard term, the next is 18
+    (100_000, 20_000, 6),       # 5 payments: the shortest term
+    (100_000, 1_000, np.nan),   # 100 payments: longer than any standard term
+    (np.nan, 1_000, np.nan), (100_000, 0.0, np.nan),
+])
+def test_standard_term_is_the_shortest_standard_term_the_payments_cover(credit, annuity, term):
+    got = F.standard_term([credit], [annuity])[0]
+    assert (np.isnan(got) and np.isnan(term)) or got == term
+
+
+def test_interest_rate_at_the_standard_term_is_the_annuity_formulas():
+    """Two loans with close credit / annuity ratios (11.4 and 10.0 payments) are a 12-month loan at about
+    9 % a year and a 10-month one at no interest: the rate tells them apart, the ratio hardly does."""
+    tables = tiny_tables()
+    app = tables["application_train"]
+    app.loc[0, ["AMT_CREDIT", "AMT_ANNUITY"]] = [120_000.0, 10_500.0]
+    f = F.build_features(tables).loc[int(app.loc[0, "SK_ID_CURR"])]
+    assert f["CREDIT_TERM_STANDARD"] == 12
+    # 10,500 a month for 12 months repays 120,000 at r with 10,500 = 120,000 · (r/12) / (1 − (1 + r/12)^−12)
+    r = f["INTEREST_RATE_STANDARD"] / 12
+    assert 120_000 * r / (1 - (1 + r) ** -12) == pytest.approx(10_500, rel=1e-5)
+    assert 0.09 < f["INTEREST_RATE_STANDARD"] < 0.092
+    assert F.annuity_rate([100_000], [10_000], F.standard_term([100_000], [10_000]))[0] == pytest.approx(0, abs=1e-6)
+
+
 def test_empty_subset_counts_zero_but_means_nan():
     tables = tiny_tables()
     tables["bureau"] = tables["bureau"].iloc[[1]].reset_index(drop=True)  # only the closed credit
