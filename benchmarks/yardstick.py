@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +34,7 @@ from benchmarks.quality import lightgbm_oof, parse_set  # noqa: E402
 from model import features as feats  # noqa: E402
 from model.cost import CostWeights  # noqa: E402
 from model.estimator import CatBoostParams  # noqa: E402
+from model.monitoring.validation import student_interval as interval  # noqa: E402
 from model.population_features import DEFAULT_NEIGHBOURS, GROUPS, unused_columns  # noqa: E402
 from model.train import (  # noqa: E402
     DEFAULT_CLASS_WEIGHTS,
@@ -47,15 +47,6 @@ from model.train import (  # noqa: E402
     training_data,
 )
 from settings import get_settings  # noqa: E402
-
-
-def interval(values: list[float]) -> tuple[float, float, float]:
-    """Mean and Student 95 % interval of independent replicates."""
-    a = np.asarray(values, dtype=np.float64)
-    if len(a) < 2:
-        return float(a.mean()), float("nan"), float("nan")
-    half = stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a))
-    return float(a.mean()), float(a.mean() - half), float(a.mean() + half)
 
 
 def fmt(name: str, values: list[float]) -> str:

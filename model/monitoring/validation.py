@@ -7,9 +7,12 @@ What a bank validator asks of a PD model, split in the three questions the stati
 * **calibration** (is a PD of 8 % followed by 8 % of defaults?): expected calibration error and the
   reliability curve on equal-frequency bins, Brier score against the base-rate Brier,
   Hosmer-Lemeshow, Spiegelhalter's z, calibration intercept (calibration-in-the-large) and slope;
-* **stability** (do today's applicants look like the training ones?): population stability index.
+* **stability** (do today's applicants look like the training ones?): population stability index;
+* **replicates** (is the gap between two models more than noise?): the mean of independent
+  replicates with its Student 95 % interval and standard error, the one rule of the yardstick's
+  seeds (``benchmarks/yardstick.py`` and the methodology note's paired comparison).
 
-Every function takes outcomes ``y`` (0/1, 1 = default) and probabilities ``p`` and refuses
+Every function of the first three takes outcomes ``y`` (0/1, 1 = default) and probabilities ``p`` and refuses
 malformed input (different lengths, non-binary outcomes, probabilities outside [0, 1] or not
 finite) with a ``ValueError``: a silently broadcast or NaN-filled array would give a plausible
 but meaningless number in a validation report.
@@ -292,3 +295,29 @@ def psi_band(value: float) -> PsiBand:
     if value < 0.25:
         return "moderate"
     return "significant"
+
+
+# ---------------------------------------------------------------- replicates
+
+
+def standard_error(values: ArrayLike) -> float:
+    """Standard error of the mean of independent replicates, s / √n (NaN with fewer than two).
+
+    For paired differences (product − reference, seed by seed) it is the paired standard error.
+    """
+    a = np.asarray(values, dtype=np.float64).ravel()
+    if a.size < 2:
+        return float("nan")
+    return float(a.std(ddof=1) / np.sqrt(a.size))
+
+
+def student_interval(values: ArrayLike) -> tuple[float, float, float]:
+    """Mean and Student 95 % interval of independent replicates: ``(mean, low, high)``.
+
+    Mean ± t(0.975, n − 1) · s / √n; with fewer than two replicates the bounds are NaN.
+    """
+    a = np.asarray(values, dtype=np.float64).ravel()
+    if a.size < 2:
+        return float(a.mean()), float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, a.size - 1)) * standard_error(a)
+    return float(a.mean()), float(a.mean() - half), float(a.mean() + half)
