@@ -282,6 +282,7 @@ def test_every_branch_renders_strictly_in_both_languages(report):
     from dataclasses import replace
 
     from model.monitoring.fairness import GroupMetrics
+    from model.reporting.comparison_facts import Comparison, MeanInterval, SeedComparison, SettingGap
     from model.reporting.facts import (
         DriftedFeature,
         DriftFacts,
@@ -299,7 +300,12 @@ def test_every_branch_renders_strictly_in_both_languages(report):
                    status="FINISHED", params={"depth": "4"}, metrics={"auc": f.auc, "time.total_s": 1.5}, n_runs=2)
     drift = DriftFacts(NOW, 3000.0, "application_train", 400.0, None, 7.0, 0.6, 1.0, 1 / 7, True, 0.5,
                        "another-model", True, [DriftedFeature("Score | externe", "K-S", 0.01, 0.05)], False)
-    full = replace(f, is_demo=True, tracking=run, tracking_checks=[MetricCheck("auc", f.auc, f.auc, True)],
+    spread = MeanInterval(0.001, -0.002, 0.004, 0.0007)
+    comparison = Comparison("reports/y.json", "../elsewhere", False, 5,
+                            [SeedComparison(1, 0.75, 0.74, 0.01, 0.5, 0.51, -0.01)] * 2, spread, spread, spread,
+                            spread, spread, spread, "reference", "product", True,
+                            [SettingGap("include_children", "false", "true"), SettingGap("rsm", "0.5", "")])
+    full = replace(f, is_demo=True, tracking=run, comparison=comparison, tracking_checks=[MetricCheck("auc", f.auc, f.auc, True)],
                    tracking_times=[("total_s", 1.5)], run_params=[("depth", "4")], drift=drift, drift_problem=None,
                    versus_logistic=VersusLogistic(-0.01, 0.5, -0.02), has_baselines=True,
                    subsets=[SubsetFacts(["bureau", "bureau_balance"], "ACTIVE", "CREDIT_ACTIVE == 'Active'")],
@@ -330,6 +336,10 @@ def test_every_branch_renders_strictly_in_both_languages(report):
     assert "sous le préfixe `validation.`" in texts["full"] and "Pas de bande de renvoi" in texts["full"]
     assert "**PD sous-estimée**" in texts["full"]
     assert "pas de comparaison" in texts["bare"] and "aucun store de suivi" in texts["bare"]
+    assert "l'usage des tables d'historique (mesure : `false`" in _sp(texts["full"])
+    assert "la référence devance le produit" in texts["full"]
+    assert "`rsm` (mesure : `0.5`, modèle : `—`)" in _sp(texts["full"])
+    assert "Aucune comparaison appariée" in texts["bare"] and "none supplied" in texts["bare"]
     for text in texts.values():
         assert "None" not in text.replace("`None`", "") and text.endswith("\n") and not text.endswith("\n\n")
 
@@ -479,3 +489,185 @@ def test_no_stale_claim_that_the_score_is_only_a_ranking(report):
                   "un modèle sans `CODE_GENDER` est à évaluer", "uses sex and age directly"):
         assert stale not in text, stale
     assert "PD calibrée" in text
+
+
+# ---------------------------------------------------------------- paired comparison with the reference
+
+#: A hand-made `benchmarks/yardstick.py --json` file: the product ahead on AUC, a tie on cost (seed order shuffled).
+YARDSTICK_ROWS = [
+    {"seed": 2, "product_auc": 0.7520, "reference_auc": 0.7460, "product_nested_cost": 0.5500,
+     "reference_nested_cost": 0.5450, "product_ece": 0.004, "product_iterations": [300, 250], "seconds": [90, 30]},
+    {"seed": 1, "product_auc": 0.7500, "reference_auc": 0.7450, "product_nested_cost": 0.5400,
+     "reference_nested_cost": 0.5500, "product_ece": 0.004, "product_iterations": [310, 240], "seconds": [95, 31]},
+    {"seed": 3, "product_auc": 0.7490, "reference_auc": 0.7450, "product_nested_cost": 0.5450,
+     "reference_nested_cost": 0.5480, "product_ece": 0.003, "product_iterations": [280, 260], "seconds": [92, 29]},
+]
+#: Student's t quantile 0.975 at 2 degrees of freedom (3 seeds), from the tables.
+T_975_2DF = 4.302652729749464
+
+
+def _yardstick(path: Path, data_dir: str, **args: object) -> Path:
+    path.write_text(json.dumps({"rows": YARDSTICK_ROWS, "args": {"data_dir": data_dir, "seeds": [2, 1, 3], "folds": 5,
+                                                                 "json": None, **args}}), encoding="utf-8")
+    return path
+
+
+def _by_hand(values: list[float]) -> tuple[float, float, float, float]:
+    """Mean, 95 % interval bounds and standard error of three replicates, written out."""
+    mean = sum(values) / 3
+    se = (sum((v - mean) ** 2 for v in values) / 2) ** 0.5 / 3 ** 0.5
+    return mean, mean - T_975_2DF * se, mean + T_975_2DF * se, se
+
+
+def test_paired_comparison_states_the_yardsticks_numbers(tiny_model_dir, tmp_path):
+    meta = load_artifact(tiny_model_dir).metadata
+    path = _yardstick(tmp_path / "yardstick.json", meta.data_dir, groups=",".join(meta.population_features),
+                      set=["depth=4"], kernel_protocol=False)
+    out = tmp_path / "methodology.md"
+    facts = generate_report(tiny_model_dir, None, None, out, None, now=NOW, yardstick=path)
+    french, english = _parts(out.read_text(encoding="utf-8"))
+    section = _section(french, "### Comparaison appariée à la référence", "### Calibration")
+
+    def signed(x: float) -> str:
+        return ("+" if round(x, 4) > 0 else "") + format_number(x, "fr", 4)
+
+    rows = sorted(YARDSTICK_ROWS, key=lambda r: r["seed"])
+    for r in rows:
+        assert _row(section, str(r["seed"]))[1:] == [
+            format_number(r["product_auc"], "fr", 4), format_number(r["reference_auc"], "fr", 4),
+            signed(r["product_auc"] - r["reference_auc"]), format_number(r["product_nested_cost"], "fr", 4),
+            format_number(r["reference_nested_cost"], "fr", 4),
+            signed(r["product_nested_cost"] - r["reference_nested_cost"])]
+    columns = [[r["product_auc"] for r in rows], [r["reference_auc"] for r in rows],
+               [r["product_auc"] - r["reference_auc"] for r in rows], [r["product_nested_cost"] for r in rows],
+               [r["reference_nested_cost"] for r in rows],
+               [r["product_nested_cost"] - r["reference_nested_cost"] for r in rows]]
+    stats = [_by_hand(c) for c in columns]
+    differences = (2, 5)
+    assert _row(section, "**Moyenne**")[1:] == [
+        f"**{signed(s[0])}**" if i in differences else format_number(s[0], "fr", 4) for i, s in enumerate(stats)]
+    assert [_sp(c) for c in _row(section, "IC à 95 %")[1:]] == [
+        f"[{signed(s[1])} ; {signed(s[2])}]" if i in differences else
+        f"[{format_number(s[1], 'fr', 4)} ; {format_number(s[2], 'fr', 4)}]" for i, s in enumerate(stats)]
+    assert _row(section, "Erreur type")[1:] == [format_number(s[3], "fr", 4) for s in stats]
+    # the facts hold the same numbers, unrounded
+    c = facts.comparison
+    assert c is not None and [s.seed for s in c.seeds] == [1, 2, 3] and c.folds == 5
+    for got, want in zip((c.product_auc, c.reference_auc, c.delta_auc, c.product_cost, c.reference_cost,
+                          c.delta_cost), stats):
+        assert (got.mean, got.low, got.high, got.se) == pytest.approx(want, rel=1e-12)
+    # ΔAUC +0.0050 [+0.0025, +0.0075]: the product ahead; Δcost −0.0027 [−0.0216, +0.0163]: a tie
+    assert (c.auc_lead, c.cost_lead) == ("product", "tie") and c.same_data is True and c.setting_gaps == []
+    assert "en AUC : le produit devance la référence" in _sp(section)
+    assert "en coût imbriqué : égalité (l'intervalle de la différence contient 0)" in _sp(section)
+    assert "une différence dont l'intervalle contient 0 est une égalité" in section
+    assert "les graines sont les répétitions" in section.lower() and "2 degrés de liberté" in section
+    assert "entraîné sur ce même dossier de données" in section and "3 graines × 5 plis" in _sp(section)
+    assert "jamais sur le pli évalué" in section and "un autre dossier" not in section
+    cells = [len(re.split(r"(?<!\\)\|", line.strip())) - 2 for line in section.splitlines() if line.startswith("|")]
+    assert len(cells) == 2 + 3 + 3 and set(cells) == {7}
+    summary = _row(english, "Paired comparison with the kernel-style LightGBM reference (same repeated stratified "
+                            "folds, `benchmarks/yardstick.py`)")[1]
+    assert (f"3 seeds × 5 folds on `{meta.data_dir}`: ΔAUC (product − reference) +{format_number(stats[2][0], 'en', 4)} "
+            f"[+{format_number(stats[2][1], 'en', 4)}; +{format_number(stats[2][2], 'en', 4)}] "
+            f"(paired SE {format_number(stats[2][3], 'en', 4)})") in summary
+    assert "the product ahead on AUC, a tie on cost" in summary and "not the folder" not in summary
+
+
+def test_paired_comparison_says_when_it_measured_another_folder_or_settings(tiny_model_dir, tmp_path):
+    from dataclasses import replace
+
+    from model.reporting.render import render
+
+    meta = load_artifact(tiny_model_dir).metadata
+    path = _yardstick(tmp_path / "yardstick.json", "../shared/data/home-credit-large", groups="",
+                      set=["depth=6", "learning_rate=0.15"], kernel_protocol=True, application_only=False,
+                      class_weights="balanced")
+    out = tmp_path / "methodology.md"
+    facts = generate_report(tiny_model_dir, None, None, out, None, now=NOW, yardstick=path)
+    c = facts.comparison
+    assert c is not None and c.same_data is False and c.kernel_protocol
+    assert [(g.name, g.measured, g.model) for g in c.setting_gaps] == [
+        ("population_features", "", ", ".join(sorted(meta.population_features))),
+        ("class_weights", "balanced", "none"), ("depth", "6", "4")]   # learning_rate 0.15 is the model's
+    french, english = _parts(out.read_text(encoding="utf-8"))
+    section = _sp(_section(french, "### Comparaison appariée à la référence", "### Calibration"))
+    assert "**Attention : le modèle décrit par cette note a été entraîné sur un autre dossier**" in section
+    assert "(`../shared/data/home-credit-large`)" in section and "**flatteur**" in section
+    assert "les variables ajustées sur la population (mesure : `aucune`" in section
+    assert "la pondération des classes (mesure : `balanced`, modèle : `none`)" in section
+    assert "le paramètre CatBoost `depth` (mesure : `6`, modèle : `4`)." in section
+    assert "(**not the folder this model was trained on**)" in english
+    assert "differs from this model in `population_features`, `class_weights`, `depth`" in english
+    unknown = render(replace(facts, comparison=replace(c, same_data=None, setting_gaps=[])), {})
+    assert "L'artefact ne dit pas sur quel dossier" in unknown
+
+
+def test_no_yardstick_file_is_said_with_the_command_to_produce_it(report):
+    french, english = _parts(report["text"])
+    assert report["facts"].comparison is None
+    section = _sp(_section(french, "### Comparaison appariée à la référence", "### Calibration"))
+    assert "Aucune comparaison appariée à la référence n'a été fournie" in section
+    command = (f"`python benchmarks/yardstick.py --data-dir {report['facts'].data_dir} --seeds 1 2 3 4 5 "
+               f"--json reports/yardstick.json`")
+    assert command in section and "`--yardstick`" in section and "| Graine" not in section
+    assert f"none supplied (produce it with {command})" in english
+
+
+BAD_YARDSTICKS = {
+    "not JSON": ("{rows: [", "not JSON"),
+    "not an object": ("[1, 2]", "not a yardstick file"),
+    "no rows": (json.dumps({"args": {"data_dir": "d", "folds": 5}}), "lacks 'rows'"),
+    "no args": (json.dumps({"rows": YARDSTICK_ROWS}), "lacks 'args'"),
+    "no data folder": (json.dumps({"rows": YARDSTICK_ROWS, "args": {"folds": 5}}), "'args' lacks 'data_dir'"),
+    "a row without the reference": (json.dumps({"rows": [*YARDSTICK_ROWS[:2], {"seed": 3, "product_auc": 0.7,
+                                                                                "product_nested_cost": 0.5}],
+                                                "args": {"data_dir": "d", "folds": 5}}),
+                                    "row 3 lacks 'reference_auc', 'reference_nested_cost'"),
+    "a text where a number goes": (json.dumps({"rows": [YARDSTICK_ROWS[0], {**YARDSTICK_ROWS[1], "product_auc": "0.75"}],
+                                               "args": {"data_dir": "d", "folds": 5}}),
+                                   "row 2: 'product_auc' not a finite number"),
+    "one seed": (json.dumps({"rows": YARDSTICK_ROWS[:1], "args": {"data_dir": "d", "folds": 5}}),
+                 "1 seed: an interval needs at least 2"),
+    "a seed twice": (json.dumps({"rows": [YARDSTICK_ROWS[0], YARDSTICK_ROWS[0]], "args": {"data_dir": "d", "folds": 5}}),
+                     "seed 2 appears more than once"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_YARDSTICKS))
+def test_a_bad_yardstick_file_is_a_clean_error_that_writes_nothing(case, tiny_model_dir, tmp_path, capsys):
+    from model.reporting.methodology import main
+
+    content, problem = BAD_YARDSTICKS[case]
+    path = tmp_path / "yardstick.json"
+    path.write_text(content, encoding="utf-8")
+    out = tmp_path / "docs" / "methodology.md"
+    out.parent.mkdir()
+    out.write_text("old note\n", encoding="utf-8")
+    code = main(["--model-dir", str(tiny_model_dir), "--tracking-uri", "", "--drift-dir", str(tmp_path / "none"),
+                 "--yardstick", str(path), "--out", str(out), "--figures", str(tmp_path / "docs" / "figures")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"error: {path}: ") and problem in err and err.count("\n") == 1, err
+    assert out.read_text(encoding="utf-8") == "old note\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["methodology.md"]   # no figures, no temp file
+
+
+def test_cli_reads_the_default_yardstick_file_and_refuses_a_missing_one(tiny_model_dir, tmp_path, monkeypatch):
+    from model.reporting import methodology
+
+    default = tmp_path / "reports" / "yardstick.json"
+    monkeypatch.setattr(methodology, "YARDSTICK_FILE", default)
+    out = tmp_path / "methodology.md"
+    common = ["--model-dir", str(tiny_model_dir), "--tracking-uri", "", "--drift-dir", str(tmp_path), "--out",
+              str(out), "--figures", str(tmp_path / "figures")]
+    # an explicit file that does not exist is an error; the default file is only read when it exists
+    proc = subprocess.run([sys.executable, "-m", "model.reporting", *common, "--yardstick", str(default)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr == f"error: {default}: cannot be read (No such file or directory)\n"
+    assert not out.exists()
+    default.parent.mkdir()
+    _yardstick(default, load_artifact(tiny_model_dir).metadata.data_dir)
+    assert methodology.main(common) == 0
+    assert "| **Moyenne** |" in out.read_text(encoding="utf-8")
+    assert methodology.main([*common, "--yardstick", ""]) == 0
+    assert "Aucune comparaison appariée" in out.read_text(encoding="utf-8")

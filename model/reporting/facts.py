@@ -2,8 +2,9 @@
 
 The sources are the artifact (``metadata.json`` and its extras ``oof.parquet``,
 ``population.parquet``, ``global_importance.json``, ``explanations.npz``), the MLflow run of
-that model version, and the drift summary. :class:`Facts` holds numbers, flags, names and
-paths only: the words around them live in the templates (:mod:`model.reporting.render`), so
+that model version, the drift summary, and the yardstick's paired comparison with the
+reference (:mod:`model.reporting.comparison_facts`), when one is given. :class:`Facts` holds
+numbers, flags, names and paths only: the words around them live in the templates (:mod:`model.reporting.render`), so
 a wording change cannot change a figure and a new figure cannot hide in a sentence.
 
 Fairness and calibration use the **out-of-fold** probabilities (:mod:`model.monitoring.fairness`
@@ -44,6 +45,14 @@ from model.importance import GlobalImportance, read_global_importance
 from model.monitoring import fairness as fair
 from model.monitoring.drift import SUMMARY_FILE, DriftError, load_summary
 from model.registry import mlflow_uri
+from model.reporting.comparison_facts import (
+    YARDSTICK_FILE,
+    Comparison,
+    YardstickError,
+    YardstickFile,
+    compute_comparison,
+    read_yardstick,
+)
 from model.reporting.validation_facts import PSI_FEATURES, Validation, compute_validation
 from model.train import F_BETA
 from settings import ROOT, get_settings
@@ -194,6 +203,8 @@ class Inputs:
     scores: pd.DataFrame | None = None
     #: The population's columns of the most important features (every client), for their PSI.
     psi_features: pd.DataFrame | None = None
+    #: The yardstick's paired comparison with the reference (``benchmarks/yardstick.py --json``), if given.
+    yardstick: YardstickFile | None = None
 
 
 def _count_feature(table: str, features: Sequence[str]) -> str | None:
@@ -216,8 +227,16 @@ def _read_drift(drift_dir: str | Path | None) -> tuple[dict[str, Any] | None, Dr
         return None, ("missing" if not path.exists() else "unreadable"), show_path(path), str(exc)
 
 
-def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str | Path | None) -> Inputs:
-    """Read everything the report needs; ReportError when the artifact cannot support it."""
+def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str | Path | None,
+                yardstick: str | Path | None = None) -> Inputs:
+    """Read everything the report needs; ReportError when the artifact or the yardstick's file cannot support it.
+
+    ``yardstick``: the file of ``benchmarks/yardstick.py --json`` (None: no paired comparison supplied).
+    """
+    try:
+        ystick = read_yardstick(yardstick) if yardstick is not None else None
+    except YardstickError as exc:
+        raise ReportError(str(exc)) from None
     try:
         artifact = load_artifact(Path(model_dir))
     except ArtifactError as exc:
@@ -271,7 +290,7 @@ def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str 
     drift, problem, drift_path, drift_error = _read_drift(drift_dir)
     return Inputs(meta, artifact.path, oof, groups, len(population), population.index, importance, keep,
                   find_run(tracking_uri, meta.version), drift, problem, drift_path, drift_error,
-                  scores, psi_frame)
+                  scores, psi_frame, ystick)
 
 
 # =========================================================================== facts
@@ -489,6 +508,9 @@ class Facts:
     brier_above_prior: bool                  # worse than a constant prediction at the default rate
     ece: float
     validation: Validation
+    # ---- paired comparison with the reference (benchmarks/yardstick.py)
+    comparison: Comparison | None             # None: no yardstick file was supplied
+    yardstick_file: str                       # where the report looks for one by default
     # ---- drift and tracking
     drift: DriftFacts | None
     drift_problem: DriftProblem | None
@@ -756,6 +778,9 @@ def compute_facts(inputs: Inputs, now: datetime | None = None) -> Facts:
         missing_group=fair.MISSING_GROUP,
         mean_probability=float(p.mean()), brier=brier, brier_prior=brier_prior,
         brier_above_prior=brier > brier_prior, ece=validation.ece, validation=validation,
+        comparison=(compute_comparison(inputs.yardstick, meta, show_path(inputs.yardstick.path))
+                    if inputs.yardstick is not None else None),
+        yardstick_file=show_path(YARDSTICK_FILE),
         drift=_drift(inputs.drift, meta.version), drift_problem=inputs.drift_problem, drift_path=inputs.drift_path,
         drift_error=inputs.drift_error,
         tracking=tr, tracking_location=show_uri(tr.uri), tracking_checks=_checks(tr, chosen, meta.threshold),

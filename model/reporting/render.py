@@ -49,6 +49,12 @@ def _filters(lang: Lang) -> dict[str, Callable[..., str]]:
             return DASH
         return num(mean, decimals) if missing(std) else f"{num(mean, decimals)} ± {num(std, decimals)}"
 
+    def signed(x: Any, decimals: int = 4) -> str:
+        """A difference, signed: "+0,0011", "−0,0077", "0,0000" when it rounds to zero."""
+        if missing(x):
+            return DASH
+        return f"{'+' if round(float(x), decimals) > 0 else ''}{num(x, decimals)}"
+
     def points(x: float, decimals: int = 1) -> str:
         """A difference of two rates in percentage points, signed: "+1,2"."""
         return f"{'+' if x >= 0 else ''}{num(x * 100, decimals)}"
@@ -57,7 +63,7 @@ def _filters(lang: Lang) -> dict[str, Callable[..., str]]:
         return DASH if d is None else format_date(d, lang)
 
     return {
-        "num": num, "pct": pct, "pm": pm, "points": points, "date": when,
+        "num": num, "pct": pct, "pm": pm, "signed": signed, "points": points, "date": when,
         "dash": lambda x: DASH if x is None else str(x),
         # a bare "|" inside a cell ("|SHAP|") would split it
         "cell": lambda x: str(x).replace("|", "\\|"),
