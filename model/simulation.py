@@ -46,7 +46,7 @@ from data.load import DataError, Tables, load_tables
 from data.schema import APPLICATION_TABLES, TABLES, bounds_of
 from model import features as feats
 from model.artifact import ArtifactError
-from model.clients.records_store import SortedRows, link_key, open_records
+from model.clients.records_store import Rows, SortedRows, link_key, open_records
 from model.decision import GRANTED, REFER, REFUSED, Decision
 from model.features import annuity_rate
 from model.population_features import TermModel
@@ -174,17 +174,18 @@ def implied_loan(credit: float | None, payment: float | None, goods: float | Non
 class ClientRecords:
     """Every known client's raw rows (the bank's file), sliced per client in microseconds.
 
-    Each table is sorted by its link key (:class:`SortedRows`) so a client's rows are one
-    contiguous slice. :meth:`load` memory-maps them from a store written once per data folder
-    (``model.clients.records_store``): every process of a host shares one copy of the rows in the
-    page cache and reads a client's rows from it when asked. Without a cache folder
-    (``RECORDS_CACHE_DIR=none``) they are loaded into this process's memory, as :meth:`from_tables` does.
+    Each table is sorted by its link key so a client's rows are one contiguous slice. :meth:`load`
+    reads them from a store written once per data folder (``model.clients.records_store``): every
+    process of a host shares one copy of the rows in the page cache and reads a client's rows from
+    it when asked. Without a cache folder (``RECORDS_CACHE_DIR=none``) they are loaded into this
+    process's memory, as :meth:`from_tables` does; both give the same frames.
     """
 
-    def __init__(self, tables: Mapping[str, SortedRows]) -> None:
+    def __init__(self, tables: Mapping[str, Rows]) -> None:
         #: the loan terms the data show (:func:`data_terms`)
         previous = tables.get("previous_application")
-        self.terms = data_terms(previous.frame if previous is not None else None)
+        self.terms = data_terms(None if previous is None
+                                else previous.frame_of([c for c in ("CNT_PAYMENT",) if c in previous.columns]))
         self._apps = {name: tables[name] for name in APPLICATION_TABLES if name in tables}
         self._children = {name: rows for name, rows in tables.items()
                           if name not in APPLICATION_TABLES and name != "bureau_balance"}
@@ -216,19 +217,15 @@ class ClientRecords:
     def _frames(self, client_id: int) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
         for name, table in self._apps.items():
-            rows = table.rows(client_id)
-            if len(rows):
-                out[name] = rows
+            if table.size(client_id):
+                out[name] = table.rows(client_id)
                 break
         if not out:
             raise KeyError(f"client {client_id} is in no application file")
         for name, table in self._children.items():
             out[name] = table.rows(client_id)
         if self._bureau_balance is not None and "bureau" in out:
-            balance = self._bureau_balance
-            bureau_ids = out["bureau"]["SK_ID_BUREAU"].to_numpy()
-            parts = [balance.rows(int(b)) for b in bureau_ids]
-            out["bureau_balance"] = pd.concat(parts) if parts else balance.frame.iloc[:0]
+            out["bureau_balance"] = self._bureau_balance.rows_of(out["bureau"]["SK_ID_BUREAU"].to_numpy())
         return out
 
 

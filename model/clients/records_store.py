@@ -1,18 +1,20 @@
-"""Every known client's raw rows, written once per data folder and memory-mapped by every process.
+"""Every known client's raw rows, written once per data folder and read per client by every process.
 
 The what-if screen needs a client's raw rows (:class:`model.simulation.ClientRecords`). Loading
 them in each gunicorn worker cost every worker the whole bank's file (5 GB and 44 s at Kaggle
 scale). Here they are read and validated once (:func:`data.load.load_tables`), each table sorted
-by its link key, and written as uncompressed Arrow IPC files under a cache folder; every process
-then memory-maps the files, so the rows live once in the operating system's page cache, shared by
-all workers, and a client's rows are read from disk when asked for (a contiguous slice per table).
+by its link key, and written as uncompressed Arrow IPC files under a cache folder. A process then
+reads a client's rows from the files when asked (one contiguous slice per column, ``pread`` at the
+column's offset), so the rows live once in the operating system's page cache, shared by every
+worker of the host, and a worker holds only the few clients it is showing.
 
 Layout: ``<cache_dir>/<key>/`` holds ``<table>.arrow`` (the sorted rows: numbers as stored,
 categories as their integer codes, no validity bitmap, one record batch), ``<table>.index.arrow``
-(each key value once and the row after its last) and ``manifest.json`` (dtypes, categories,
-sizes and CRC-32 of every file). The key is a digest of the data files' names, sizes and
-modification times, the tables asked for, the store format and the loader's code: a changed data
-file or loader means another key, so a store is never served for data it was not built from.
+(each key value once and the row after its last; memory-mapped, searched per lookup) and
+``manifest.json`` (dtypes, categories, sizes and CRC-32 of every file). The key is a digest of the
+data files' names, sizes and modification times, the tables asked for, the store format and the
+loader's code: a changed data file or loader means another key, so a store is never served for data
+it was not built from (the stores of older versions of a folder are removed once the new one is built).
 
 Safety: a store is built in a private temporary folder and renamed into place (atomic on one file
 system), so a reader sees a whole store or none; builders of one key take a file lock, so two
@@ -36,11 +38,12 @@ import shutil
 import subprocess
 import sys
 import time
+import weakref
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -72,9 +75,48 @@ def link_key(table: str) -> str:
     return "SK_ID_BUREAU" if table == "bureau_balance" else ID
 
 
+class Rows(Protocol):
+    """One table's rows sorted by its link key, read per key value (:class:`SortedRows` in memory,
+    :class:`StoredRows` from a store on disk: the same frames, to the dtype and the index)."""
+
+    @property
+    def ids(self) -> np.ndarray: ...
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    def size(self, value: int) -> int:
+        """How many rows ``value`` has."""
+        ...
+
+    def rows(self, value: int) -> pd.DataFrame:
+        """The rows of one key value: one contiguous slice (callers copy before changing them)."""
+        ...
+
+    def rows_of(self, values: Sequence[int] | np.ndarray) -> pd.DataFrame:
+        """The rows of several key values, in the order of ``values``."""
+        ...
+
+    def frame_of(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Whole columns, every row."""
+        ...
+
+
+def _bounds(ids: np.ndarray, ends: np.ndarray, value: int) -> tuple[int, int]:
+    """The rows of ``value``: ``lo:hi``, an empty slice where they would be when it has none."""
+    i = int(np.searchsorted(ids, value))
+    lo = int(ends[i - 1]) if i else 0
+    return (lo, int(ends[i])) if i < len(ids) and ids[i] == value else (lo, lo)
+
+
+def _positions(ranges: Sequence[tuple[int, int]]) -> np.ndarray:
+    return np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi in ranges]) if ranges \
+        else np.empty(0, np.int64)
+
+
 @dataclass(frozen=True)
 class SortedRows:
-    """One table's rows sorted by its link key: the rows of a key value are one contiguous slice.
+    """One table's rows sorted by its link key, in this process's memory.
 
     ``ids`` holds each key value once (sorted, int64) and ``ends`` the row after its last, so the
     rows of ``ids[i]`` are ``frame.iloc[ends[i - 1]:ends[i]]`` (from row 0 for the first).
@@ -86,21 +128,28 @@ class SortedRows:
 
     @classmethod
     def of(cls, frame: pd.DataFrame, key: str) -> SortedRows:
-        """Sorted in memory (the order a store keeps): stable, so rows of one key keep the file's order."""
+        """Sorted (stable: rows of one key keep the file's order), with a fresh 0..n-1 index."""
         frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
         ids, ends = key_index(frame[key].to_numpy(dtype=np.int64))
         return cls(frame, ids, ends)
 
-    def bounds(self, value: int) -> tuple[int, int]:
-        """The rows of ``value``: ``lo:hi``, an empty slice where they would be when it has none."""
-        i = int(np.searchsorted(self.ids, value))
-        lo = int(self.ends[i - 1]) if i else 0
-        return (lo, int(self.ends[i])) if i < len(self.ids) and self.ids[i] == value else (lo, lo)
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+    def size(self, value: int) -> int:
+        lo, hi = _bounds(self.ids, self.ends, value)
+        return hi - lo
 
     def rows(self, value: int) -> pd.DataFrame:
-        """The rows of one key value (a view: callers copy before changing them)."""
-        lo, hi = self.bounds(value)
+        lo, hi = _bounds(self.ids, self.ends, value)
         return self.frame.iloc[lo:hi]
+
+    def rows_of(self, values: Sequence[int] | np.ndarray) -> pd.DataFrame:
+        return self.frame.iloc[_positions([_bounds(self.ids, self.ends, int(v)) for v in values])]
+
+    def frame_of(self, columns: Sequence[str]) -> pd.DataFrame:
+        return self.frame[list(columns)]
 
 
 def key_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,6 +158,84 @@ def key_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     last = np.flatnonzero(keys[1:] != keys[:-1])
     ends = np.concatenate([last + 1, [len(keys)]]) if len(keys) else np.empty(0, np.int64)
     return keys[ends - 1] if len(keys) else keys, ends.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _StoredColumn:
+    name: str
+    #: where the column's values start in the file, in bytes
+    offset: int
+    dtype: np.dtype[Any]
+    #: when the values are category codes: every code's value (NaN first, for code -1), so that
+    #: ``prototype.take(codes + 1)`` is the column; every read shares its one dtype (pandas caches a
+    #: categorical dtype's hash on the instance: a dtype per read would hash its categories each time)
+    prototype: pd.Categorical | None
+
+
+class StoredRows:
+    """One table's rows sorted by its link key, read from a store's file when asked.
+
+    A client's rows are read with ``pread`` at each column's offset in the Arrow IPC file: the file's
+    pages stay in the operating system's page cache, shared by every process that reads them, and
+    this process holds only the rows it read (a memory-mapped read would count every page it
+    touched, and the pages around it, in this process's resident memory). The key index (``ids``,
+    ``ends``) is memory-mapped: a lookup is a binary search over it.
+    """
+
+    def __init__(self, path: Path, n_rows: int, columns: Sequence[_StoredColumn], ids: np.ndarray,
+                 ends: np.ndarray) -> None:
+        self.path = path
+        self.ids = ids
+        self.ends = ends
+        self.n_rows = n_rows
+        self._columns = tuple(columns)
+        self._index = pd.RangeIndex(n_rows)
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+        #: the table with no row (most clients have no row in some tables): built once, shallow-copied
+        self._empty = self._read([(0, 0)], self._index[:0], self._columns)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c.name for c in self._columns]
+
+    def size(self, value: int) -> int:
+        lo, hi = _bounds(self.ids, self.ends, value)
+        return hi - lo
+
+    def _read(self, ranges: Sequence[tuple[int, int]], index: pd.Index, columns: Sequence[_StoredColumn]
+              ) -> pd.DataFrame:
+        wanted = sum(hi - lo for lo, hi in ranges)
+        data: dict[str, Any] = {}
+        for column in columns:
+            size = column.dtype.itemsize
+            parts = [os.pread(self._fd, (hi - lo) * size, column.offset + lo * size) for lo, hi in ranges]
+            values = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts), column.dtype)
+            if len(values) != wanted:
+                raise StoreError(str(self.path), f"column {column.name}: {len(values)} rows read, {wanted} expected "
+                                 "(the file changed since it was checked)")
+            data[column.name] = values if column.prototype is None \
+                else column.prototype.take(values.astype(np.intp) + 1)
+        # copy=True consolidates the columns into one block per dtype, as the loader's sorted frames are:
+        # slower by a few columns' copy here, faster in every operation on the frame after
+        return pd.DataFrame(data, index=index, copy=True)
+
+    def rows(self, value: int) -> pd.DataFrame:
+        lo, hi = _bounds(self.ids, self.ends, value)
+        if hi == lo:
+            empty = self._empty.copy(deep=False)
+            empty.index = self._index[lo:hi]
+            return empty
+        return self._read([(lo, hi)], self._index[lo:hi], self._columns)
+
+    def rows_of(self, values: Sequence[int] | np.ndarray) -> pd.DataFrame:
+        ranges = [_bounds(self.ids, self.ends, int(v)) for v in values]
+        ranges = [r for r in ranges if r[1] > r[0]] or [(0, 0)]
+        return self._read(ranges, self._index.take(_positions(ranges)), self._columns)
+
+    def frame_of(self, columns: Sequence[str]) -> pd.DataFrame:
+        chosen = [c for name in columns for c in self._columns if c.name == name]
+        return self._read([(0, self.n_rows)], self._index, chosen)
 
 
 # --------------------------------------------------------------------------- the key
@@ -194,7 +321,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def build_store(data_dir: str | Path, tables: Sequence[str], cache_dir: str | Path) -> Path:
+def build_store(data_dir: str | Path, tables: Sequence[str], cache_dir: str | Path, key: str | None = None) -> Path:
     """Load, validate, sort and write ``tables`` of ``data_dir`` as the store of their key; returns its folder.
 
     Written in a private temporary folder, then renamed into place: a reader never sees half a store.
@@ -204,7 +331,7 @@ def build_store(data_dir: str | Path, tables: Sequence[str], cache_dir: str | Pa
     """
     directory = Path(data_dir).expanduser().resolve()
     cache = Path(cache_dir).expanduser().resolve()
-    key = store_key(directory, tables)
+    key = key or store_key(directory, tables)
     final = cache / key
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = cache / f".{key}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
@@ -298,43 +425,62 @@ def _mapped_columns(path: Path) -> tuple[list[str], list[np.ndarray]]:
     return names, arrays
 
 
-def _mapped_table(folder: Path, name: str, meta: Mapping[str, Any]) -> SortedRows:
+def _column_offsets(path: Path) -> list[tuple[str, int, np.dtype[Any], int]]:
+    """Each column of an Arrow IPC file: name, byte offset of its values in the file, dtype, length.
+
+    Read from the file's footer and metadata through a memory map that is closed again (the values'
+    pages are never touched here)."""
+    size = path.stat().st_size
+    with pa.memory_map(str(path), "r") as source:
+        base = source.read_buffer(1).address
+        reader = pa.ipc.open_file(source)
+        if reader.num_record_batches != 1:
+            raise _Corrupt(f"{path} holds {reader.num_record_batches} record batches, not 1")
+        batch = reader.get_batch(0)
+        out = []
+        for name, column in zip(batch.schema.names, batch.columns):
+            if column.null_count or not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+                raise _Corrupt(f"{path}, column {name}: {column.type} with {column.null_count} nulls")
+            dtype = np.dtype(column.type.to_pandas_dtype())
+            offset = column.buffers()[1].address - base + column.offset * dtype.itemsize
+            if offset < 0 or offset + len(column) * dtype.itemsize > size:
+                raise _Corrupt(f"{path}, column {name}: its values lie outside the file")
+            out.append((str(name), int(offset), dtype, len(column)))
+        del batch, reader
+    return out
+
+
+def _stored_table(folder: Path, meta: Mapping[str, Any]) -> StoredRows:
     rows_path = _checked_file(folder, meta["files"]["rows"])
     index_path = _checked_file(folder, meta["files"]["index"])
-    names, arrays = _mapped_columns(rows_path)
+    found = _column_offsets(rows_path)
     described = meta["columns"]
-    if names != [c["name"] for c in described]:
+    if [f[0] for f in found] != [c["name"] for c in described]:
         raise _Corrupt(f"{rows_path}: columns differ from the manifest")
-    columns: dict[str, Any] = {}
-    for values, column in zip(arrays, described):
-        if len(values) != meta["rows"]:
-            raise _Corrupt(f"{rows_path}: {len(values):,} rows, the manifest says {meta['rows']:,}")
+    columns = []
+    for (name, offset, dtype, length), column in zip(found, described):
+        if length != meta["rows"]:
+            raise _Corrupt(f"{rows_path}, column {name}: {length:,} rows, the manifest says {meta['rows']:,}")
+        stored = column["codes"] if column["dtype"] == "category" else column["dtype"]
+        if dtype.str != stored:
+            raise _Corrupt(f"{rows_path}, column {name}: {dtype}, the manifest says {stored}")
+        prototype = None
         if column["dtype"] == "category":
-            if values.dtype.str != column["codes"]:
-                raise _Corrupt(f"{rows_path}, column {column['name']}: codes of another type")
-            dtype = pd.CategoricalDtype(pd.Index(column["categories"], dtype=object), ordered=column["ordered"])
-            # validate=False (pandas ≥ 2.1, not in its stubs): no pass over the codes, the CRC checked them;
-            # the codes stay a view of the file
-            columns[column["name"]] = pd.Categorical.from_codes(values, dtype=dtype,  # type: ignore[call-arg,arg-type]
-                                                                validate=False)
-        else:
-            if values.dtype.str != column["dtype"]:
-                raise _Corrupt(f"{rows_path}, column {column['name']}: {values.dtype}, not {column['dtype']}")
-            columns[column["name"]] = values
-    # copy=False: one block per column, each a view of the mapped file (no consolidation, no copy)
-    frame = pd.DataFrame(columns, copy=False)
+            categories = pd.CategoricalDtype(pd.Index(column["categories"], dtype=object), ordered=column["ordered"])
+            prototype = pd.Categorical.from_codes(list(range(-1, len(categories.categories))), dtype=categories)
+        columns.append(_StoredColumn(name, offset, dtype, prototype))
     index_names, index_arrays = _mapped_columns(index_path)
     ids, ends = index_arrays if len(index_arrays) == 2 else (np.empty(0), np.empty(0))
     if index_names != ["ids", "ends"] or len(ids) != meta["ids"] or (len(ends) and ends[-1] != meta["rows"]):
         raise _Corrupt(f"{index_path} does not index {rows_path.name}")
-    return SortedRows(frame, ids, ends)
+    return StoredRows(rows_path, int(meta["rows"]), columns, ids, ends)
 
 
-def open_store(folder: Path) -> dict[str, SortedRows]:
-    """The tables of a built store, memory-mapped, after checking every file against the manifest."""
+def open_store(folder: Path) -> dict[str, StoredRows]:
+    """The tables of a built store, after checking every file against the manifest (size, CRC-32)."""
     manifest = _read_manifest(folder)
     try:
-        return {name: _mapped_table(folder, name, meta) for name, meta in manifest["tables"].items()}
+        return {name: _stored_table(folder, meta) for name, meta in manifest["tables"].items()}
     except (KeyError, TypeError, ValueError, OSError, pa.ArrowException) as exc:
         raise _Corrupt(f"{folder}: {type(exc).__name__} {exc}") from None
 
@@ -382,40 +528,38 @@ def _tidy(cache: Path, key: str, data_dir: str, tables: Sequence[str]) -> None:
                 _discard(entry)
 
 
-def ensure_store(data_dir: str | Path, tables: Sequence[str], cache_dir: str | Path) -> Path:
-    """The folder of a verified store of ``tables``, built (or rebuilt, when it does not verify) if needed.
+def ensure_store(data_dir: str | Path, tables: Sequence[str], cache_dir: str | Path) -> tuple[Path, bool]:
+    """The folder of a verified store of ``tables``, and whether this call built it (or rebuilt it, when
+    it did not verify).
 
     One builder per key at a time (a file lock); the others wait and then find it built.
     """
     directory = Path(data_dir).expanduser().resolve()
     cache = Path(cache_dir).expanduser().resolve()
-    try:
-        cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise StoreError(str(cache), f"cannot create the client records cache ({exc.strerror}); "
-                         "set RECORDS_CACHE_DIR to a writable folder") from None
     key = store_key(directory, tables)
     final = cache / key
-    with _locked(cache / f".{key}.lock"):
-        try:
-            open_store(final)
-            return final
-        except _Missing:
-            pass
-        except _Corrupt as exc:
-            print(f"client records store {final} rejected ({exc}): rebuilding it", file=sys.stderr, flush=True)
-            _discard(final)
-        try:
-            build_store(directory, tables, cache)
-        except OSError as exc:
-            raise StoreError(str(cache), f"cannot write the client records cache: {exc}") from None
-        _tidy(cache, key, str(directory), tables)
-    return final
+    try:
+        cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with _locked(cache / f".{key}.lock"):
+            try:
+                open_store(final)
+                return final, False
+            except _Missing:
+                pass
+            except _Corrupt as exc:
+                print(f"client records store {final} rejected ({exc}): rebuilding it", file=sys.stderr, flush=True)
+                _discard(final)
+            build_store(directory, tables, cache, key)
+            _tidy(cache, key, str(directory), tables)
+    except OSError as exc:
+        raise StoreError(str(cache), f"cannot write the client records cache ({exc}); "
+                         "set RECORDS_CACHE_DIR to a writable folder") from None
+    return final, True
 
 
 def open_records(data_dir: str | Path, tables: Sequence[str], cache_dir: str | Path,
-                 in_process: bool = False) -> dict[str, SortedRows]:
-    """Every table's sorted rows, memory-mapped from the store of ``data_dir`` under ``cache_dir``.
+                 in_process: bool = False) -> dict[str, StoredRows]:
+    """Every table's sorted rows, read from the store of ``data_dir`` under ``cache_dir``.
 
     A verified store is opened at once; otherwise it is built by :func:`ensure_store`, in a child
     process (``in_process=False``: the loading's memory never enters this process) or here. A data
@@ -430,7 +574,7 @@ def open_records(data_dir: str | Path, tables: Sequence[str], cache_dir: str | P
     except (_Missing, _Corrupt):
         pass
     if in_process:
-        folder = ensure_store(directory, tables, cache)
+        folder, _ = ensure_store(directory, tables, cache)
     else:
         folder = _ensure_in_child(directory, tables, cache)
     try:
@@ -472,7 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tables = [t for t in a.tables.split(",") if t]
     t0 = time.perf_counter()
     try:
-        folder = ensure_store(a.data_dir, tables, a.cache_dir)
+        folder, built = ensure_store(a.data_dir, tables, a.cache_dir)
     except DataError as exc:
         if a.json:
             print(json.dumps({"error": {"file": exc.file, "problem": exc.problem, "column": exc.column,
@@ -481,9 +625,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
         return 2
     if a.json:
-        print(json.dumps({"store": str(folder)}))
+        print(json.dumps({"store": str(folder), "built": built, "seconds": round(time.perf_counter() - t0, 3)}))
     else:
-        print(f"client records store {folder} ready in {time.perf_counter() - t0:.1f} s")
+        print(f"client records store {folder} {'built' if built else 'checked'} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
