@@ -30,6 +30,7 @@ import argparse
 import functools
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -206,6 +207,11 @@ class ClientRecords:
             return cls.from_tables(load_tables(data_dir, names))
         return cls(open_records(data_dir, names, cache_dir))
 
+    @property
+    def clients(self) -> int:
+        """How many clients the application files hold."""
+        return sum(len(table.ids) for table in self._apps.values())
+
     def frames(self, client_id: int) -> dict[str, pd.DataFrame]:
         """The client's rows of every table, as ``Scorer.application_features`` takes them.
 
@@ -333,8 +339,21 @@ class Simulator:
         return self._records
 
     def warm_up(self) -> threading.Thread:
-        """Load the client files in the background, so the first simulation of a meeting does not wait."""
-        thread = threading.Thread(target=lambda: self.records, name="client-records", daemon=True)
+        """Load the client files in the background, so the first simulation of a meeting does not wait.
+
+        One line on stderr says when they are ready, or why they could not be loaded (a later
+        simulation tries again and answers the error)."""
+        def load() -> None:
+            t0 = time.perf_counter()
+            try:
+                clients = self.records.clients
+            except (DataError, OSError) as exc:
+                print(f"client records not loaded (pid {os.getpid()}): {exc}", file=sys.stderr, flush=True)
+                return
+            print(f"client records ready in {time.perf_counter() - t0:.1f} s (pid {os.getpid()}, {clients:,} clients)",
+                  file=sys.stderr, flush=True)
+
+        thread = threading.Thread(target=load, name="client-records", daemon=True)
         thread.start()
         return thread
 
