@@ -19,10 +19,10 @@ WORKERS ?= 2
 
 REPORTS_DIR ?= reports
 
-.PHONY: run test lint swagger-ui venv test-venv browser demo-data summary model drift counter-offers report serve clean
+.PHONY: run test lint swagger-ui venv test-venv browser demo-data summary model drift counter-offers records report serve clean
 
 # Set-up, data, model, drift report, then the dashboard and JSON routes on http://$(HOST):$(PORT)
-run: venv swagger-ui demo-data summary model drift counter-offers serve
+run: venv swagger-ui demo-data summary model drift counter-offers records serve
 
 test: test-venv browser java swagger-ui services lint
 	$(PY) -m pytest -q -n 2 --dist loadfile
@@ -102,6 +102,11 @@ drift: venv
 counter-offers: venv
 	@[ -f $(REPORTS_DIR)/counter_offers.json ] && [ $(REPORTS_DIR)/counter_offers.json -nt $(MODEL_DIR)/CURRENT ] || \
 	  HOME_CREDIT_DIR=$(abspath $(DATA_DIR)) $(PY) -m model.simulation --model-dir $(MODEL_DIR) --out $(REPORTS_DIR)
+
+# The store of every client's raw rows the servers read (built once per data folder, checked otherwise;
+# RECORDS_CACHE_DIR, docs/scale.md): the workers then open it in seconds.
+records: venv
+	@HOME_CREDIT_DIR=$(abspath $(DATA_DIR)) MODEL_DIR=$(abspath $(MODEL_DIR)) $(PY) -m model.clients.records_store build
 
 # docs/methodology.md from the current model, its tracking run and the drift summary
 report: venv

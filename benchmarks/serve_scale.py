@@ -251,7 +251,9 @@ def reads(a: argparse.Namespace) -> dict[str, Any]:
 # --------------------------------------------------------------------------- breakdown
 
 def nbytes(obj: Any, seen: set[int] | None = None, depth: int = 0) -> int:
-    """Bytes of the arrays and frames reachable from ``obj`` (attributes, containers), each counted once."""
+    """Bytes of this process's own memory held by the arrays and frames reachable from ``obj``
+    (attributes, containers), each buffer counted once (a view counts its base's buffer once); an array
+    over a memory-mapped file or an Arrow buffer (here: the store's memory-mapped key index) counts 0."""
     import numpy as np
     import pandas as pd
 
@@ -260,9 +262,25 @@ def nbytes(obj: Any, seen: set[int] | None = None, depth: int = 0) -> int:
         return 0
     seen.add(id(obj))
     if isinstance(obj, np.ndarray):
-        return int(obj.nbytes) if obj.base is None else 0        # a view: its memory is counted where it lives
-    if isinstance(obj, (pd.DataFrame, pd.Series, pd.Index)):
-        return int(obj.memory_usage(deep=True).sum()) if not isinstance(obj, pd.Index) else int(obj.memory_usage(deep=True))
+        root = obj
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if root is not obj and id(root) in seen:
+            return 0
+        seen.add(id(root))
+        mapped = type(root.base).__name__ == "mmap" or type(root.base).__module__.startswith("pyarrow")
+        return 0 if mapped else int(root.nbytes)
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        for block in obj._mgr.blocks:
+            if isinstance(block.values, np.ndarray):
+                root = block.values
+                while isinstance(root.base, np.ndarray):
+                    root = root.base
+                seen.add(id(root))
+        return int(obj.memory_usage(deep=True).sum()) if isinstance(obj, pd.DataFrame) \
+            else int(obj.memory_usage(deep=True))
+    if isinstance(obj, pd.Index):
+        return int(obj.memory_usage(deep=True))
     if isinstance(obj, dict):
         return sum(nbytes(v, seen, depth + 1) for v in obj.values())
     if isinstance(obj, (list, tuple, set)):
@@ -276,25 +294,31 @@ def nbytes(obj: Any, seen: set[int] | None = None, depth: int = 0) -> int:
 def breakdown_in_this_process(mode: str, a: argparse.Namespace) -> dict[str, Any]:
     me = os.getpid()
     steps: list[tuple[str, dict[str, float]]] = []
+    t0 = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal t0
+        gc.collect()
+        steps.append((name, {**memory_of(me), "seconds": time.perf_counter() - t0}))
+        t0 = time.perf_counter()
+
     import app as app_module  # noqa: F401  (every import a worker does)
     from settings import get_settings
 
-    steps.append(("imports", memory_of(me)))
+    step("imports")
     from model.scoring import Scorer
 
     settings = get_settings({**os.environ, "HOME_CREDIT_DIR": str(a.data_dir), "MODEL_DIR": str(a.model_dir),
                              "INSTANCE_DIR": tempfile.mkdtemp(prefix="serve-scale-"), "SCORING_LOG": "off",
                              "RECORDS_CACHE_DIR": "none" if mode == "memory" else str(a.cache_dir)})
+    t0 = time.perf_counter()
     scorer = Scorer.load(settings.model_dir)
-    gc.collect()
-    steps.append(("Scorer.load", memory_of(me)))
+    step("Scorer.load")
     dash_app = app_module.create_app(settings, scorer)
-    gc.collect()
-    steps.append(("create_app (Services, client book, dashboard)", memory_of(me)))
+    step("create_app (Services, client book, dashboard)")
     services = app_module.services_of(dash_app.server)
     _ = services.simulator.records
-    gc.collect()
-    steps.append((f"client records ({mode})", memory_of(me)))
+    step(f"client records ({mode})")
     objects = {
         "Scorer.population (features of every known client)": scorer.population,
         "Scorer.scores": scorer.scores,
@@ -324,7 +348,7 @@ def breakdown(a: argparse.Namespace) -> dict[str, Any]:
         previous = None
         for name, m in r["steps"]:
             added = f"  (+{m['uss'] - previous['uss']:.0f} USS)" if previous else ""
-            print(f"    {name:48s} {mem_line(m)}{added}")
+            print(f"    {name:48s} {m['seconds']:5.1f} s  {mem_line(m)}{added}")
             previous = m
         for name, mib in sorted(r["objects_mib"].items(), key=lambda kv: -kv[1]):
             print(f"    {name:58s} {mib:8.0f} MiB")

@@ -44,10 +44,10 @@ import pandas as pd
 from scipy import stats
 
 from data.load import DataError, Tables, load_tables
-from data.schema import APPLICATION_TABLES, TABLES, bounds_of
+from data.schema import APPLICATION_TABLES, bounds_of
 from model import features as feats
 from model.artifact import ArtifactError
-from model.clients.records_store import Rows, SortedRows, link_key, open_records
+from model.clients.records_store import Rows, SortedRows, link_key, open_records, records_tables
 from model.decision import GRANTED, REFER, REFUSED, Decision
 from model.features import annuity_rate
 from model.population_features import TermModel
@@ -202,7 +202,7 @@ class ClientRecords:
              cache_dir: str | Path | None = None) -> ClientRecords:
         """The client files of ``data_dir``: memory-mapped from the store under ``cache_dir`` (built
         there once, in a child process, when missing or stale); in memory when ``cache_dir`` is None."""
-        names = list(TABLES) if include_children else list(APPLICATION_TABLES)
+        names = records_tables(include_children)
         if cache_dir is None:
             return cls.from_tables(load_tables(data_dir, names))
         return cls(open_records(data_dir, names, cache_dir))

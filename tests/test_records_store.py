@@ -223,7 +223,7 @@ def test_a_second_build_of_a_store_keeps_the_first(demo_data_dir, tmp_path):
 def test_processes_building_at_once_build_one_store(demo_data_dir, tmp_path):
     cache = tmp_path / "cache"
     cmd = [sys.executable, "-m", "model.clients.records_store", "build", "--data-dir", str(demo_data_dir),
-           "--cache-dir", str(cache), "--json"]
+           "--cache-dir", str(cache), "--tables", ",".join(ALL), "--json"]
     procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(3)]
     answers = []

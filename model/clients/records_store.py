@@ -54,20 +54,28 @@ import data.load
 import data.schema
 from data.load import DataError, find_table_file, load_tables
 from data.schema import APPLICATION_TABLES, TABLES
+from model.artifact import ArtifactError, load_artifact
+from settings import get_settings
 
 #: Bumped when the files' layout changes: an older store is then another key, rebuilt.
 STORE_FORMAT = 1
 MANIFEST = "manifest.json"
 ID = "SK_ID_CURR"
 ROOT = Path(__file__).resolve().parents[2]
-#: Code whose change can change the loaded frames (columns, dtypes, levels): part of the key.
-_LOADER_SOURCES = (data.schema.__file__, data.load.__file__, data.kaggle_columns.__file__, __file__)
+#: Code whose change can change the loaded frames (columns, dtypes, levels): part of the key (this
+#: module's own layout is :data:`STORE_FORMAT`).
+_LOADER_SOURCES = (data.schema.__file__, data.load.__file__, data.kaggle_columns.__file__)
 _CHUNK = 8 << 20
 _LOCK_POLL_S = 0.1
 
 
 class StoreError(DataError):
     """A client-records store that cannot be built or does not verify (names the folder or file)."""
+
+
+def records_tables(include_children: bool) -> list[str]:
+    """The tables a model's what-if reads: all eight, or the application files of an application-only model."""
+    return list(TABLES) if include_children else list(APPLICATION_TABLES)
 
 
 def link_key(table: str) -> str:
@@ -605,16 +613,28 @@ def _ensure_in_child(directory: Path, tables: Sequence[str], cache: Path) -> Pat
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m model.clients.records_store build --data-dir D --cache-dir C``: build (or check) the store."""
+    """``python -m model.clients.records_store build``: build the store of the configured data folder (or
+    check the one there), so that the servers started next open it at once (``make run`` does)."""
+    s = get_settings()
     p = argparse.ArgumentParser(prog="python -m model.clients.records_store",
-                                description="Build the memory-mapped store of every client's raw rows.")
+                                description="Build the store of every client's raw rows that servers read.")
     p.add_argument("command", choices=["build"])
-    p.add_argument("--data-dir", type=Path, required=True)
-    p.add_argument("--cache-dir", type=Path, required=True)
-    p.add_argument("--tables", default=",".join(TABLES), help="comma-separated (default: all eight)")
+    p.add_argument("--data-dir", type=Path, default=s.data_dir, help="default: HOME_CREDIT_DIR")
+    p.add_argument("--cache-dir", type=Path, default=s.records_cache_dir, help="default: RECORDS_CACHE_DIR")
+    p.add_argument("--model-dir", type=Path, default=s.model_dir, help="the tables its model reads (default: MODEL_DIR)")
+    p.add_argument("--tables", help="comma-separated tables (default: those the model reads)")
     p.add_argument("--json", action="store_true", help="answer as one JSON line (for the parent process)")
     a = p.parse_args(argv)
-    tables = [t for t in a.tables.split(",") if t]
+    if a.cache_dir is None:
+        print("RECORDS_CACHE_DIR is none: each process loads the client records itself, there is no store to build")
+        return 0
+    if a.tables:
+        tables = [t for t in a.tables.split(",") if t]
+    else:
+        try:
+            tables = records_tables(load_artifact(a.model_dir).metadata.include_children)
+        except ArtifactError:
+            tables = records_tables(True)
     t0 = time.perf_counter()
     try:
         folder, built = ensure_store(a.data_dir, tables, a.cache_dir)
