@@ -190,6 +190,28 @@ def _summary(seconds: list[float]) -> dict[str, float]:
             "clients": len(ms)}
 
 
+def first_what_if(records: Any, a: argparse.Namespace) -> dict[str, float]:
+    """What the what-if screen costs when it opens on a client not read yet: the levers, the terms
+    offered and one simulated amount (80 % of the asked), through the Scorer's /predict path."""
+    from model.scoring import Scorer
+    from model.simulation import CREDIT, Simulator
+
+    simulator = Simulator(Scorer.load(a.model_dir), records)
+    known = [c for c in _pick(records, 4 * a.what_ifs, a.seed + 100) if simulator.scorer.knows(c)][:a.what_ifs]
+    first, again = [], []
+    for c in known:
+        t0 = time.perf_counter()
+        asked = simulator.levers(c)[CREDIT]
+        simulator.term_options(c)
+        simulator.simulate(c, {CREDIT: 0.8 * asked} if asked else {})
+        first.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        simulator.simulate(c, {CREDIT: 0.7 * asked} if asked else {})     # a second change: rows cached
+        again.append(time.perf_counter() - t0)
+    return {"open_median_ms": statistics.median(first) * 1e3, "change_median_ms": statistics.median(again) * 1e3,
+            "clients": len(first)}
+
+
 def reads_in_this_process(mode: str, a: argparse.Namespace) -> dict[str, Any]:
     me = os.getpid()
     before_load = memory_of(me)
@@ -202,8 +224,9 @@ def reads_in_this_process(mode: str, a: argparse.Namespace) -> dict[str, Any]:
     if mode != "fork":
         _read_clients(records, clients[:20])                   # imports and first-call costs
         seconds = _read_clients(records, clients)
+        after_reads = memory_of(me)
         return {"mode": mode, "load_s": load_s, "before_load": before_load, "loaded": loaded,
-                "after_reads": memory_of(me), **_summary(seconds)}
+                "after_reads": after_reads, **_summary(seconds), "what_if": first_what_if(records, a)}
     gc.freeze()       # what a preloading master would do, so the collector does not touch shared objects
     children = []
     for k in range(a.workers):
@@ -242,9 +265,12 @@ def reads(a: argparse.Namespace) -> dict[str, Any]:
             print(f"  fork: parent loaded in {r['load_s']:.1f} s ({mem_line(r['parent'])}); {kids}; "
                   f"frames median {r['median_ms']:.2f} ms, p95 {r['p95_ms']:.2f} ms", flush=True)
         else:
+            w = r["what_if"]
             print(f"  {mode}: loaded in {r['load_s']:.1f} s; {mem_line(r['loaded'])} -> after {r['clients']} clients "
                   f"{mem_line(r['after_reads'])}; frames median {r['median_ms']:.2f} ms, p95 {r['p95_ms']:.2f} ms, "
-                  f"max {r['max_ms']:.1f} ms", flush=True)
+                  f"max {r['max_ms']:.1f} ms; what-if opened on a new client (levers, terms, one score) median "
+                  f"{w['open_median_ms']:.1f} ms, a second change {w['change_median_ms']:.1f} ms "
+                  f"({w['clients']} clients)", flush=True)
     return results
 
 
@@ -359,7 +385,8 @@ def breakdown(a: argparse.Namespace) -> dict[str, Any]:
 
 def child_args(a: argparse.Namespace) -> list[str]:
     return ["--data-dir", str(a.data_dir), "--model-dir", str(a.model_dir), "--cache-dir", str(a.cache_dir),
-            "--clients", str(a.clients), "--workers", str(a.workers), "--seed", str(a.seed)]
+            "--clients", str(a.clients), "--workers", str(a.workers), "--seed", str(a.seed), "--what-ifs",
+            str(a.what_ifs)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--clients", type=int, default=1000, help="clients read per process in the reads part")
+    p.add_argument("--what-ifs", type=int, default=100, help="clients whose what-if is opened in the reads part")
     p.add_argument("--cold-cache", action="store_true", help="empty --cache-dir first: the first store run builds it")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds a server may take to be ready")
     p.add_argument("--seed", type=int, default=42)
