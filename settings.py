@@ -74,7 +74,7 @@ class Settings:
     protected_concepts: tuple[str, ...] = ("GENDER", "AGE", "FAMILY", "SOCIAL_CIRCLE")
     #: Private files of a running server (secret key, users, API keys, scoring log): never in git.
     instance_dir: Path = ROOT / "instance"
-    #: Folder of the memory-mapped store of every client's raw rows (``RECORDS_CACHE_DIR``; ``none`` to load
+    #: Folder of the store of every client's raw rows (``RECORDS_CACHE_DIR``; ``none`` to load
     #: them into each process instead): written once per data folder, shared by every worker of the host
     #: (model/clients/records_store.py, docs/scale.md). Holds client data: private, like the instance folder.
     records_cache_dir: Path | None = ROOT / "instance" / "client-records"
