@@ -50,8 +50,10 @@ class CatBoostParams:
     thread_count: int = 2
     random_seed: int = 42
     #: Seed bag: this many models with seeds random_seed, random_seed + 1, ... averaged on the
-    #: log-odds scale into one CatBoost model (:func:`fit_model`), so TreeSHAP stays exact.
-    bag_size: int = 1
+    #: log-odds scale into one CatBoost model (:func:`fit_model`), so TreeSHAP stays exact. Three:
+    #: on the larger real set (31,980 clients, yardstick seeds 1-3 × 5 folds, docs/model-quality.md)
+    #: it gains +0.0016 AUC (paired SE 0.0003) at the same nested cost, for three times the fits.
+    bag_size: int = 3
     #: Features whose rising value may only lower the predicted risk (CatBoost
     #: ``monotone_constraints`` -1). External credit scores are built that way; forcing it
     #: removes the noisy wiggles a few thousand clients leave, and the reasons shown to a client
@@ -64,7 +66,8 @@ class CatBoostParams:
         Only fields still at their default value are changed, so explicit choices win. At full
         Kaggle scale one iteration costs ~0.85 CPU-s with the small-data defaults (~0.5 s wall on
         2 idle cores), so 5 folds + refit at lr 0.05 (≈1,000 iterations each) would take over an
-        hour; the profile trades a faster learning rate and sampling for the 20-minute budget.
+        hour; the profile trades a faster learning rate, sampling and a single seed (no bag) for the
+        20-minute budget.
         """
         if n_rows <= LARGE_DATA_ROWS:
             return self
@@ -82,7 +85,7 @@ class CatBoostParams:
 #: Above this many labelled clients, :meth:`CatBoostParams.for_rows` applies LARGE_DATA_PROFILE.
 LARGE_DATA_ROWS = 100_000
 LARGE_DATA_PROFILE: dict[str, Any] = dict(learning_rate=0.12, iterations=400, early_stopping_rounds=40, border_count=32,
-                                          rsm=0.5, subsample=0.5)
+                                          rsm=0.5, subsample=0.5, bag_size=1)
 
 
 def to_model_input(X: pd.DataFrame, cat_features: list[str]) -> pd.DataFrame:
