@@ -133,3 +133,8 @@ def test_leaves_no_training_client_reached_are_explained_exactly_too(fitted):
     assert (table.slot[np.arange(table.slot.shape[0]), leaf_of] < 0).any()   # many untabled leaves
     np.testing.assert_allclose(table.rows(model, X.iloc[3:200], ["kind"]),
                                shap_matrix(model, X.iloc[3:200], ["kind"]), atol=1e-9)
+    # the untabled leaves' values are now kept: one applicant at a time, read from them, still exact
+    assert table._leaves
+    for i in (3, 50, 199):
+        np.testing.assert_allclose(table.rows(model, X.iloc[[i]], ["kind"]),
+                                   shap_matrix(model, X.iloc[[i]], ["kind"]), atol=1e-9)
