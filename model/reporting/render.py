@@ -9,7 +9,7 @@ nothing is HTML-escaped.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,9 @@ def _filters(lang: Lang) -> dict[str, Callable[..., str]]:
         return f"{'+' if x >= 0 else ''}{num(x * 100, decimals)}"
 
     def when(d: date | None) -> str:
+        # the note labels its times "UTC": an aware time stays in UTC (format_date would show the bank's clock)
+        if isinstance(d, datetime) and d.tzinfo is not None:
+            d = d.astimezone(UTC).replace(tzinfo=None)
         return DASH if d is None else format_date(d, lang)
 
     return {
