@@ -251,14 +251,20 @@ def reads_in_this_process(mode: str, a: argparse.Namespace) -> dict[str, Any]:
             "children": reports, **{k: statistics.median(c[k] for c in reports) for k in ("median_ms", "p95_ms")}}
 
 
+def child(part: str, mode: str, a: argparse.Namespace) -> dict[str, Any]:
+    """One measurement in a fresh process (its memory is the figure): the JSON of its last line."""
+    out = subprocess.run([sys.executable, __file__, f"--child-{part}", mode, *child_args(a)], cwd=ROOT,
+                         capture_output=True, text=True, check=False)
+    if out.returncode:
+        raise SystemExit(f"{part} ({mode}) failed: {out.stderr.strip().splitlines()[-3:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def reads(a: argparse.Namespace) -> dict[str, Any]:
     results = {}
     for mode in a.modes:
-        out = subprocess.run([sys.executable, __file__, "--child-reads", mode, *child_args(a)], cwd=ROOT,
-                             capture_output=True, text=True, check=False)
-        if out.returncode:
-            raise SystemExit(f"reads ({mode}) failed: {out.stderr.strip().splitlines()[-3:]}")
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = child("reads", mode, a)
         results[mode] = r
         if mode == "fork":
             kids = "; ".join(f"child {mem_line(c['start'])} -> {mem_line(c['after_reads'])}" for c in r["children"])
@@ -364,11 +370,7 @@ def breakdown_in_this_process(mode: str, a: argparse.Namespace) -> dict[str, Any
 def breakdown(a: argparse.Namespace) -> dict[str, Any]:
     results = {}
     for mode in [m for m in a.modes if m != "fork"]:
-        out = subprocess.run([sys.executable, __file__, "--child-breakdown", mode, *child_args(a)], cwd=ROOT,
-                             capture_output=True, text=True, check=False)
-        if out.returncode:
-            raise SystemExit(f"breakdown ({mode}) failed: {out.stderr.strip().splitlines()[-3:]}")
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = child("breakdown", mode, a)
         results[mode] = r
         print(f"  {mode} ({r['clients']:,} known clients):")
         previous = None
