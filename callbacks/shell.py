@@ -7,16 +7,29 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, html, no_update
 from dash import ctx as dash_ctx
+from dash.exceptions import PreventUpdate
+from flask import request
+from flask.wrappers import Response
 from flask_login import current_user
 
-from callbacks.state import PageState, client_of, lang_of, parse_state, state_query
+from api.errors import error_response
+from callbacks.state import (
+    PageState,
+    as_state,
+    callback_request_problem,
+    client_of,
+    lang_of,
+    parse_state,
+    state_query,
+    value_kinds,
+)
 from layouts import ids
 from layouts.controls import dropdown_labels
 from layouts.meeting import strip_facts
 from model.clients.directory import parse_client_id
 from model.clients.file_header import file_header
 from model.scoring import Scorer
-from model.text.languages import as_lang
+from model.text.languages import Lang, as_lang
 from model.text.strings import STRINGS, t
 from services import Services
 
@@ -73,8 +86,34 @@ BACK_OFFICE = f"""(_open, _close, _confirm, _cancel, state, office, screen) => {
 }}"""
 
 
+#: The kind of each store's data the page writes (:func:`callbacks.state.value_kinds`); a store not
+#: named here holds the kind of its first value.
+STORE_KINDS: dict[str, str] = {
+    ids.STATE: "dict", **{ids.view(n): "dict" for n in ids.VIEW_SCREENS}, ids.DRIFT_PERIOD_RESULT: "dict",
+    ids.SCREEN: "str", ids.SIM_SCREEN: "str", ids.BACK_OFFICE: "count", ids.CLIENT_PAGE: "count",
+    ids.OFFER_STORE: "list",
+}
+
+
+def check_callback_requests(app: Dash) -> None:
+    """Every ``POST /_dash-update-component`` checked before Dash reads it: a body the page cannot send
+    (another shape, a value of the wrong kind, NaN, an integer beyond JavaScript's) is a 400 JSON answer,
+    never a callback run on it (:func:`callbacks.state.callback_request_problem`). Registered after the
+    sign-in's guard, so a signed-out request is still a 401."""
+    kinds = value_kinds(app.layout, STORE_KINDS)
+
+    def _check() -> Response | None:
+        if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+            return None
+        problem = callback_request_problem(request.get_json(silent=True), app.callback_map, kinds)
+        return error_response(400, "invalid_callback", problem) if problem else None
+
+    app.server.before_request(_check)
+
+
 def register(app: Dash, services: Services) -> None:
     scorer = services.scorer
+    check_callback_requests(app)
 
     @app.callback(
         Output(ids.URL, "search"), Output(ids.LANG, "value"), Output(ids.STATE, "data"),
@@ -84,8 +123,8 @@ def register(app: Dash, services: Services) -> None:
         Input({"type": ids.OPEN_CLIENT, "client": ALL}, "n_clicks"), Input(ids.CLOSE_CLIENT, "n_clicks"),
         State(ids.STATE, "data"), State(ids.SCREEN, "data"), State(ids.BACK_OFFICE, "data"), State(ids.EXPERT, "value"),
     )
-    def route(search: str | None, lang: Any, chosen: Any, _opened: Any, _closed: Any,
-              state: dict[str, Any] | None, screen: str | None, office: Any, expert: Any) -> tuple[Any, ...]:
+    def route(search: Any, lang: Any, chosen: Any, _opened: Any, _closed: Any,
+              state: Any, screen: Any, office: Any, expert: Any) -> tuple[Any, ...]:
         """The one writer of the state: URL, language switch, search box, list or close button → state,
         URL and screen.
         In the same answer (a request less on every file opened): the file's strip, and the back office
@@ -98,7 +137,7 @@ def register(app: Dash, services: Services) -> None:
         new = out[2]
         if new is no_update:
             return (*out, no_update, no_update, no_update)
-        other_file = new.get("client") != (state or {}).get("client")
+        other_file = new.get("client") != as_state(state).get("client")
         # only what changes: every value returned is an update of the page (see SHOW_SCREENS)
         return (*out, strip_view(scorer, new), None if other_file and office is not None else no_update,
                 False if other_file and expert else no_update)
@@ -138,16 +177,28 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.LANG, "value"),
         State({"type": ids.TEXT, "key": ALL}, "id"),
     )
-    def translate(value: Any, text_ids: list[dict[str, str]]) -> tuple[Any, ...]:
+    def translate(value: Any, _text_ids: Any) -> tuple[Any, ...]:
         lang = as_lang(value)
+        # one text per text the answer goes to (the outputs' ids, the same as ``text_ids`` from the page):
+        # a forged request with fewer or other ids gets as many texts as it asks for, never a 500
+        targets = dash_ctx.outputs_list[0] if dash_ctx.outputs_list else None
+        if not isinstance(targets, list):
+            raise PreventUpdate
         size = services.settings.similar_group_size
-        texts = [t(i["key"], lang, count=size) if "{count}" in STRINGS[i["key"]][lang] else t(i["key"], lang)
-                 for i in text_ids]
+        texts = [_text(o.get("id") if isinstance(o, dict) else None, lang, size) for o in targets]
         user = ""
         if getattr(current_user, "is_authenticated", False):
             user = t("auth.signed_in_as", lang, user=current_user.get_id())
         labels = dropdown_labels(lang)
         return (texts, *[t(ids.NAV_KEYS[n], lang) for n in ids.SCREENS], *[labels] * len(ids.DROPDOWNS), user)
+
+
+def _text(text_id: Any, lang: Lang, size: int) -> str:
+    """A static text's words; nothing for an id that names no text (a forged request)."""
+    key = text_id.get("key") if isinstance(text_id, dict) else None
+    if not isinstance(key, str) or key not in STRINGS:
+        return ""
+    return t(key, lang, count=size) if "{count}" in STRINGS[key][lang] else t(key, lang)
 
 
 def strip_view(scorer: Scorer, state: dict[str, Any]) -> Any:
@@ -166,7 +217,7 @@ def screen_for(client: int | None, screen: str | None) -> str:
     """The screen to show: the search screen (other clients listed) only while no client is open,
     a client's screen only while one is (meeting mode); the manager's screens without a file (a file
     is always opened with the back office closed)."""
-    screen = screen if screen in ids.SCREENS else "search"
+    screen = screen if isinstance(screen, str) and screen in ids.SCREENS else "search"
     if client is not None and screen not in ids.CLIENT_SCREENS:
         return "score"
     if client is None and screen in ids.CLIENT_SCREENS:
@@ -174,12 +225,12 @@ def screen_for(client: int | None, screen: str | None) -> str:
     return screen
 
 
-def next_state(scorer: Scorer, trigger: Any, clicked: bool, search: str | None, lang: Any, chosen: Any,
-               state: dict[str, Any] | None, screen: str | None) -> tuple[Any, ...]:
+def next_state(scorer: Scorer, trigger: Any, clicked: bool, search: Any, lang: Any, chosen: Any,
+               state: Any, screen: Any) -> tuple[Any, ...]:
     """(URL query, language switch, state, screen, search box value) after ``trigger`` changed;
     no_update where nothing changes. ``clicked``: the trigger's value is a real click (a list
     button that has just been drawn fires with no click)."""
-    state = dict(state or parse_state(""))
+    state = dict(as_state(state) or parse_state(""))
     unchanged = (no_update,) * 5
     if trigger in (None, ids.URL):
         new = parse_state(search)
@@ -215,4 +266,4 @@ def _screen_change(client: int | None, screen: str | None) -> Any:
 
 
 def _page(state: dict[str, Any]) -> PageState:
-    return {"lang": as_lang(state.get("lang")), "client": state.get("client")}
+    return {"lang": as_lang(state.get("lang")), "client": parse_client_id(state.get("client"))}
