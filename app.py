@@ -21,7 +21,8 @@ from callbacks.drift import register_report_route
 from callbacks.file import register_letter_route
 from data.load import DataError
 from layouts.drift import REPORT_URL
-from model.artifact import ArtifactError
+from model.artifact import ArtifactError, check_known_rows, check_served_data
+from model.monitoring.store import StoreError
 from model.scoring import Scorer
 from model.text.languages import DEFAULT_LANG
 from security import init_security_headers, security_headers
@@ -106,13 +107,19 @@ WORKER_BOOT_ERROR = 3
 def create_server() -> Flask:
     """WSGI entry point for gunicorn (``'app:create_server()'``).
 
-    A broken model or data folder stops the process with its one-line reason (stderr and gunicorn's
+    A broken model, data folder, database or users file, a model whose files are not those recorded at
+    training or that no longer scores its known clients as at training, and a model trained on another
+    data folder than the one served stop the process with their one-line reason (stderr and gunicorn's
     error log) and exit status 3, never a traceback: the operator has a file to fix, not a bug.
     """
     try:
-        server: Flask = create_app().server
-        services_of(server).simulator.warm_up()   # the client files, before the first meeting asks for them
-    except (ArtifactError, DataError) as exc:
+        settings = get_settings()
+        server: Flask = create_app(settings).server
+        services = services_of(server)
+        check_known_rows(services.scorer)
+        check_served_data(services.scorer, settings.data_dir)
+        services.simulator.warm_up()   # the client files, before the first meeting asks for them
+    except (ArtifactError, DataError, StoreError, auth.ConfigError) as exc:
         line = f"cannot start: {exc}"
         gunicorn_log = logging.getLogger("gunicorn.error")
         if gunicorn_log.handlers:     # under gunicorn: its error log (stderr unless --error-logfile)

@@ -115,6 +115,12 @@ def load_users(path: Path) -> dict[str, str]:
         raise ConfigError(f"{path}: unreadable users file ({exc})") from None
     if not isinstance(users, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in users.items()):
         raise ConfigError(f"{path}: expected a JSON object {{\"username\": \"password hash\"}}")
+    # werkzeug's "method$salt$hash" (scrypt or pbkdf2): anything else would be a 500 at that user's sign-in
+    unhashed = [k for k, v in users.items()
+                if v.count("$") < 2 or v.split("$")[0].split(":")[0] not in ("scrypt", "pbkdf2")]
+    if unhashed:
+        raise ConfigError(f"{path}: the password of {unhashed[0]!r} is not a password hash "
+                          f"(remove the entry, then `python -m auth add-user NAME`)")
     return users
 
 

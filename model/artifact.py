@@ -11,6 +11,11 @@ Layout::
       <version>/model.cbm         CatBoost's own format
       <version>/metadata.json     see ModelMetadata
       <version>/*.json|parquet    optional extras (global explanation, reference sample)
+      <version>/digests.json      SHA-256 of every other file, written at training
+
+Every file is checked against ``digests.json`` before any is parsed (:func:`check_digests`): a
+damaged ``model.cbm`` is refused with one line instead of reaching CatBoost's parser, which may
+answer wrong scores, errors at every request or a segmentation fault.
 """
 from __future__ import annotations
 
@@ -24,9 +29,10 @@ import tempfile
 from dataclasses import MISSING, asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import catboost
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from catboost import CatBoostClassifier
@@ -34,6 +40,9 @@ from catboost import CatBoostClassifier
 from model.features import feature_columns
 from model.population_features import unused_columns
 from settings import get_settings
+
+if TYPE_CHECKING:
+    from model.scoring import Scorer
 
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
@@ -47,6 +56,9 @@ LEAF_SHAP_FILE = "leaf_shap.npz"
 #: Out-of-fold predictions of the labelled clients (TARGET, PROBABILITY, FOLD): the honest
 #: material of the model report's calibration and fairness figures.
 OOF_FILE = "oof.parquet"
+#: ``{"algorithm": "sha256", "files": {name: hex digest}}`` of every other file of the version folder,
+#: written by :func:`save_artifact` and checked by :func:`load_artifact` before anything is parsed.
+DIGESTS_FILE = "digests.json"
 #: 2: calibrated PD (calibration, master scale and decision rule in the metadata), protected
 #: attributes excluded from the features but kept in the population.
 FORMAT_VERSION = 2
@@ -232,10 +244,71 @@ def save_artifact(model: CatBoostClassifier, metadata: ModelMetadata, root: Path
     (tmp / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
     for name, content in (extras or {}).items():
         (tmp / name).write_bytes(content)
+    record_digests(tmp)
     tmp.rename(final)
     if make_current:
         set_current(root, metadata.version)
     return final
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of one file, read in 1 MiB blocks. Not cached: a file changed in place within the
+    file system's timestamp resolution (same size, same time) would otherwise keep its old digest."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(1 << 20):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def record_digests(version_dir: Path) -> dict[str, str]:
+    """Write ``digests.json``: the SHA-256 of every file of ``version_dir`` (sub-folders included)."""
+    files = {p.relative_to(version_dir).as_posix(): file_sha256(p)
+             for p in sorted(version_dir.rglob("*")) if p.is_file() and p.name != DIGESTS_FILE}
+    (version_dir / DIGESTS_FILE).write_text(json.dumps({"algorithm": "sha256", "files": files}, indent=1),
+                                            encoding="utf-8")
+    return files
+
+
+def _recorded_digests(version_dir: Path) -> dict[str, str]:
+    path = version_dir / DIGESTS_FILE
+    if not path.exists():
+        # an artifact of before digests were recorded: nothing says its files are the ones trained
+        raise ArtifactError(f"{version_dir} has no {DIGESTS_FILE} (trained before digests were recorded): "
+                            "its files cannot be checked, retrain the model")
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{path}: not valid JSON ({_first_line(exc)})") from None
+    files = raw.get("files") if isinstance(raw, dict) and raw.get("algorithm") == "sha256" else None
+    if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in files.items()):
+        raise ArtifactError(f"{path}: expected {{\"algorithm\": \"sha256\", \"files\": {{name: digest}}}}")
+    for name in files:
+        if name.startswith("/") or ".." in name.split("/"):
+            raise ArtifactError(f"{path}: names a file outside the model folder: {_shown(name)}")
+    return files
+
+
+def check_digests(version_dir: Path) -> None:
+    """Refuse, with one line naming the file, a version folder whose files are not those recorded at
+    training (damaged on disk or in transfer, edited by hand). ``model.cbm`` and ``metadata.json``
+    must be recorded; a recorded file that is missing is refused too."""
+    files = _recorded_digests(version_dir)
+    for name in (MODEL_FILE, METADATA_FILE):
+        if name not in files:
+            raise ArtifactError(f"{version_dir / DIGESTS_FILE} records no digest of {name}: retrain the model")
+    for name, expected in files.items():
+        path = version_dir / name
+        try:
+            actual = file_sha256(path)
+        except FileNotFoundError:
+            raise ArtifactError(f"incomplete model at {version_dir}: {name} is missing") from None
+        except OSError as exc:
+            raise ArtifactError(f"{path}: unreadable ({_first_line(exc)})") from None
+        if actual != expected.lower():
+            raise ArtifactError(f"{path}: damaged or changed since training (its SHA-256 is not the one in "
+                                f"{DIGESTS_FILE}): restore or retrain the model")
 
 
 def set_current(root: Path, version: str) -> None:
@@ -271,6 +344,7 @@ def load_artifact(path: str | Path, expected_features: list[str] | None = None) 
     for p in (meta_path, model_path):
         if not p.exists():
             raise ArtifactError(f"incomplete model at {vdir}: {p.name} is missing")
+    check_digests(vdir)        # before any file is parsed: CatBoost's parser may crash on a damaged file
     try:
         raw = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -316,6 +390,76 @@ def needs_training(model_dir: Path, data_dir: Path, expected_features: list[str]
     if trained_on and Path(trained_on).resolve() != Path(data_dir).resolve():
         return f"the current model was trained on {trained_on}, not {data_dir}"
     return None
+
+
+#: How far a known client's PD scored again at start may be from the one stored at training (float32).
+KNOWN_ROW_TOLERANCE = 1e-5
+
+
+def check_known_rows(scorer: Scorer, rows: int = 5) -> None:
+    """Score a few known clients again and compare with the PDs training stored (``scores.parquet``):
+    a model that cannot score them, or scores them otherwise, is refused with one line."""
+    model_path = scorer.artifact.path / MODEL_FILE
+    population = scorer.population
+    if len(population) == 0:
+        raise ArtifactError(f"{scorer.artifact.path / POPULATION_FILE}: no client to check the model with")
+    sample = population.iloc[np.unique(np.linspace(0, len(population) - 1, min(rows, len(population))).astype(int))]
+    try:
+        stored = scorer.scores["PROBABILITY"].reindex(sample.index).to_numpy(np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtifactError(f"{scorer.artifact.path / SCORES_FILE}: no stored PD of the known clients "
+                            f"({_first_line(exc)})") from None
+    try:
+        got = np.asarray(scorer.probability(sample), dtype=np.float64)
+    except Exception as exc:  # noqa: BLE001 - CatBoostError and friends: the model cannot score
+        raise ArtifactError(f"{model_path}: cannot score a known client ({_first_line(exc)})") from None
+    wrong = ~(np.abs(got - stored) <= KNOWN_ROW_TOLERANCE)     # NaN on either side is wrong too
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        raise ArtifactError(f"{model_path}: scores known client {sample.index[i]} {got[i]:.6g}, "
+                            f"{stored[i]:.6g} at training: restore or retrain the model")
+
+
+def application_ids(data_dir: Path) -> np.ndarray:
+    """The client numbers (``SK_ID_CURR``) of the application files of ``data_dir``, read alone."""
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from data.load import DataError, find_table_file  # noqa: PLC0415
+    from data.schema import APPLICATION_TABLES  # noqa: PLC0415
+
+    ids = []
+    for table in APPLICATION_TABLES:
+        path = find_table_file(Path(data_dir), table)
+        if path is None:
+            continue
+        try:
+            if path.name.lower().endswith(".parquet"):
+                column = pq.read_table(path, columns=["SK_ID_CURR"]).column(0)
+            else:
+                column = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                    include_columns=["SK_ID_CURR"])).column(0)
+            ids.append(column.to_numpy().astype(np.int64))
+        except (pa.ArrowException, OSError, EOFError, ValueError, TypeError) as exc:
+            raise DataError(str(path), f"cannot read its client numbers ({_first_line(exc)})") from None
+    return np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
+
+
+def check_served_data(scorer: Scorer, data_dir: Path) -> None:
+    """Refuse a model whose clients are not in the application files of the data folder served.
+
+    The served folder's own path is not enough (``status`` compares it, and ``make run`` retrains on
+    a difference): in production the data may be a copy at another path. What the running product
+    needs is that every client the model knows has its rows in the served files (What-if, counter-offer);
+    a model trained on another folder fails that, whatever the paths."""
+    known = np.asarray(scorer.population.index, dtype=np.int64)
+    missing = known[~np.isin(known, application_ids(data_dir))]
+    if len(missing):
+        trained_on = scorer.artifact.metadata.data_dir or "another data folder"
+        raise ArtifactError(
+            f"model {scorer.version} was trained on {trained_on}: {len(missing):,} of its {len(known):,} clients "
+            f"(client {int(missing[0])} first) are in no application file of {data_dir}; train a model on this "
+            f"folder (python -m model.train --data-dir {data_dir}) or serve the data it was trained on")
 
 
 def main(argv: list[str] | None = None) -> int:

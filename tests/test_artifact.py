@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.artifact import ArtifactError, ModelMetadata, load_artifact, save_artifact
+from model.artifact import ArtifactError, ModelMetadata, load_artifact, record_digests, save_artifact
 from model.estimator import CatBoostParams, make_classifier, make_pool
 
 FEATURES = ["a", "b", "kind"]
@@ -67,12 +67,20 @@ def test_incomplete_and_corrupt(tmp_path, trained):
     with pytest.raises(ArtifactError, match="model.cbm is missing"):
         load_artifact(tmp_path)
     (v / "model.cbm").write_bytes(b"not a model")
+    with pytest.raises(ArtifactError, match="model.cbm: damaged or changed since training"):
+        load_artifact(tmp_path)
+    # past the digests (recorded again): each file's own check still answers
+    record_digests(v)
     with pytest.raises(ArtifactError, match="model.cbm: not a readable CatBoost model"):
         load_artifact(tmp_path)
     (v / "metadata.json").write_text("{broken")
+    with pytest.raises(ArtifactError, match="metadata.json: damaged or changed since training"):
+        load_artifact(tmp_path)
+    record_digests(v)
     with pytest.raises(ArtifactError, match="metadata.json: not valid JSON"):
         load_artifact(tmp_path)
     (v / "metadata.json").write_text(json.dumps({"version": "v1"}))
+    record_digests(v)
     with pytest.raises(ArtifactError, match="metadata.json: missing fields 'categorical_features'"):
         load_artifact(tmp_path)
 

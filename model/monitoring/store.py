@@ -316,6 +316,32 @@ def durable_transaction(engine: Engine) -> Iterator[Connection]:
                 raw.execute(f"PRAGMA synchronous = {_SQLITE_SYNC}")
 
 
+#: Files of an SQLite database besides the database itself (write-ahead log, its shared-memory index).
+_SQLITE_COMPANIONS = ("-wal", "-shm")
+
+
+def _private_database(path: Path) -> None:
+    """An SQLite database file readable and writable by its owner only, like the other secret files
+    (scores, feature values, reviews and sign-ins are personal data).
+
+    A missing file is created empty with mode 0600 (SQLite takes an empty file for a new database) and
+    SQLite creates ``-wal`` and ``-shm`` with the database's own mode; an existing file, or its
+    companions, readable by others (made by an older version, or by hand) is set to 0600 at start.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for file in (path, *(path.with_name(path.name + suffix) for suffix in _SQLITE_COMPANIONS)):
+            try:
+                mode = file.stat().st_mode
+            except FileNotFoundError:
+                continue
+            if mode & 0o077:
+                os.chmod(file, 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot make the database {path} private to its owner: {exc.strerror or exc}") from None
+
+
 def create_store_engine(url: str | URL) -> Engine:
     """A new engine for ``url`` with the schema checked (created when the database is empty).
 
@@ -326,7 +352,7 @@ def create_store_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_database(path)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000}
     else:
         kwargs["pool_pre_ping"] = True
