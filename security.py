@@ -9,10 +9,12 @@ handling would duplicate the settings this product already has.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask.wrappers import Response
 
+from api.errors import error_response, is_api_path
 from settings import Settings
 
 #: Where the extension keeps the policy of one server.
@@ -87,11 +89,87 @@ class SecurityHeaders:
         return response
 
 
+# --------------------------------------------------------------------------- where a request comes from
+
+#: Methods that change nothing (RFC 9110 "safe"); every other one is checked by :class:`OriginCheck`.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None when it cannot be read."""
+    scheme = scheme.lower()
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if not parts.hostname or port is None or scheme not in _DEFAULT_PORTS:
+        return None
+    return scheme, parts.hostname.lower(), port
+
+
+class OriginCheck:
+    """Refuse a state-changing request that a browser sent from another site (cross-site request forgery).
+
+    OWASP's CSRF cheat sheet, "Fetch Metadata headers" and "Verifying Origin With Standard Headers", as a
+    defence in depth on top of SameSite=Lax cookies and the sign-in form's token. For every method but
+    GET, HEAD, OPTIONS and TRACE, on every path (the dashboard's ``/_dash-update-component``, the sign-in
+    form, the JSON API, whatever authenticates it):
+
+    * ``Sec-Fetch-Site: cross-site`` or ``same-site`` (another origin of the same site, e.g. a sibling
+      subdomain) is refused; ``same-origin`` and ``none`` (the user's own action) pass on to the next check;
+    * an ``Origin`` header that is not this server's origin is refused, ``Origin: null`` (sandboxed or
+      redirected requests) included. The server's origin is the scheme and ``Host`` of the request,
+      default ports filled in; behind a TLS front (``SESSION_COOKIE_SECURE=1``, the setting that already
+      says so) ``https://<Host>`` is accepted too, as the front may speak plain HTTP to the server. There is
+      no proxy setting that rewrites ``Host`` in this product; a front must pass the browser's ``Host`` on.
+    * a request with neither header passes: browsers send at least one of them on every state-changing
+      request they make (Origin on every POST since 2020), so their absence means a program (curl, an API
+      client, a test) that carries no ambient credentials of a victim's browser.
+
+    A refusal is a 403: JSON (the API's error shape) under ``/api/`` and ``/_dash``, plain text elsewhere.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.https_front = settings.session_cookie_secure
+
+    def own_origins(self) -> set[tuple[str, str, int]]:
+        schemes = {request.scheme} | ({"https"} if self.https_front else set())
+        return {o for o in (_origin(s, request.host) for s in schemes) if o is not None}
+
+    def problem(self) -> str | None:
+        """Why the current request is refused, or None."""
+        if request.method in SAFE_METHODS:
+            return None
+        site = (request.headers.get("Sec-Fetch-Site") or "").strip().lower()
+        if site in ("cross-site", "same-site"):
+            return f"a {site} request may not change anything here"
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return None
+        parts = urlsplit(origin.strip()) if origin.strip().lower() != "null" else None
+        own = _origin(parts.scheme, parts.netloc) if parts is not None and not parts.path.strip("/") else None
+        if own is None or own not in self.own_origins():
+            return f"a request from origin {origin[:100]!r} may not change anything here"
+        return None
+
+    def check(self) -> Response | str | tuple[str, int, dict[str, str]] | None:
+        problem = self.problem()
+        if problem is None:
+            return None
+        if is_api_path(request.path) or request.path.startswith("/_dash"):
+            return error_response(403, "forbidden", problem)
+        return f"Forbidden: {problem}.\n", 403, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def init_security_headers(server: Flask, settings: Settings) -> SecurityHeaders:
-    """Security headers on every answer of ``server`` (pages, JSON, assets, errors)."""
+    """Security headers on every answer of ``server`` (pages, JSON, assets, errors), and the origin check
+    of every state-changing request (:class:`OriginCheck`), run before the sign-in's checks."""
     headers = SecurityHeaders(settings)
     server.extensions[EXTENSION_KEY] = headers
     server.after_request(headers.apply)
+    server.before_request(OriginCheck(settings).check)
     return headers
 
 
