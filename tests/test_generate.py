@@ -1,5 +1,6 @@
 """The demo data generator: schema parity with the real sample, keys and time, proportions,
-hidden risk (TARGET rate, AUC with and without child tables), determinism and the CLI.
+risk (TARGET rate, AUC with and without child tables), determinism and the CLI. That the risk
+is the real one is tests/test_demo_risk.py's subject.
 
 Tolerances (documented in docs/demo-data.md):
 * missing rate of every column: within 5 percentage points of the real sample;
@@ -7,8 +8,8 @@ Tolerances (documented in docs/demo-data.md):
   5 % of the real 10-90 % range);
 * rows per client: within 10 % of Kaggle's totals (data.schema.KAGGLE_ROWS);
 * TARGET rate: within 0.5 pp of Kaggle's 8.07 %;
-* quick model (LightGBM, 3-fold CV, 30k clients): AUC with child tables in [0.74, 0.82] and at
-  least 0.02 above the application-only model.
+* quick model (LightGBM, 3-fold CV, 30k clients): AUC of the application table in [0.72, 0.80],
+  child tables adding between -0.01 and +0.02.
 """
 from __future__ import annotations
 
@@ -67,10 +68,6 @@ def real(real_sample_dir) -> dict[str, pd.DataFrame]:
     return {name: pd.read_csv(real_sample_dir / f"{name}.csv") for name in TABLES}
 
 
-def _reference_table(name: str) -> str:
-    return "application_train" if name == "application_test" else name
-
-
 # ---- schema parity ----------------------------------------------------------------------
 def test_csv_reads_back_with_kaggle_columns_and_dtypes(csv_frames):
     for name, df in csv_frames.items():
@@ -110,7 +107,7 @@ def test_levels_are_real_levels_with_real_frequencies(csv_frames, real):
     for name, df in csv_frames.items():
         ref = pd.concat([real["application_train"], real["application_test"]]) if name.startswith("application") \
             else real[name]
-        freq_ref = real[_reference_table(name)]
+        freq_ref = real[name]  # the demo's test table takes the real test table's frequencies
         for col in TABLES[name].names_of("category"):
             seen = set(df[col].dropna())
             assert seen <= set(ref[col].dropna()), f"{name}.{col}: {seen - set(ref[col].dropna())}"
@@ -123,7 +120,7 @@ def test_levels_are_real_levels_with_real_frequencies(csv_frames, real):
 def test_missing_rates_within_5pp_for_every_column(csv_frames, real):
     bad = {}
     for name, df in csv_frames.items():
-        ref = real[_reference_table(name)]
+        ref = real[name]
         for col in TABLES[name].column_names:
             gap = abs(df[col].isna().mean() - ref[col].isna().mean())
             if gap > 0.05:
@@ -215,7 +212,7 @@ def test_referential_integrity(frames):
 
 def test_days_and_months_are_in_the_past_or_in_real_ranges(frames, real):
     for name, df in frames.items():
-        ref = real[_reference_table(name)]
+        ref = real[name]
         for col in df.columns:
             if col.startswith("MONTHS_BALANCE"):
                 assert df[col].max() <= -1 and df[col].min() >= -96, f"{name}.{col}"
@@ -284,7 +281,8 @@ def test_target_rate(frames):
     assert abs(target.mean() - KAGGLE_DEFAULT_RATE) < 0.005
 
 
-def test_latent_risk_shows_in_application_and_child_tables(frames):
+def test_risk_shows_in_application_and_child_tables(frames):
+    # the child tables carry little risk, as the real larger set's (data/generate.py BETA_CHILD), but some
     app = frames["application_train"][["SK_ID_CURR", "TARGET", "EXT_SOURCE_2", "DAYS_BIRTH"]]
     by = app.groupby("TARGET")
     assert by["EXT_SOURCE_2"].mean()[1] < by["EXT_SOURCE_2"].mean()[0] - 0.05
@@ -298,21 +296,20 @@ def test_latent_risk_shows_in_application_and_child_tables(frames):
 
     inst = frames["installments_payments"]
     late = rate(inst, inst["DAYS_ENTRY_PAYMENT"] > inst["DAYS_INSTALMENT"])
-    assert late[1] > 1.3 * late[0]
+    assert late[1] > 1.1 * late[0]
     short = rate(inst, inst["AMT_PAYMENT"] < inst["AMT_INSTALMENT"])
-    assert short[1] > 1.3 * short[0]
+    assert short[1] > 1.1 * short[0]
     prev = frames["previous_application"]
     refused = rate(prev, prev["NAME_CONTRACT_STATUS"] == "Refused")
-    assert refused[1] > 1.2 * refused[0]
+    assert refused[1] > 1.05 * refused[0]
     bureau = frames["bureau"]
     overdue = rate(bureau, bureau["AMT_CREDIT_MAX_OVERDUE"].fillna(0) > 0)
-    assert overdue[1] > 1.2 * overdue[0]
+    assert overdue[1] > 1.05 * overdue[0]
     bb = frames["bureau_balance"].merge(bureau[["SK_ID_BUREAU", "SK_ID_CURR"]], on="SK_ID_BUREAU")
     bb_late = rate(bb, bb["STATUS"].isin(LATE))
-    assert bb_late[1] > 1.5 * bb_late[0]
-    cc = frames["credit_card_balance"]
-    util = rate(cc, cc["AMT_BALANCE"] / cc["AMT_CREDIT_LIMIT_ACTUAL"].where(cc["AMT_CREDIT_LIMIT_ACTUAL"] > 0))
-    assert util[1] > util[0] + 0.05
+    assert bb_late[1] > 1.1 * bb_late[0]
+    # card utilisation is not checked: at this weak child risk its mean follows a few clients whose
+    # balance is many times their limit (seeds 1 and 2 of 20,000 clients disagree on its sign)
 
 
 def _aggregates(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -361,11 +358,12 @@ def quick_auc(frames: dict[str, pd.DataFrame], folds: int = 3, seed: int = 0) ->
 
 
 @pytest.mark.slow
-def test_child_tables_carry_risk_the_application_does_not():
+def test_the_application_carries_the_risk_and_the_history_adds_little():
+    """As on the real larger set (product AUC 0.751, a client in ten with history rows)."""
     frames = dict(iter_tables(30_000, 0, seed=7))
     auc_app, auc_full = quick_auc(frames)
-    assert 0.74 <= auc_full <= 0.82, (auc_app, auc_full)
-    assert auc_full >= auc_app + 0.02, (auc_app, auc_full)
+    assert 0.72 <= auc_app <= 0.80, (auc_app, auc_full)
+    assert auc_app - 0.01 <= auc_full <= auc_app + 0.02, (auc_app, auc_full)
 
 
 def test_generated_data_loads_cleanly(generated):

@@ -7,6 +7,10 @@ correlations of normal scores (the Gaussian copula), groups of columns that go
 missing together, and a few relation statistics (ratios, delays). No row is copied.
 
     python tools/derive_reference.py /work/shared/data/home-credit-sample > data/reference_stats.json
+    python tools/derive_reference.py --risk-model /work/shared/data/home-credit-large > data/risk_model.json
+
+The second file is the demo's default risk (``data/risk.py``), learned from the 31,980 real
+labelled clients of the larger set.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ import pandas as pd
 from scipy.special import ndtri
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from data import risk, risk_fit  # noqa: E402
+from data.copula import COPULA_CATEGORIES, COPULA_RATIOS, ordinal  # noqa: E402
 from data.schema import DAYS_SENTINEL, KAGGLE_ROWS, TABLES  # noqa: E402
 
 N_QUANTILES = 201          # 0, 0.5 %, ..., 100 %
@@ -112,11 +118,11 @@ def _q(x: np.ndarray, n: int = 101) -> list[float]:
     return [round(float(v), 6) for v in np.quantile(x, np.linspace(0, 1, n))]
 
 
-def table_stats(name: str, df: pd.DataFrame) -> dict:
+def _marginals(name: str, df: pd.DataFrame) -> dict:
+    """Per column, its marginal; for the application, also the ratios the copula draws
+    (``data.copula``) and the missing groups."""
     table = TABLES[name]
     cols: dict[str, dict] = {}
-    sentinels = {c.name: c.sentinel for c in table.columns if c.sentinel is not None}
-    numeric = []
     for col in table.columns:
         if col.name in KEYS or col.name not in df:
             continue
@@ -124,15 +130,31 @@ def table_stats(name: str, df: pd.DataFrame) -> dict:
             cols[col.name] = {"kind": "category", **_category_stats(df[col.name])}
         else:
             cols[col.name] = {"kind": col.kind, **_numeric_stats(df[col.name], col.sentinel)}
-            numeric.append(col.name)
+    out: dict = {"rows_in_sample": int(len(df)), "columns": cols}
+    if name.startswith("application"):
+        ratios = risk.risk_frame(df)
+        out["ratios"] = {r: {"kind": "float", **_numeric_stats(ratios[r], None)} for r in COPULA_RATIOS.values()}
+    out["missing_groups"] = _missing_groups(df, [c.name for c in table.columns if c.name not in KEYS])
+    return out
+
+
+def table_stats(name: str, df: pd.DataFrame) -> dict:
+    table = TABLES[name]
+    out = _marginals(name, df)
+    sentinels = {c.name: c.sentinel for c in table.columns if c.sentinel is not None}
+    numeric = [c for c, cs in out["columns"].items() if cs["kind"] != "category"]
+    if "ratios" in out:  # the copula draws these ratios in place of the amounts, and ordinals of categories
+        df = df.assign(**{r: risk.risk_frame(df)[r] for r in out["ratios"]})
+        numeric = [COPULA_RATIOS.get(c, c) for c in numeric]
+        rates = {c: df.groupby(c)["TARGET"].mean().sort_values() for c in COPULA_CATEGORIES}
+        out["category_order"] = {c: [str(v) for v in r.index] for c, r in rates.items()}
+        df = df.assign(**{ordinal(c): df[c].map({lv: i for i, lv in enumerate(r.index)}).astype(float)
+                          for c, r in rates.items()})
+        numeric += [ordinal(c) for c in COPULA_CATEGORIES]
     z = _normal_scores(df, numeric, sentinels)
     corr = _nearest_correlation(z.corr(min_periods=30).to_numpy())
-    return {
-        "rows_in_sample": int(len(df)),
-        "columns": cols,
-        "copula": {"columns": numeric, "corr": [[round(float(v), 4) for v in row] for row in corr]},
-        "missing_groups": _missing_groups(df, [c.name for c in table.columns if c.name not in KEYS]),
-    }
+    out["copula"] = {"columns": numeric, "corr": [[round(float(v), 4) for v in row] for row in corr]}
+    return out
 
 
 def relations(f: dict[str, pd.DataFrame]) -> dict:
@@ -169,6 +191,9 @@ def main(src: Path) -> dict:
         "source": "aggregates of the real partial Kaggle extract (see SOURCES.md there); no rows",
         "n_quantiles": N_QUANTILES,
         "tables": {name: table_stats(name, df) for name, df in frames.items() if name != "application_test"},
+        # The real test table's own marginals (its missing rates differ from the training table's:
+        # EXT_SOURCE_1 by 10.9 points); the demo's test rows take the training table's copula.
+        "application_test": _marginals("application_test", frames["application_test"]),
         "relations": relations(frames),
         # Per-client row counts cannot be read from a row sample: the means are Kaggle's totals
         # (data.schema.KAGGLE_ROWS); the shares of clients with no rows are Kaggle's published figures.
@@ -186,6 +211,20 @@ def main(src: Path) -> dict:
     return out
 
 
+def risk_model(large: Path) -> dict:
+    """The demo's risk model (``data/risk_model.json``), fitted on every real labelled client."""
+    app = pd.read_csv(large / "application_train.csv.gz")
+    return {"source": f"additive logistic model fitted on {large.name}/application_train ({len(app):,} real "
+                      "clients); aggregates only: quantile bins and category levels held by many clients",
+            **risk_fit.fit(app)}
+
+
 if __name__ == "__main__":
-    src = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/data/home-credit-sample")
-    print(json.dumps(main(src), indent=1))
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("sample", type=Path, nargs="?", default=Path("/work/shared/data/home-credit-sample"))
+    p.add_argument("--risk-model", type=Path, metavar="LARGE_DIR",
+                   help="instead: fit the demo's risk model on this folder (home-credit-large) and print it")
+    a = p.parse_args()
+    print(json.dumps(risk_model(a.risk_model) if a.risk_model else main(a.sample), indent=1))
