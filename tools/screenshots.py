@@ -5,7 +5,7 @@
 
 Serves the dashboard in this process (the model of MODEL_DIR, sign-in off, scoring log off) on a
 free port and drives a headless Chromium through every screen: the manager's search, Model and Drift
-screens (no file open), then a client's Score, Why, What-if, Profile, Compare and File screens, then
+screens (no file open), then a client's Score, Why, What-if (and its counter-offer), Profile, Compare and File screens, then
 the back office: its confirmation dialog and Why in expert mode. The files are named
 ``<size>-<lang>-<screen>.png``; they are for review and are not kept in git.
 """
@@ -84,6 +84,11 @@ def visit_screens(driver: Any, port: int, lang: str, client: int, wait: float, s
         _click(driver, ids.tab(screen))
         time.sleep(wait)
         seen(screen)
+        if screen == "simulate":  # the counter-offer is searched on request
+            driver.execute_script("document.getElementById(arguments[0]).click();", ids.OFFER_SEARCH)
+            time.sleep(wait)
+            driver.execute_script("document.getElementById(arguments[0]).scrollIntoView();", ids.OFFER_BODY)
+            seen("counter-offer")
     _click(driver, ids.BACK_OFFICE_OPEN)
     time.sleep(wait / 2)
     seen("back-office-dialog")
