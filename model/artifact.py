@@ -303,7 +303,7 @@ def check_digests(version_dir: Path) -> None:
         try:
             actual = file_sha256(path)
         except FileNotFoundError:
-            raise ArtifactError(f"incomplete model at {version_dir}: {name} is missing") from None
+            raise ArtifactError(f"incomplete model at {version_dir}: {name} is missing: restore it or retrain the model") from None
         except OSError as exc:
             raise ArtifactError(f"{path}: unreadable ({_first_line(exc)})") from None
         if actual != expected.lower():
