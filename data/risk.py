@@ -78,11 +78,16 @@ def matrix(app: pd.DataFrame, names: list[str]) -> npt.NDArray[np.float64]:
     """The inputs ``names`` of every client, as floats (blank = NaN; an indicator is 0 when blank)."""
     frame = risk_frame(app)
     out = np.empty((len(frame), len(names)), dtype=np.float64)
+    levels: dict[str, np.ndarray] = {}   # each category column as strings once, blanks as None
     for j, name in enumerate(names):
         col, eq, level = name.partition("=")
         if eq:
-            values = frame[col].astype(object)
-            out[:, j] = (values.astype(str).to_numpy() == level) & values.notna().to_numpy()
+            if col not in levels:
+                values = frame[col].astype(object)
+                text = values.astype(str).to_numpy(dtype=object)
+                text[values.isna().to_numpy()] = None
+                levels[col] = text
+            out[:, j] = levels[col] == level
         else:
             out[:, j] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
     return out
