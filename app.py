@@ -21,9 +21,10 @@ from callbacks.drift import register_report_route
 from callbacks.file import register_letter_route
 from data.load import DataError
 from layouts.drift import REPORT_URL
-from model.artifact import ArtifactError, check_known_rows, check_served_data
+from model.artifact import ArtifactError
 from model.monitoring.store import StoreError
 from model.scoring import Scorer
+from model.startup_checks import check_known_rows, check_served_data
 from model.text.languages import DEFAULT_LANG
 from security import init_security_headers, security_headers
 from services import Services

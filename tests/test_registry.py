@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from model.artifact import CURRENT_FILE, main, version_digest
+from model.artifact import CURRENT_FILE, version_digest
+from model.artifact.__main__ import main
 from model.registry import DIGEST_TAG, RegistryError, check_alias, check_reachable, mlflow_uri, shown_uri
 from model.scoring import Scorer
 from model.train import parse_args, train

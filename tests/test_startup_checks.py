@@ -26,12 +26,11 @@ from model.artifact import (
     METADATA_FILE,
     MODEL_FILE,
     ArtifactError,
-    check_known_rows,
-    check_served_data,
     load_artifact,
     resolve_version_dir,
 )
 from model.monitoring.store import create_store_engine
+from model.startup_checks import check_known_rows, check_served_data
 from settings import ROOT
 
 
@@ -165,7 +164,8 @@ _FUZZ = textwrap.dedent("""
     from pathlib import Path
     import numpy as np
     import model.artifact as artifact
-    from model.artifact import ArtifactError, check_known_rows, resolve_version_dir
+    from model.artifact import ArtifactError, resolve_version_dir
+    from model.startup_checks import check_known_rows
     from model.scoring import Scorer
 
     source, work, first, count, seed, skip_digests = sys.argv[1:7]

@@ -19,30 +19,23 @@ answer wrong scores, errors at every request or a segmentation fault.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
 import os
-import sys
 import tempfile
 from dataclasses import MISSING, asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import catboost
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 from catboost import CatBoostClassifier
 
 from model.features import feature_columns
 from model.population_features import unused_columns
-from settings import get_settings
-
-if TYPE_CHECKING:
-    from model.scoring import Scorer
 
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
@@ -73,12 +66,12 @@ def read_frame(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except (pa.ArrowException, OSError, ValueError, EOFError) as exc:  # truncated, garbage, unreadable
-        raise ArtifactError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+        raise ArtifactError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
     pa.default_memory_pool().release_unused()
     return frame
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """An exception's first line, short enough for a one-line start-up error."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
@@ -279,7 +272,7 @@ def _recorded_digests(version_dir: Path) -> dict[str, str]:
     try:
         raw = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{path}: not valid JSON ({_first_line(exc)})") from None
+        raise ArtifactError(f"{path}: not valid JSON ({first_line(exc)})") from None
     files = raw.get("files") if isinstance(raw, dict) and raw.get("algorithm") == "sha256" else None
     if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in files.items()):
@@ -305,7 +298,7 @@ def check_digests(version_dir: Path) -> None:
         except FileNotFoundError:
             raise ArtifactError(f"incomplete model at {version_dir}: {name} is missing: restore it or retrain the model") from None
         except OSError as exc:
-            raise ArtifactError(f"{path}: unreadable ({_first_line(exc)})") from None
+            raise ArtifactError(f"{path}: unreadable ({first_line(exc)})") from None
         if actual != expected.lower():
             raise ArtifactError(f"{path}: damaged or changed since training (its SHA-256 is not the one in "
                                 f"{DIGESTS_FILE}): restore or retrain the model")
@@ -367,7 +360,7 @@ def load_artifact(path: str | Path, expected_features: list[str] | None = None) 
     try:
         model.load_model(str(model_path))
     except Exception as exc:  # CatBoostError and friends: the file is not a model
-        raise ArtifactError(f"{model_path}: not a readable CatBoost model ({_first_line(exc)})") from None
+        raise ArtifactError(f"{model_path}: not a readable CatBoost model ({first_line(exc)})") from None
     if list(model.feature_names_) != list(metadata.features):
         raise ArtifactError(f"{model_path} and {meta_path.name} disagree on the features")
     if expected_features is not None and list(expected_features) != list(metadata.features):
@@ -390,111 +383,3 @@ def needs_training(model_dir: Path, data_dir: Path, expected_features: list[str]
     if trained_on and Path(trained_on).resolve() != Path(data_dir).resolve():
         return f"the current model was trained on {trained_on}, not {data_dir}"
     return None
-
-
-#: How far a known client's PD scored again at start may be from the one stored at training (float32).
-KNOWN_ROW_TOLERANCE = 1e-5
-
-
-def check_known_rows(scorer: Scorer, rows: int = 5) -> None:
-    """Score a few known clients again and compare with the PDs training stored (``scores.parquet``):
-    a model that cannot score them, or scores them otherwise, is refused with one line."""
-    model_path = scorer.artifact.path / MODEL_FILE
-    population = scorer.population
-    if len(population) == 0:
-        raise ArtifactError(f"{scorer.artifact.path / POPULATION_FILE}: no client to check the model with")
-    sample = population.iloc[np.unique(np.linspace(0, len(population) - 1, min(rows, len(population))).astype(int))]
-    try:
-        stored = scorer.scores["PROBABILITY"].reindex(sample.index).to_numpy(np.float64)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ArtifactError(f"{scorer.artifact.path / SCORES_FILE}: no stored PD of the known clients "
-                            f"({_first_line(exc)})") from None
-    try:
-        got = np.asarray(scorer.probability(sample), dtype=np.float64)
-    except Exception as exc:  # noqa: BLE001 - CatBoostError and friends: the model cannot score
-        raise ArtifactError(f"{model_path}: cannot score a known client ({_first_line(exc)})") from None
-    wrong = ~(np.abs(got - stored) <= KNOWN_ROW_TOLERANCE)     # NaN on either side is wrong too
-    if wrong.any():
-        i = int(np.flatnonzero(wrong)[0])
-        raise ArtifactError(f"{model_path}: scores known client {sample.index[i]} {got[i]:.6g}, "
-                            f"{stored[i]:.6g} at training: restore or retrain the model")
-
-
-def application_ids(data_dir: Path) -> np.ndarray:
-    """The client numbers (``SK_ID_CURR``) of the application files of ``data_dir``, read alone."""
-    import pyarrow.csv as pacsv  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
-    from data.load import DataError, find_table_file  # noqa: PLC0415
-    from data.schema import APPLICATION_TABLES  # noqa: PLC0415
-
-    ids = []
-    for table in APPLICATION_TABLES:
-        path = find_table_file(Path(data_dir), table)
-        if path is None:
-            continue
-        try:
-            if path.name.lower().endswith(".parquet"):
-                column = pq.read_table(path, columns=["SK_ID_CURR"]).column(0)
-            else:
-                column = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-                    include_columns=["SK_ID_CURR"])).column(0)
-            ids.append(column.to_numpy().astype(np.int64))
-        except (pa.ArrowException, OSError, EOFError, ValueError, TypeError) as exc:
-            raise DataError(str(path), f"cannot read its client numbers ({_first_line(exc)})") from None
-    return np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
-
-
-def check_served_data(scorer: Scorer, data_dir: Path) -> None:
-    """Refuse a model whose clients are not in the application files of the data folder served.
-
-    The served folder's own path is not enough (``status`` compares it, and ``make run`` retrains on
-    a difference): in production the data may be a copy at another path. What the running product
-    needs is that every client the model knows has its rows in the served files (What-if, counter-offer);
-    a model trained on another folder fails that, whatever the paths."""
-    known = np.asarray(scorer.population.index, dtype=np.int64)
-    missing = known[~np.isin(known, application_ids(data_dir))]
-    if len(missing):
-        trained_on = scorer.artifact.metadata.data_dir or "another data folder"
-        raise ArtifactError(
-            f"model {scorer.version} was trained on {trained_on}: {len(missing):,} of its {len(known):,} clients "
-            f"(client {int(missing[0])} first) are in no application file of {data_dir}; train a model on this "
-            f"folder (python -m model.train --data-dir {data_dir}) or serve the data it was trained on")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m model.artifact status --model-dir M --data-dir D``: exit 1 when training is needed.
-
-    ``python -m model.artifact pull --alias champion --model-dir M``: install the registry version the
-    alias names and point CURRENT at it (exit 2 with a one-line error; docs/model-registry.md)."""
-    s = get_settings()
-    p = argparse.ArgumentParser(prog="python -m model.artifact")
-    p.add_argument("command", choices=["status", "pull"])
-    p.add_argument("--model-dir", type=Path, default=s.model_dir)
-    p.add_argument("--data-dir", type=Path, default=s.data_dir)
-    p.add_argument("--alias", default=s.model_alias, help="pull: registry alias of the version to serve")
-    p.add_argument("--name", default=s.model_registry_name, help="pull: registered model name")
-    p.add_argument("--tracking-uri", default=s.tracking_uri, help="pull: MLflow tracking store")
-    a = p.parse_args(argv)
-    if a.command == "pull":
-        # model.registry imports this module, and MLflow takes seconds to import: pull only
-        from model.registry import pull_command  # noqa: PLC0415
-
-        return pull_command(a.tracking_uri, a.name, a.alias, a.model_dir)
-    reason = needs_training(a.model_dir, a.data_dir, None)
-    if reason is None:
-        meta = load_artifact(a.model_dir).metadata
-        if meta.features != meta.expected_features:
-            reason = "the current model uses other features than this product builds"
-        elif sorted(meta.excluded_attributes) != sorted(s.excluded_attributes):
-            reason = (f"the current model excludes {meta.excluded_attributes or 'no attribute'}, the settings "
-                      f"exclude {list(s.excluded_attributes) or 'none'}")
-    if reason:
-        print(f"training needed: {reason}", file=sys.stderr)
-        return 1
-    print(f"model {load_artifact(a.model_dir).metadata.version} is up to date for {a.data_dir}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
