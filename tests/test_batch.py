@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from data.load import load_tables
-from model.batch import COLUMNS, SCORES_DIR, SUMMARY_FILE, bucket_of, bucket_tables, main
+from model.batch import COLUMNS, SCORES_DIR, SUMMARY_FILE, bucket_of, bucket_tables
+from model.batch.cli import main
 from model.scoring import Scorer
 from tests.helpers import request_body
 from tests.test_api import H, build_server, make_settings

@@ -19,7 +19,7 @@ from app import services_of
 from data.load import load_tables
 from layouts import ids
 from model.batch import SCORES_DIR
-from model.batch import main as batch_main
+from model.batch.cli import main as batch_main
 from model.decision import GRANTED, REFER, REFUSED
 from model.reasons import PROTECTED_CONCEPTS, ReasonPolicy
 from model.scoring import Scorer

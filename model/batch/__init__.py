@@ -26,8 +26,6 @@ on the row number it read them at), so aggregates are summed in the same order b
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
@@ -50,9 +48,8 @@ from data.schema import APPLICATION_TABLES, CHILD_TABLES
 from model.decision import GRANTED
 from model.explain import explanation_from_shap, pd_of, shap_rows
 from model.scoring import Scorer
-from settings import get_settings
 
-__all__ = ["APPLICATIONS", "BucketResult", "Progress", "bucket_of", "bucket_tables", "main", "run_bucket",
+__all__ = ["APPLICATIONS", "BucketResult", "Progress", "bucket_of", "bucket_tables", "run_bucket",
            "score_bucket", "split_tables"]
 
 #: What ``--applications`` may name: one application file, or both.
@@ -254,59 +251,3 @@ def summary_lines(summary: Mapping[str, Any]) -> list[str]:
             f"{summary['seconds']:.1f} s ({summary['clients_per_second'] or 0:,.0f} clients/s), "
             f"model {summary['model_version']}",
             f"decisions: {decisions}", f"grades: {grades}"]
-
-
-def _parser() -> argparse.ArgumentParser:
-    settings = get_settings()
-    p = argparse.ArgumentParser(prog="python -m model.batch", description=__doc__.split("\n")[0])
-    p.add_argument("--engine", choices=("pandas", "spark"), default="pandas")
-    p.add_argument("--data-dir", type=Path, required=True, help="folder of Kaggle-shaped files (.csv, .csv.gz, .parquet)")
-    p.add_argument("--out", type=Path, required=True, help="output folder (scores/part-*.parquet, summary.json)")
-    p.add_argument("--model-dir", type=Path, default=settings.model_dir)
-    p.add_argument("--applications", choices=tuple(APPLICATIONS), default="application_test")
-    p.add_argument("--master", default="local[2]", help="Spark master (spark engine): local[N] or spark://host:port")
-    p.add_argument("--buckets", type=int, default=DEFAULT_BUCKETS, help="number of client buckets (hash of SK_ID_CURR)")
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Score, print the progress and the summary; bad input: one line on stderr and exit code 2."""
-    args = _parser().parse_args(argv)
-    if args.buckets < 1:
-        print("error: --buckets must be at least 1", file=sys.stderr)
-        return 2
-    out: Path = args.out
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for old in (out / SCORES_DIR).glob("part-*.parquet"):
-            old.unlink()
-        scorer = worker_scorer(str(args.model_dir))
-        progress = Progress(args.buckets)
-        start = time.perf_counter()
-        extra: dict[str, Any] = {}
-        if args.engine == "pandas":
-            results = score_pandas(args.data_dir, out, args.model_dir, APPLICATIONS[args.applications],
-                                   args.buckets, progress)
-        else:
-            try:
-                from model.batch.spark import score_spark  # noqa: PLC0415  (pyspark only when asked for)
-            except ModuleNotFoundError as exc:
-                print(f"error: the Spark engine needs {exc.name or 'pyspark'}: "
-                      ".venv/bin/pip install -r requirements-spark.txt (and Java 17: make java)", file=sys.stderr)
-                return 2
-
-            extra = {"master": args.master}
-            results = score_spark(args.data_dir, out, args.model_dir, APPLICATIONS[args.applications],
-                                  args.buckets, args.master, progress, stats=extra)
-        seconds = time.perf_counter() - start
-    except DataError as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError, RuntimeError) as exc:   # ArtifactError is a RuntimeError
-        print(f"\nerror: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
-              file=sys.stderr)
-        return 2
-    summary = summarise(results, seconds, args.engine, scorer.version, args.applications, extra)
-    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    print("\n".join(summary_lines(summary)), file=sys.stderr)
-    return 0

@@ -1,6 +1,6 @@
-"""``python -m model.batch``: see :mod:`model.batch`."""
+"""``python -m model.batch``: see :mod:`model.batch.cli`."""
 import sys
 
-from model.batch import main
+from model.batch.cli import main
 
 sys.exit(main())
