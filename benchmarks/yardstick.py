@@ -30,11 +30,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.quality import lightgbm_oof, parse_set  # noqa: E402
 from model import features as feats  # noqa: E402
 from model.cost import CostWeights  # noqa: E402
 from model.estimator import CatBoostParams  # noqa: E402
-from model.monitoring.validation import student_interval as interval  # noqa: E402
 from model.population_features import DEFAULT_NEIGHBOURS, GROUPS, unused_columns  # noqa: E402
 from model.train import (  # noqa: E402
     DEFAULT_CLASS_WEIGHTS,
@@ -43,10 +41,58 @@ from model.train import (  # noqa: E402
     assess_calibrated,
     cross_validate_catboost,
     evaluate,
+    stopping_split,
     stratified_folds,
     training_data,
 )
+from model.validation import student_interval as interval  # noqa: E402
 from settings import get_settings  # noqa: E402
+
+
+def lightgbm_oof(X, y, fold_of, cat_features: list[str], seed: int,
+                 stopping_holdout: float = CatBoostParams.stopping_holdout) -> tuple[np.ndarray, list[int]]:
+    """The public kernel's LightGBM (lr 0.02, 34 leaves, early stopping 200 on AUC), per fold.
+
+    It early-stops as the product does (``stopping_holdout`` of the training part; 0 = on the
+    validation fold, as the kernel itself does), so both are compared under one protocol.
+    """
+    import lightgbm as lgb
+
+    X = X.copy()
+    oof = np.zeros(len(y))
+    best = []
+    for k in range(int(fold_of.max()) + 1):
+        tr, va = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        fit, stop = stopping_split(tr, y, stopping_holdout, seed + k)
+        if len(stop) == 0:
+            fit, stop = tr, va
+        clf = lgb.LGBMClassifier(
+            n_estimators=10000, learning_rate=0.02, num_leaves=34, colsample_bytree=0.9497036,
+            subsample=0.8715623, subsample_freq=1, max_depth=8, reg_alpha=0.041545473,
+            reg_lambda=0.0735294, min_split_gain=0.0222415, min_child_weight=39.3259775,
+            n_jobs=2, random_state=seed, verbose=-1)
+        clf.fit(X.iloc[fit], y[fit], eval_X=(X.iloc[stop],), eval_y=(y[stop],), eval_metric="auc",
+                callbacks=[lgb.early_stopping(200, verbose=False)], categorical_feature=cat_features)
+        oof[va] = clf.predict_proba(X.iloc[va], num_iteration=clf.best_iteration_)[:, 1]
+        best.append(int(clf.best_iteration_))
+    return oof, best
+
+
+def parse_set(values: list[str]) -> dict[str, Any]:
+    fields = CatBoostParams.__dataclass_fields__
+    out: dict[str, Any] = {}
+    for item in values:
+        name, _, raw = item.partition("=")
+        if name not in fields:
+            raise SystemExit(f"unknown CatBoost parameter {name!r}; known: {', '.join(fields)}")
+        kind = type(getattr(CatBoostParams(), name))
+        if kind is bool:
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise SystemExit(f"{name} takes true or false, got {raw!r}")
+            out[name] = raw.lower() in ("true", "1")
+        else:
+            out[name] = tuple(v for v in raw.split(",") if v) if kind is tuple else kind(raw)
+    return out
 
 
 def fmt(name: str, values: list[float]) -> str:
