@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from model.monitoring.validation import as_outcomes, log_loss
+from model.validation import as_outcomes, log_loss
 
 EPS = 1e-6
 """Calibrated PDs are clipped to [EPS, 1 − EPS]: never exactly 0 or 1 (a log-loss or a logit of

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from model.monitoring.validation import as_outcomes
+from model.validation import as_outcomes
 
 MAX_START_BANDS = 60
 """Finest starting partition tried by :func:`fit_master_scale`."""

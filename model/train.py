@@ -51,7 +51,6 @@ from model.decision import DEFAULT_REFER_SHARE, REFER, DecisionRule, refused
 from model.estimator import LARGE_DATA_PROFILE, CatBoostParams, fit_model, make_pool
 from model.explain import LeafShap, global_importance, store_explanations
 from model.grades import fit_master_scale
-from model.monitoring.validation import brier, brier_constant, calibration_intercept_slope, expected_calibration_error
 from model.population_features import (
     DEFAULT_NEIGHBOURS,
     GROUPS,
@@ -69,6 +68,7 @@ from model.registry import (
     register_version,
     shown_uri,
 )
+from model.validation import brier, brier_constant, calibration_intercept_slope, expected_calibration_error
 from settings import Settings, get_settings
 
 #: F-beta weighs recall beta² times as much as precision; 2 reflects that missed defaulters cost more.

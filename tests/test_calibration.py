@@ -13,7 +13,7 @@ from model.calibration import (
     cross_fit,
     fit_calibration,
 )
-from model.monitoring.validation import calibration_intercept_slope, expected_calibration_error, log_loss
+from model.validation import calibration_intercept_slope, expected_calibration_error, log_loss
 
 
 def _population(n: int, seed: int, centre: float = -2.9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

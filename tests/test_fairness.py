@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from model import validation as val
 from model.calibration import cross_fit
 from model.cost import CostWeights
 from model.monitoring import fairness as fair
-from model.monitoring import validation as val
 
 W = CostWeights(fn=5, fp=2)
 

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from model import validation
 from model.artifact import OOF_FILE, POPULATION_FILE, SCORES_FILE, load_artifact
 from model.decision import REFER, DecisionRule
 from model.grades import MasterScale
-from model.monitoring import validation
 from model.reporting.methodology import CALIBRATION_FIGURE, COST_FIGURE, find_run, generate_report
 from model.text.formatting import format_date, format_number, format_percent
 from model.text.labels import level_label

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from model.monitoring import validation as val
-from model.monitoring.validation import (
+from model import validation as val
+from model.validation import (
     as_outcomes,
     auc,
     auc_with_ci,

@@ -1,6 +1,6 @@
 """Fairness of the model's decisions, measured on out-of-fold predictions.
 
-Calibration and its statistics (reliability, ECE, Brier) live in :mod:`model.monitoring.validation`.
+Calibration and its statistics (reliability, ECE, Brier) live in :mod:`model.validation`.
 
 Every function here takes plain arrays, so the model report (:mod:`model.reporting.methodology`) and the
 tests feed it the same thing: the **out-of-fold** probabilities stored with the model

@@ -4,7 +4,7 @@
 reference on the same repeated stratified folds and writes, per seed, each model's pooled
 out-of-fold AUC and nested cost (threshold chosen on the other folds). The seeds are the
 independent replicates: :class:`Comparison` holds the per-seed rows, the means with their Student
-95 % intervals and standard errors (:func:`model.monitoring.validation.student_interval`, the
+95 % intervals and standard errors (:func:`model.validation.student_interval`, the
 yardstick's own rule), who leads on each measure, and whether the yardstick measured the model
 the note describes (same data folder, same settings).
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from model.artifact import ModelMetadata
-from model.monitoring.validation import standard_error, student_interval
+from model.validation import standard_error, student_interval
 from settings import ROOT
 
 #: Where ``python -m model.reporting`` looks for the yardstick's figures when ``--yardstick`` is not given.

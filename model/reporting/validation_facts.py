@@ -4,7 +4,7 @@ Discrimination, calibration before and after the calibration map, the master sca
 referral band, stability (PSI) and the per-group calibration, all on the **cross-fitted
 out-of-fold** PDs of ``oof.parquet`` (stability on ``scores.parquet`` and
 ``population.parquet``: training clients against new applications). The statistics come from
-:mod:`model.monitoring.validation` (scikit-learn for the ROC curve, SciPy for the chi² and normal
+:mod:`model.validation` (scikit-learn for the ROC curve, SciPy for the chi² and normal
 tails, statsmodels for the calibration intercept and slope) and :mod:`model.grades`; this module
 only chooses what to measure on which clients and gathers the results in :class:`Validation`.
 
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model import validation as val
 from model.artifact import ModelMetadata
 from model.decision import REFER, DecisionRule
 from model.grades import MasterScale, jeffreys_rejections
-from model.monitoring import validation as val
 from model.registry import mlflow_uri
 
 #: Equal-frequency bins of the reliability tables and of every ECE in the section.
@@ -39,7 +39,7 @@ JEFFREYS_ALPHA = 0.05
 PSI_FEATURES = 20
 #: Bins of every PSI.
 PSI_BINS = 10
-#: The PSI readings of :func:`model.monitoring.validation.psi_band`: moderate from, significant from.
+#: The PSI readings of :func:`model.validation.psi_band`: moderate from, significant from.
 PSI_MODERATE, PSI_SIGNIFICANT = 0.10, 0.25
 #: Metric names written to the MLflow run, each under this prefix (``validation.auc``...), so
 #: that training's own ``auc`` metric keeps its history.
@@ -211,7 +211,7 @@ def psi_row(name: str, reference: pd.Series, new: pd.Series) -> PsiRow:
     """PSI of one column, training clients against new applications.
 
     A numeric column is compared on its finite values (quantile bins of the training clients,
-    :func:`model.monitoring.validation.psi`) and its missing shares are stated beside; a
+    :func:`model.validation.psi`) and its missing shares are stated beside; a
     categorical one level by level, a missing value being a level of its own.
     """
     miss_ref, miss_new = float(reference.isna().mean()), float(new.isna().mean())
