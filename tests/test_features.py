@@ -11,6 +11,8 @@ import pytest
 from data.load import load_tables, validate_frame
 from data.schema import DAYS_SENTINEL, TABLES
 from model import features as F
+from model.features.application import APP
+from model.features.arrays import schema_codes
 
 CHILD_BY_CLIENT = ("bureau", "previous_application", "POS_CASH_balance", "installments_payments",
                    "credit_card_balance")
@@ -421,9 +423,9 @@ def test_large_batch_assembly_matches_small(sample_tables, sample_features):
 
 def test_text_categories_code_the_same_for_one_row_and_a_batch():
     """The one-row look-up (an API applicant's text values) and the batch Categorical agree."""
-    levels = F._APP.column("NAME_INCOME_TYPE").levels
+    levels = APP.column("NAME_INCOME_TYPE").levels
     values = [levels[0], None, "not a level", 3, np.nan, levels[-1], levels[0].lower()]
-    small = F._schema_codes(pd.Series(values, dtype=object), levels)
-    big = F._schema_codes(pd.Series(values * 20, dtype=object), levels)
+    small = schema_codes(pd.Series(values, dtype=object), levels)
+    big = schema_codes(pd.Series(values * 20, dtype=object), levels)
     assert small.tolist() == [0, -1, -1, -1, -1, len(levels) - 1, -1]
     assert big.tolist() == small.tolist() * 20

@@ -357,7 +357,7 @@ def test_overrides_of_hand_made_ratios():
 
 
 # --------------------------------------------------------------------------------------
-# Every model feature is labelled (fails when model/features.py adds an unlabelled one)
+# Every model feature is labelled (fails when model/features/ adds an unlabelled one)
 # --------------------------------------------------------------------------------------
 def test_every_model_feature_has_a_label_unit_and_group():
     names = features.feature_columns(include_children=True)
@@ -492,7 +492,7 @@ def test_the_payment_to_income_ratio_is_monthly_over_monthly():
     """AMT_ANNUITY is a monthly payment and AMT_INCOME_TOTAL an income on the same period (the real
     data say so: see the test below), so the ratio shown is the model's own, over a monthly income."""
     income, payment = 10_000.0, 2_500.0                      # 10 000 € a month, 2 500 € a month
-    feature = payment / income                               # what model/features.py computes
+    feature = payment / income                               # what model/features/ computes
     assert format_value("ANNUITY_INCOME_RATIO", feature) == f"25{NNBSP}%"
     assert format_value("ANNUITY_INCOME_RATIO", feature, "en") == "25%"
     assert display_value("ANNUITY_INCOME_RATIO", feature) == pytest.approx(payment / income)
