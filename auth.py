@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import hmac
 import json
+import math
 import os
 import secrets
 import sys
@@ -23,21 +24,19 @@ from urllib.parse import quote, urlsplit
 
 from flask import Flask, make_response, redirect, request, session
 from flask.typing import ResponseReturnValue
-from flask.wrappers import Response as FlaskResponse
-from flask_limiter import Limiter, RequestLimit
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf  # type: ignore[import-untyped]  # no py.typed
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from api.errors import error_response, is_api_path
-from model.monitoring.sign_ins import SignIns
+from model.monitoring.sign_ins import Limit, SignIns, SignInThrottle, parse_limits
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
-from services import RETRY_AFTER_S, database_unavailable, redis_client_options
-from settings import REDIS_SCHEMES, Settings, get_settings
+from services import RETRY_AFTER_S, database_unavailable
+from settings import Settings, get_settings
 
 #: Paths anyone may reach: the sign-in page, static files and the health probe.
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/api/v1/health", "/api/v1/openapi.json",
@@ -45,6 +44,22 @@ PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/api/v1/he
 API_KEY_HEADER = "X-API-Key"
 #: Key of the Flask session holding the sign-in's token (its row in ``sign_ins`` says whether it is still open).
 SESSION_TOKEN_KEY = "sign_in"
+#: The device cookie (:class:`model.monitoring.sign_ins.SignInThrottle`): signed, a random nonce and the
+#: usernames that signed in from this browser (the last few), kept a year.
+DEVICE_COOKIE = "pad_device"
+DEVICE_COOKIE_DAYS = 365
+DEVICE_USERS = 5
+
+
+def _limits(setting: str, text: str) -> tuple[Limit, ...]:
+    try:
+        return parse_limits(text)
+    except ValueError as exc:
+        raise ConfigError(f"{setting}: {exc}") from None
+
+
+def _key(username: str) -> str:
+    return username.strip().casefold()
 
 
 class ConfigError(RuntimeError):
@@ -65,14 +80,6 @@ def _unavailable(exc: SQLAlchemyError) -> Response:
                                  503)
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
-
-
-def limiter_storage_options(settings: Settings) -> dict[str, Any]:
-    """Redis client options of the sign-in counters: the cache's short timeouts and no retries, so a
-    Redis down costs milliseconds before Flask-Limiter falls back to counting in memory."""
-    if settings.ratelimit_storage_uri.partition("://")[0].lower() not in REDIS_SCHEMES:
-        return {}
-    return redis_client_options(settings)
 
 
 class User:
@@ -251,12 +258,10 @@ def init_auth(server: Flask, settings: Settings) -> None:
     store = SignIns.for_url(settings.database_url)
     # an unknown name costs one hash check too, with the method add_user uses: same time as a wrong password
     dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
-    # a storage down (Redis stopped) never refuses a sign-in: errors are swallowed and the counters kept in
-    # this process's memory until the storage answers again (Flask-Limiter tries it at growing intervals)
-    limiter = Limiter(get_remote_address, app=server, storage_uri=settings.ratelimit_storage_uri,
-                      storage_options=limiter_storage_options(settings),
-                      key_prefix=f"{settings.cache_key_prefix}limits", swallow_errors=True,
-                      in_memory_fallback_enabled=True, headers_enabled=True, default_limits=[])
+    throttle = SignInThrottle(store.engine, *(_limits(name, getattr(settings, name.lower()))
+                                              for name in ("LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_LIMIT",
+                                                           "LOGIN_DEVICE_LIMIT")))
+    devices = URLSafeSerializer(str(server.secret_key), salt="device-cookie")
 
     def _load(user_id: str) -> User | None:
         """The session's user if its sign-in is still open on the server and the user still exists."""
@@ -267,22 +272,30 @@ def init_auth(server: Flask, settings: Settings) -> None:
 
     manager.user_loader(_load)
 
-    def _failed(response: FlaskResponse) -> bool:
-        return response.status_code == 401
+    def _device_cookie() -> dict[str, Any]:
+        """The browser's device cookie {"n": nonce, "u": [usernames signed in from it]}, if genuine."""
+        try:
+            value = devices.loads(request.cookies.get(DEVICE_COOKIE, ""))
+        except BadSignature:
+            return {}
+        ok = isinstance(value, dict) and isinstance(value.get("n"), str) and isinstance(value.get("u"), list)
+        return value if ok else {}
 
-    def _username_key() -> str:
-        return "user:" + request.form.get("username", "").strip().casefold()
-
-    def _too_many(_limit: RequestLimit) -> FlaskResponse:
+    def _too_many(wait_s: float) -> Response:
         lang = _lang()
-        response: FlaskResponse = make_response(login_page(lang, t("auth.too_many_attempts", lang),
-                                        _safe_next(request.args.get("next"))), 429)
+        response = make_response(login_page(lang, t("auth.too_many_attempts", lang),
+                                            _safe_next(request.args.get("next"))), 429)
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
         return response
 
+    def _remember_device(response: Response, cookie: dict[str, Any], name: str) -> None:
+        """The device cookie, issued or extended with ``name`` at a successful sign-in (a year, HttpOnly)."""
+        users_seen = [u for u in cookie.get("u", []) if u != _key(name)][-(DEVICE_USERS - 1):] + [_key(name)]
+        value = devices.dumps({"n": cookie.get("n") or secrets.token_urlsafe(16), "u": users_seen})
+        response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_DAYS * 86400, httponly=True, samesite="Lax",
+                            secure=bool(server.config.get("SESSION_COOKIE_SECURE")))
+
     @server.route("/login", methods=["GET", "POST"])
-    @limiter.limit(settings.login_rate_limit, methods=["POST"], deduct_when=_failed, on_breach=_too_many)
-    @limiter.limit(settings.login_rate_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed,
-                   on_breach=_too_many)
     def login() -> ResponseReturnValue:
         lang = _lang()
         next_url = _safe_next(request.args.get("next"))
@@ -293,16 +306,28 @@ def init_auth(server: Flask, settings: Settings) -> None:
                 return login_page(lang, t("auth.csrf_failed", lang), next_url), 400
             name = request.form.get("username", "")
             password = request.form.get("password", "")
-            stored = users.get().get(name)
-            matches = check_password_hash(stored or dummy_hash, password)
-            if stored and matches:
-                try:
-                    session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)
-                except SQLAlchemyError as exc:
-                    return _unavailable(exc)
-                login_user(User(name))
-                return redirect(next_url)
-            return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
+            address = request.remote_addr or "unknown"
+            cookie = _device_cookie()
+            # the cookie's nonce counts only for a user who signed in from this browser before
+            device = cookie["n"] if _key(name) in cookie.get("u", []) else None
+            try:
+                wait_s = throttle.retry_after(address, name, device)
+                if wait_s > 0:
+                    return _too_many(wait_s)
+                stored = users.get().get(name)
+                if not (stored and check_password_hash(stored, password)):
+                    if not stored:
+                        check_password_hash(dummy_hash, password)   # an unknown name costs the same time
+                    trusted = device if device is not None and throttle.device_trusted(device) else None
+                    throttle.failed(address, name, trusted)
+                    return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
+                session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)
+            except SQLAlchemyError as exc:
+                return _unavailable(exc)
+            login_user(User(name))
+            response = redirect(next_url)
+            _remember_device(response, cookie, name)
+            return response
         return login_page(lang, None, next_url)
 
     @server.route("/logout")

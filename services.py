@@ -18,13 +18,11 @@ from flask_caching import Cache
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from model.clients.book import ClientBook
 from model.monitoring.reviews import ReviewStore
 from model.monitoring.scoring_log import ScoringLog
-from model.monitoring.store import engine_for
+from model.monitoring.store import engine_for, health_of, is_outage
 from model.scoring import Scorer
 from model.simulation import ClientRecords, Simulator
 from settings import Settings
@@ -46,8 +44,7 @@ def database_unavailable(exc: BaseException, refused: str) -> bool:
     When it is, the outage is logged (at most once a minute, with ``refused``: what was refused because
     of it), so an outage under load is one line a minute, not one per request.
     """
-    down = isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)) or \
-        (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
+    down = is_outage(exc)
     if down:
         _DATABASE_DOWN.warn("database unavailable, %s: %s", refused, str(exc).splitlines()[0] if str(exc) else exc)
     return down
@@ -177,6 +174,10 @@ class Services:
     clients: ClientBook
     #: What-if scores and counter-offers, from the clients' raw rows (loaded on first use).
     simulator: Simulator
+
+    def store_health(self) -> dict[str, str]:
+        """The database as this process last saw it (no query: health must answer when the database cannot)."""
+        return health_of(self.reviews.engine).to_dict()
 
     @classmethod
     def build(cls, server: Flask, settings: Settings, scorer: Scorer) -> Services:

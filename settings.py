@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 #: Shortest retention of the scoring log a setting may ask for: six months (EU AI Act art. 19, 26(6)).
 MIN_RETENTION_DAYS = 183
-#: URL schemes of a Redis server (``CACHE_URL``, ``RATELIMIT_STORAGE_URI``): TCP, TLS, a Unix socket.
+#: URL schemes of a Redis server (``CACHE_URL``): TCP, TLS, a Unix socket.
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
@@ -100,10 +100,10 @@ class Settings:
     #: default); ``redis://host:port/db`` for flask-caching's RedisCache, shared by every worker and host
     #: (docs/deployment.md). A Redis that stops costs misses, never a failed request.
     cache_url: str = ""
-    #: Prefix of every key this product writes in Redis (``CACHE_KEY_PREFIX``): the views' cache and, with
-    #: ``RATELIMIT_STORAGE_URI=redis://``, the sign-in counters (``<prefix>limits``).
+    #: Prefix of every key this product writes in Redis (``CACHE_KEY_PREFIX``): the views' cache (the
+    #: failed sign-ins are counted in the database).
     cache_key_prefix: str = "pad:"
-    #: Seconds Redis may take to connect or answer (cache and sign-in counters): a dead or unreachable Redis
+    #: Seconds Redis may take to connect or answer (the views' cache): a dead or unreachable Redis
     #: costs this much at most per call, not the operating system's connect timeout.
     redis_timeout_s: float = 0.25
     #: Logging of every score served: on unless ``SCORING_LOG=off``. The path is the legacy JSON Lines
@@ -130,12 +130,14 @@ class Settings:
     session_cookie_secure: bool = False
     #: Hours a sign-in stays valid without signing in again (``SESSION_HOURS``).
     session_hours: int = 10
-    #: Failed sign-ins allowed per client address and per username (``LOGIN_RATE_LIMIT``, the
-    #: Flask-Limiter notation); beyond it the sign-in answers 429 with Retry-After.
+    #: Failed sign-ins allowed per client address (``LOGIN_RATE_LIMIT``, e.g. ``"5 per minute; 20 per
+    #: hour"``), per username from browsers it never signed in from (``LOGIN_ACCOUNT_LIMIT``) and per
+    #: device cookie (``LOGIN_DEVICE_LIMIT``); beyond one the sign-in answers 429 with Retry-After. The
+    #: failures are counted in ``database_url``, so every worker and host shares them
+    #: (:class:`model.monitoring.sign_ins.SignInThrottle` says why three).
     login_rate_limit: str = "5 per minute; 20 per hour"
-    #: Where the sign-in counters live (``RATELIMIT_STORAGE_URI``): per process by default,
-    #: ``redis://host:6379`` to share them between workers and hosts.
-    ratelimit_storage_uri: str = "memory://"
+    login_account_limit: str = "10 per 15 minutes"
+    login_device_limit: str = "5 per 15 minutes"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -200,8 +202,8 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_cookie_secure=env.get("SESSION_COOKIE_SECURE", "") == "1",
         session_hours=int(env.get("SESSION_HOURS", Settings.session_hours)),
         login_rate_limit=env.get("LOGIN_RATE_LIMIT", Settings.login_rate_limit),
-        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", Settings.ratelimit_storage_uri).strip()
-        or Settings.ratelimit_storage_uri,
+        login_account_limit=env.get("LOGIN_ACCOUNT_LIMIT", Settings.login_account_limit),
+        login_device_limit=env.get("LOGIN_DEVICE_LIMIT", Settings.login_device_limit),
         cache_url=env.get("CACHE_URL", "").strip(),
         cache_key_prefix=env.get("CACHE_KEY_PREFIX", Settings.cache_key_prefix),
         redis_timeout_s=float(env.get("REDIS_TIMEOUT_S", Settings.redis_timeout_s)),

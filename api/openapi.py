@@ -170,7 +170,13 @@ SCORE_SCHEMA: JsonSchema = {
 HEALTH_SCHEMA: JsonSchema = {"type": "object", "required": ["status", "model_version"],
                              "properties": {"status": {"const": "ok"}, "model_version": {"type": "string"},
                                             "cache": {"type": "object", "description": "this process's view "
-                                                      "cache since start: backend, hits, misses, errors"}}}
+                                                      "cache since start: backend, hits, misses, errors"},
+                                            "store": {"type": "object", "required": ["status"], "description":
+                                                      "the database as this process last saw it (no query): "
+                                                      "unavailable since its last outage until a write succeeds",
+                                                      "properties": {"status": {"enum": ["ok", "unavailable"]},
+                                                                     "since": {"type": "string"},
+                                                                     "reason": {"type": "string"}}}}}
 MODEL_SCHEMA: JsonSchema = {
     "type": "object",
     "required": ["version", "threshold", "decision_rule", "feature_count", "top_global_importance", "lang"],

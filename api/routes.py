@@ -10,7 +10,9 @@ the ``X-API-Key`` header (``auth.py``).
 
 Routes
 ------
-``GET  /api/v1/health``                  public: ``{"status": "ok", "model_version"}``
+``GET  /api/v1/health``                  public: ``{"status": "ok", "model_version", "cache", "store"}``
+                                         (``store``: ``ok``, or ``unavailable`` since when and why, as
+                                         this process last saw the database; no query, so it never waits)
 ``GET  /api/v1/model[?lang=&top=]``      version, threshold, cost weights, CV metrics, top global factors
 ``GET  /api/v1/clients/<id>/score[?lang=fr|en&top=N]``   score of a client the product knows
 ``POST /api/v1/predict[?lang=&top=]``    score of a new applicant sent as raw Kaggle-shaped rows
@@ -122,7 +124,7 @@ def create_blueprint(services: Services) -> Blueprint:
 
     @bp.get("/v1/health")
     def health() -> Response:
-        return jsonify(status="ok", model_version=scorer.version, cache=views.stats())
+        return jsonify(status="ok", model_version=scorer.version, cache=views.stats(), store=services.store_health())
 
     @bp.get("/v1/model")
     def model_info() -> Response:

@@ -5,8 +5,7 @@
 
 Starts a private ``redis-server`` and a private PostgreSQL cluster (``tests/services.py``: nothing of
 the machine's own services is touched), then two gunicorn hosts (the product's ``gunicorn.conf.py``)
-on two free ports, with the same ``SECRET_KEY``, ``CACHE_URL``, ``DATABASE_URL`` and
-``RATELIMIT_STORAGE_URI``. Each phase sends ``--requests`` GET /api/v1/clients/<id>/score spread
+on two free ports, with the same ``SECRET_KEY``, ``CACHE_URL`` and ``DATABASE_URL``. Each phase sends ``--requests`` GET /api/v1/clients/<id>/score spread
 over both hosts by ``--concurrency`` threads, on client ids of its own, and prints:
 
 * requests, 200s, 503s (JSON ``scoring_log_unavailable`` with Retry-After), anything else;
@@ -92,7 +91,7 @@ def free_port() -> int:
 def start_hosts(names: Sequence[str], *, model_dir: Path, data_dir: Path, database_url: str, redis_url: str,
                 users_file: Path, workers: int = 1, prefix: str = "pad:", ready_timeout: float = 180,
                 extra_env: dict[str, str] | None = None) -> Iterator[list[Host]]:
-    """gunicorn hosts sharing ``database_url`` and ``redis_url`` (views' cache and sign-in counters), one
+    """gunicorn hosts sharing ``database_url`` (scores, reviews, sign-ins and their failures) and ``redis_url`` (views' cache), one
     ``SECRET_KEY`` and one users file; each its own port and ``INSTANCE_DIR``. Started together."""
     secret = secrets.token_hex(32)
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -107,7 +106,7 @@ def start_hosts(names: Sequence[str], *, model_dir: Path, data_dir: Path, databa
                 env = dict(os.environ, MODEL_DIR=str(model_dir.resolve()), HOME_CREDIT_DIR=str(data_dir.resolve()),
                            INSTANCE_DIR=str(instance), USERS_FILE=str(users_file), API_KEYS=KEY, SECRET_KEY=secret,
                            DATABASE_URL=database_url, CACHE_URL=redis_url, CACHE_KEY_PREFIX=prefix,
-                           RATELIMIT_STORAGE_URI=redis_url, DEBUG="0", HOST=HOST, PORT=str(port),
+                           DEBUG="0", HOST=HOST, PORT=str(port),
                            WORKERS=str(workers), LOG_LEVEL="warning", OMP_NUM_THREADS="1")
                 env.update(extra_env or {})
                 env.pop("SCORING_LOG", None)            # on: every score served is logged

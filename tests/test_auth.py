@@ -116,8 +116,10 @@ def test_no_key_configured_refuses_everything(tmp_path, tiny_model_dir, tiny_sco
 
 def test_session_cookie_flags(client, server):
     resp = sign_in(client)
-    cookie = resp.headers.get("Set-Cookie", "")
-    assert "HttpOnly" in cookie and "session=" in cookie
+    cookies = {c.split("=", 1)[0]: c for c in resp.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"session", auth.DEVICE_COOKIE}
+    for cookie in cookies.values():
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert server.config["SECRET_KEY"] == "s" * 32
 
 

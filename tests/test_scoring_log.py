@@ -124,7 +124,7 @@ def test_sqlite_connections_use_wal_and_a_busy_timeout(log):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == store.SQLITE_BUSY_MS
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1          # NORMAL: scores do not wait
-    with store.durable_transaction(log.engine) as conn:                            # ... reviews and imports do
+    with store.writing(log.engine, durable=True) as conn:                            # ... reviews and imports do
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2          # FULL
     with log.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1          # and the pooled one is reset

@@ -181,6 +181,68 @@ def test_predict_and_known_client_score_still_200(gunicorn, tiny_model_dir, demo
     assert status == 200, body[:300]
 
 
+def _timed(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, dict[str, str], bytes, float]:
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=40)
+    try:
+        conn.request(method, path, body=body, headers={"X-API-Key": KEY, "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read(), time.perf_counter() - t0
+    finally:
+        conn.close()
+
+
+def test_a_write_lock_held_by_another_process_is_a_503_in_time_and_health_answers(gunicorn, tiny_model_dir,
+                                                                                   demo_data_dir):
+    """Issue 28 item 1: SQLite's own busy wait froze the gevent worker for as long as another process held
+    the lock (health included); now a write waits at most 1 s without freezing the worker, then 503."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from data.load import load_tables
+    from model.artifact import SCORES_FILE, resolve_version_dir
+
+    port, log = gunicorn
+    cid = int(pd_index_first(resolve_version_dir(tiny_model_dir) / SCORES_FILE))
+    payload = json.dumps(request_body(load_tables(demo_data_dir), cid)).encode()
+    assert _timed(port, "POST", "/api/v1/predict", payload)[0] == 200      # the database is usable before
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\n"
+         "print('locked', flush=True)\ntime.sleep(float(sys.argv[2]))", str(log.parent / "product.db"), "8"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with ThreadPoolExecutor(3) as pool:
+            writes = [pool.submit(_timed, port, "POST", "/api/v1/predict", payload) for _ in range(3)]
+            time.sleep(0.05)
+            health_times = []
+            while not all(w.done() for w in writes):
+                status, _, _, elapsed = _timed(port, "GET", "/api/v1/health")
+                assert status == 200
+                health_times.append(elapsed)
+                time.sleep(0.01)
+            answered = [w.result() for w in writes]
+        for status, headers, body, elapsed in answered:
+            assert status == 503, body[:300]
+            assert json.loads(body)["error"]["code"] == "scoring_log_unavailable"
+            assert int(headers["retry-after"]) > 0
+            assert elapsed < 2.0, elapsed       # the issue: a 503 within 2 s
+        assert max(health_times) < 1.0, health_times
+        store = json.loads(_timed(port, "GET", "/api/v1/health")[2])["store"]
+        assert store["status"] == "unavailable" and "locked" in store["reason"]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _timed(port, "POST", "/api/v1/predict", payload)[0] == 200      # the lock gone, scores again
+    assert json.loads(_timed(port, "GET", "/api/v1/health")[2])["store"] == {"status": "ok"}
+    assert "Traceback" not in log.read_text()
+
+
+def pd_index_first(path: Path) -> int:
+    import pandas as pd
+    return int(pd.read_parquet(path, columns=[]).index[0])
+
+
 # --- the middleware alone, through Flask's test client -------------------------------------------
 
 @pytest.fixture()

@@ -22,7 +22,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import Engine, insert, select
 
 from model.decision import DECISIONS, GRANTED, Decision
-from model.monitoring.store import AUTHOR_MAX, REASON_MAX, durable_transaction, reviews
+from model.monitoring.store import AUTHOR_MAX, REASON_MAX, reviews, writing
 from model.scoring import Score
 
 __all__ = ["REASON_MAX", "VERDICTS", "Review", "ReviewError", "ReviewStore", "Verdict", "latest_decision"]
@@ -98,7 +98,7 @@ class ReviewStore:
         values = {"timestamp": datetime.now(UTC), "client_id": int(client_id), "author": who, "verdict": verdict,
                   "decision": decision, "reason": why, "model_decision": score.model_decision,
                   "model_probability": float(score.probability), "model_version": score.model_version}
-        with durable_transaction(self.engine) as conn:    # a reviewer's words survive a power cut
+        with writing(self.engine, durable=True) as conn:    # a reviewer's words survive a power cut
             new_id = conn.execute(insert(reviews).values(**values).returning(reviews.c.id)).scalar_one()
         return _review({"id": new_id, **values})
 

@@ -18,9 +18,14 @@ and runs unchanged on SQLite (the default, one file under ``instance/``) and Pos
   start, under the schema lock (:data:`_MIGRATIONS`); an unknown version is refused.
 * **Times are UTC, timezone-aware** (:class:`UTCDateTime`): SQLite has no time zone type, so
   values are stored as naive UTC there and given back aware.
-* **Several processes**: SQLite runs in WAL mode with a busy timeout on every connection (a
-  writer waits for another instead of failing with "database is locked"), ``synchronous = NORMAL``
-  for scores and a synced commit for reviews (:func:`durable_transaction`); the schema is
+* **Several processes**: SQLite runs in WAL mode, so readers never wait for a writer. A write
+  (:func:`writing`) takes the write lock when it begins (``BEGIN IMMEDIATE``) and, while another
+  process holds it (a backup, a ``sqlite3`` shell, another worker), waits for it in tries that
+  never block, with pauses between them that yield to the other requests (a gevent worker's
+  ``time.sleep`` is cooperative): SQLite's own busy wait would freeze every request
+  of the worker, health included. After :data:`STORE_WAIT_S` the write fails with "database is
+  locked", which the web layer answers with a 503 and ``Retry-After``. ``synchronous = NORMAL``
+  for scores and a synced commit for reviews (``writing(durable=True)``); the schema is
   created under a file lock (SQLite) or an advisory lock (PostgreSQL), so workers starting at
   once neither race nor fail.
 
@@ -32,6 +37,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +55,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -65,15 +72,29 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine.interfaces import ExceptionContext
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import DateTime, LargeBinary, TypeDecorator
 
 from settings import MIN_RETENTION_DAYS
 
 #: Bumped with every change of the tables; a database of another version is refused at start.
-SCHEMA_VERSION = 3
-#: How long an SQLite connection waits for another process's write before giving up (ms).
-SQLITE_BUSY_MS = 30_000
+SCHEMA_VERSION = 4
+#: How long an SQLite statement blocks waiting for another connection's lock (ms): short, since the wait
+#: blocks the whole gevent worker (SQLite's busy handler sleeps in C). Readers of a WAL database wait only
+#: in rare moments (a checkpoint resetting the log); a write waits in :func:`_begin_immediate` instead.
+SQLITE_BUSY_MS = 20
+#: How long a write waits, in cooperative pauses between tries, for another process's write lock
+#: before failing (seconds): the web layer then answers 503 with ``Retry-After``.
+STORE_WAIT_S = 1.0
+#: The same wait for the schema check at start (no request is waiting then: a migration or a backup
+#: running in another process may take a while).
+SCHEMA_WAIT_S = 30.0
+#: Execution option of a connection that writes: the seconds its ``BEGIN IMMEDIATE`` may wait.
+_WRITE_WAIT = "store_write_wait_s"
+#: SQLite's result codes of a lock held by another connection (SQLITE_BUSY, SQLITE_LOCKED).
+_SQLITE_LOCK_CODES = (5, 6)
 #: Key of the PostgreSQL advisory lock held while the schema is checked or created.
 _PG_SCHEMA_LOCK = 0x5C0_12E5
 
@@ -187,6 +208,21 @@ sign_ins = Table(
     Column("revoked_at", UTCDateTime(), nullable=True),
 )
 
+#: Failed sign-ins of the last hour (:class:`model.monitoring.sign_ins.SignInThrottle`): counted in the
+#: database, not per worker, so every worker and host sees the same counts. Not append-only: rows past
+#: the longest window are deleted. ``device``: the SHA-256 of the device cookie's nonce, when one was sent.
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("address", String(64), nullable=False),
+    Column("username", String(AUTHOR_MAX), nullable=False),
+    Column("device", String(64), nullable=True),
+    Index("sign_in_failures_by_address", "address", "at"),
+    Index("sign_in_failures_by_username", "username", "at"),
+    Index("sign_in_failures_by_device", "device", "at"),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("id", Integer(), primary_key=True, autoincrement=False),
@@ -283,36 +319,126 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         # WAL + NORMAL: a commit is atomic and survives a crash of the process, and does not wait for
         # the disk (a score costs ~0.5 ms less); an OS crash or power cut may lose the last scores, as
-        # the legacy log (never fsynced) could. Reviews and imports commit with durable_transaction.
+        # the legacy log (never fsynced) could. Reviews and imports commit with writing(durable=True).
         cursor.execute(f"PRAGMA synchronous = {_SQLITE_SYNC}")
     finally:
         cursor.close()
 
 
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot answer now (server stopped, connection lost, pool
+    exhausted, another process's write lock held too long), as opposed to a bug in a statement: the
+    first is a 503 to retry, the second a 500."""
+    return isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)) or \
+        (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
+
+
+class StoreHealth:
+    """What this process last saw of its database, for the health probe: it answers from here without
+    a query, since a query is what may have to wait."""
+
+    def __init__(self) -> None:
+        self._failed_at: datetime | None = None
+        self._reason = ""
+
+    def failed(self, exc: BaseException) -> None:
+        self._failed_at, self._reason = datetime.now(UTC), str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    def answered(self) -> None:
+        self._failed_at = None
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"status": "ok"}``, or ``unavailable`` with since when and why (the database's first line)."""
+        if self._failed_at is None:
+            return {"status": "ok"}
+        return {"status": "unavailable", "since": self._failed_at.isoformat(timespec="seconds"),
+                "reason": self._reason}
+
+
+_HEALTH: weakref.WeakKeyDictionary[Engine, StoreHealth] = weakref.WeakKeyDictionary()
+
+
+def health_of(engine: Engine) -> StoreHealth:
+    """The health seen of ``engine``: failed at its last outage, answered again at its next commit."""
+    return _HEALTH.setdefault(engine, StoreHealth())
+
+
+def _watch_health(engine: Engine) -> None:
+    health = health_of(engine)
+
+    def on_error(context: ExceptionContext) -> None:
+        exc = context.sqlalchemy_exception
+        if exc is not None and is_outage(exc):
+            health.failed(exc)
+
+    event.listen(engine, "handle_error", on_error)
+    event.listen(engine, "commit", lambda _conn: health.answered())
+
+
 def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    wait_s = connection.get_execution_options().get(_WRITE_WAIT)
+    if wait_s is None:
+        connection.exec_driver_sql("BEGIN")        # a read: takes no lock until it reads, never waits
+    else:
+        _begin_immediate(connection, float(wait_s))
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked" (another connection holds the lock)."""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return code in _SQLITE_LOCK_CODES if code is not None else "database is locked" in str(orig)
+
+
+def _begin_immediate(connection: Connection, wait_s: float) -> None:
+    """``BEGIN IMMEDIATE``, tried again while another process holds the write lock, for ``wait_s``.
+
+    No try blocks (the busy timeout is 0 meanwhile); the pauses between tries are ``time.sleep``, which
+    a gevent worker has made cooperative, so the worker's other requests run meanwhile.
+    """
+    deadline = time.monotonic() + wait_s
+    pause = 0.01
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA busy_timeout = 0")        # a try never blocks: the waiting is done here
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except SQLAlchemyError as exc:
+                if not is_locked(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
 
 
 _SQLITE_SYNC = "NORMAL"
 
 
 @contextmanager
-def durable_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction whose commit is on disk when the block ends, for what must survive a power cut
-    (a reviewer's words, an import after which the legacy file is renamed).
+def writing(engine: Engine, *, durable: bool = False, wait_s: float = STORE_WAIT_S) -> Iterator[Connection]:
+    """A write transaction: the write lock taken at its start, waited for at most ``wait_s`` seconds
+    without freezing the worker (module docstring), committed when the block ends.
 
-    On SQLite the connection syncs the write-ahead log at this commit (``synchronous = FULL``, set
-    outside the transaction: SQLite refuses it inside one); a server database always does.
+    ``durable``: the commit is on disk when the block ends, for what must survive a power cut (a
+    reviewer's words, an import after which the legacy file is renamed). On SQLite the connection then
+    syncs the write-ahead log at this commit (``synchronous = FULL``, set outside the transaction:
+    SQLite refuses it inside one); a server database always does.
     """
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
         if raw is not None:
-            raw.execute("PRAGMA synchronous = FULL")
+            conn.execution_options(**{_WRITE_WAIT: wait_s})
+            if durable:
+                raw.execute("PRAGMA synchronous = FULL")
         try:
             with conn.begin():
                 yield conn
         finally:
-            if raw is not None:
+            if raw is not None and durable:
                 raw.execute(f"PRAGMA synchronous = {_SQLITE_SYNC}")
 
 
@@ -360,6 +486,7 @@ def create_store_engine(url: str | URL) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
+    _watch_health(engine)
     _FORKABLE.add(engine)
     try:
         ensure_schema(engine)
@@ -421,7 +548,7 @@ def ensure_schema(engine: Engine) -> None:
     Raises :class:`StoreError` for a database of another schema version, or one holding some of
     the product's tables without a version (made by hand or by a failed older start).
     """
-    with _schema_lock(engine), engine.begin() as conn:
+    with _schema_lock(engine), writing(engine, wait_s=SCHEMA_WAIT_S) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
         present = set(inspect(conn).get_table_names())
@@ -471,8 +598,14 @@ def _migrate_2_to_3(conn: Connection) -> int:
     return 3
 
 
+def _migrate_3_to_4(conn: Connection) -> int:
+    """Version 3 → 4: the failed sign-ins, counted in the database rather than per worker."""
+    metadata.create_all(conn, tables=[sign_in_failures])
+    return 4
+
+
 #: Version → the step bringing a database of that version to the next (run in ensure_schema's transaction).
-_MIGRATIONS: dict[int, Callable[[Connection], int]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+_MIGRATIONS: dict[int, Callable[[Connection], int]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 
 
 def database_bytes(engine: Engine) -> int | None:
