@@ -13,8 +13,9 @@ import pytest
 
 from data.load import load_tables
 from model.features import build_features
-from model.monitoring import drift
 from model.monitoring.drift import DriftError, drift_summary, load_summary, run_drift
+from model.monitoring.drift import cli as drift_cli
+from model.monitoring.drift import run as drift_run
 
 #: Important application features of the model (numeric, ratios, categorical).
 FEATURES = ["EXT_SOURCE_MEAN", "EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "DAYS_EMPLOYED", "DAYS_BIRTH",
@@ -47,7 +48,7 @@ def fake_model(monkeypatch):
     """The drift CLI without a trained model: fixed features and importance, application features only."""
     def model_features(model_dir):
         return list(FEATURES), dict(IMPORTANCE), {"model_version": "test", "include_children": False}
-    monkeypatch.setattr(drift, "model_features", model_features)
+    monkeypatch.setattr(drift_run, "model_features", model_features)
 
 
 # --------------------------------------------------------------------------- measured behaviour
@@ -145,7 +146,7 @@ def test_scoring_log_and_feature_file_sources(halves, tmp_path, fake_model):
 # --------------------------------------------------------------------------- errors
 
 def _cli(args, capsys):
-    rc = drift.main(args)
+    rc = drift_cli.main(args)
     err = capsys.readouterr().err
     return rc, err
 
@@ -309,7 +310,7 @@ def test_cli_current_store_with_a_period(halves, tmp_path, capsys, monkeypatch, 
     ref = tmp_path / "ref.parquet"
     a.reset_index().to_parquet(ref)
     out = tmp_path / "out"
-    rc = drift.main(["--reference", str(ref), "--current", "store", "--since", "2026-11-01", "--until", "2026-11-30",
+    rc = drift_cli.main(["--reference", str(ref), "--current", "store", "--since", "2026-11-01", "--until", "2026-11-30",
                      "--out", str(out), "--features", "0", "--min-rows", "30"])
     printed = capsys.readouterr().out
     assert rc == 0, printed
