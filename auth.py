@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import hmac
 import json
+import logging
 import math
 import os
 import secrets
@@ -35,7 +36,7 @@ from api.errors import error_response, is_api_path
 from model.monitoring.sign_ins import Limit, SignIns, SignInThrottle, parse_limits
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
-from services import RETRY_AFTER_S, database_unavailable
+from services import RETRY_AFTER_S, ThrottledWarning, database_unavailable
 from settings import Settings, get_settings
 
 #: Paths anyone may reach: the sign-in page, static files and the health probe.
@@ -66,20 +67,28 @@ class ConfigError(RuntimeError):
     """A configured file (users, keys) that cannot be used, named with the reason."""
 
 
-def _unavailable(exc: SQLAlchemyError) -> Response:
-    """503 when the sign-ins' database cannot be reached (JSON for programs and Dash, the sign-in page's
-    words for a browser), with Retry-After; any other database error is re-raised (a 500: a bug)."""
-    if not database_unavailable(exc, "sign-in and session checks answered 503"):
+def _unavailable(exc: SQLAlchemyError | ConfigError) -> Response:
+    """503 when the sign-ins' database cannot be reached, or the users file has become unreadable
+    (JSON for programs and Dash, the sign-in page's words for a browser), with Retry-After; any other
+    database error is re-raised (a 500: a bug). Nobody is let in on a users file that cannot be read:
+    the last good copy may still hold a user the operator was removing."""
+    if isinstance(exc, ConfigError):
+        _USERS_BROKEN.warn("users file unreadable, sign-in and session checks answered 503: %s", exc)
+    elif not database_unavailable(exc, "sign-in and session checks answered 503"):
         raise exc
     lang = _lang()
     if is_api_path(request.path) or request.path.startswith("/_dash") or \
             (request.method != "GET" and request.path != "/login"):
-        response: Response = error_response(503, "database_unavailable", t("auth.unavailable", lang))
+        code = "users_file_unavailable" if isinstance(exc, ConfigError) else "database_unavailable"
+        response: Response = error_response(503, code, t("auth.unavailable", lang))
     else:
         response = make_response(login_page(lang, t("auth.unavailable", lang), _safe_next(request.args.get("next"))),
                                  503)
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
+
+
+_USERS_BROKEN = ThrottledWarning(logging.getLogger(__name__))
 
 
 class User:
@@ -322,7 +331,7 @@ def init_auth(server: Flask, settings: Settings) -> None:
                     throttle.failed(address, name, trusted)
                     return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
                 session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, ConfigError) as exc:
                 return _unavailable(exc)
             login_user(User(name))
             response = redirect(next_url)
@@ -353,7 +362,7 @@ def init_auth(server: Flask, settings: Settings) -> None:
             return error_response(401, "unauthorized", f"missing or invalid {API_KEY_HEADER} header")
         try:
             signed_in = current_user.is_authenticated    # loads the sign-in's row (flask-login's user_loader)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, ConfigError) as exc:
             return _unavailable(exc)
         if signed_in:
             return None

@@ -137,6 +137,21 @@ def test_user_removed_from_users_file_is_refused(tmp_path, tiny_model_dir, tiny_
     assert client.get("/").status_code == 302
 
 
+def test_a_users_file_broken_while_serving_is_a_503_for_everyone_not_a_500(tmp_path, client):
+    """Issue 28: the users file re-read at runtime answered 500 with a traceback once it became invalid.
+    Now nobody gets in (the last good copy may hold a user being removed), with a 503 and Retry-After."""
+    assert post_login(client, "alice", PASSWORD).status_code == 302
+    users = tmp_path / "users.json"
+    good = users.read_text()
+    users.write_text(good[: len(good) // 2])                      # an editor saving half a file
+    page = client.get("/")
+    assert page.status_code == 503 and int(page.headers["Retry-After"]) > 0 and "Traceback" not in page.get_data(True)
+    assert_error(client.post("/_dash-update-component", json={}), 503, "users_file_unavailable")
+    assert post_login(client, "alice", PASSWORD).status_code == 503
+    users.write_text(good)
+    assert client.get("/").status_code == 200                      # the same session, once the file is whole
+
+
 def test_only_the_token_digest_is_stored(tmp_path):
     store = SignIns.for_url(f"sqlite:///{tmp_path / 'p.db'}")
     token = store.open("alice", 1)
