@@ -1,7 +1,7 @@
 """What the application's Gaussian copula draws besides its numeric columns.
 
 Shared by ``tools/derive_reference.py`` (which measures the real rank correlations) and
-``data/generate.py`` (which draws from them), so both read one definition.
+``data/generate/`` (which draws from them), so both read one definition.
 
 * The annuity and the goods price are drawn as their real ratios to the credit: a real annuity
   is the credit over its term at a rate, and a goods price about 0.9 × the credit, so drawing the

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.generate import generate_tables, iter_tables, main, write_tables
+from data.generate import generate_tables, iter_tables, write_tables
+from data.generate.cli import main
 from data.schema import DAYS_SENTINEL, KAGGLE_DEFAULT_RATE, KAGGLE_ROWS, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,7 +283,7 @@ def test_target_rate(frames):
 
 
 def test_risk_shows_in_application_and_child_tables(frames):
-    # the child tables carry little risk, as the real larger set's (data/generate.py BETA_CHILD), but some
+    # the child tables carry little risk, as the real larger set's (data/generate/tables.py BETA_CHILD), but some
     app = frames["application_train"][["SK_ID_CURR", "TARGET", "EXT_SOURCE_2", "DAYS_BIRTH"]]
     by = app.groupby("TARGET")
     assert by["EXT_SOURCE_2"].mean()[1] < by["EXT_SOURCE_2"].mean()[0] - 0.05

@@ -1,6 +1,6 @@
 """Derive ``data/reference_stats.json`` (aggregate statistics only) from the real Kaggle sample.
 
-The demo generator (``data/generate.py``) reads that JSON at run time, never the real rows.
+The demo generator (``data/generate/``) reads that JSON at run time, never the real rows.
 Everything stored is an aggregate: per-column missing rates, quantiles (201 points),
 frequencies of discrete values and category levels, sentinel rates, Spearman-type
 correlations of normal scores (the Gaussian copula), groups of columns that go
