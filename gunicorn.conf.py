@@ -4,8 +4,17 @@ The worker is gevent's (``serving_worker.JsonErrorWorker``): a client that opens
 finishes its headers holds a greenlet, not one of the few sync workers, so health checks and
 other clients are still answered. Scoring is CPU-bound and short, so the greenlets of one worker
 take turns; ``WORKERS`` processes (Makefile passes it) share the CPU cores.
+
+gevent patches the standard library here, in the master, before anything else is imported: the
+worker class's own patch (in each worker, after the fork) came after the master had imported the app's
+modules (``serving_worker`` → ``api`` → ``services`` → ``redis``, which takes ``ssl.SSLContext``
+directly), and gevent warned at every start that such an ssl may break.
 """
-import os
+from gevent import monkey
+
+monkey.patch_all()
+
+import os  # noqa: E402  (after the patch, on purpose)
 
 bind = os.environ.get("BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}")
 workers = int(os.environ.get("WORKERS", "2"))
