@@ -27,10 +27,12 @@ run: venv swagger-ui demo-data summary model drift counter-offers records serve
 test: test-venv browser java swagger-ui services lint
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
-# Lint and types (configured in pyproject.toml): zero findings or the test run stops here.
+# Lint, types and import rules (configured in pyproject.toml): zero findings or the test run stops here.
+# The import rules fail on any import circle and on an import against the floors (docs/architecture.md).
 lint: test-venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(PY) -m tools.lint_imports --no-cache --no-logo
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
