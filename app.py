@@ -11,12 +11,14 @@ import sys
 
 from dash import Dash
 from dash.exceptions import DependencyException
-from flask import Flask
+from flask import Flask, Response, request
+from sqlalchemy.exc import SQLAlchemyError
 
 import api
 import auth
 import callbacks
 import layouts
+from api.errors import error_response
 from callbacks.drift import register_report_route
 from callbacks.file import register_letter_route
 from data.load import DataError
@@ -27,7 +29,7 @@ from model.scoring import Scorer
 from model.startup_checks import check_known_rows, check_served_data
 from model.text.languages import DEFAULT_LANG
 from security import init_security_headers, security_headers
-from services import Services
+from services import Services, StoreUnavailable, outage_of
 from serving import ChunkedBodyLimit
 from settings import ROOT, Settings, get_settings
 
@@ -60,9 +62,25 @@ def create_flask(settings: Settings, scorer: Scorer) -> tuple[Flask, Services]:
     init_security_headers(server, settings)
     auth.init_auth(server, settings)
     server.register_blueprint(api.create_blueprint(services))
+    server.register_error_handler(SQLAlchemyError, _database_error)
+    server.register_error_handler(StoreUnavailable, _database_error)
     # chunked bodies carry no Content-Length, so MAX_CONTENT_LENGTH alone does not bound them
     server.wsgi_app = ChunkedBodyLimit(server.wsgi_app, settings.max_request_bytes)  # type: ignore[method-assign]
     return server, services
+
+
+def _database_error(exc: Exception) -> Response:
+    """Where no screen or route says better, a database that cannot answer is a 503 to retry (JSON, with
+    Retry-After), by the one policy of :func:`services.store_outage`; any other database error is a bug
+    and stays a 500."""
+    if not isinstance(exc, StoreUnavailable):
+        unavailable = outage_of(exc, f"{request.path} answered 503")
+        if unavailable is None:
+            raise exc
+        exc = unavailable
+    response = error_response(503, "database_unavailable", str(exc))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _unknown_dash_file(_exc: DependencyException) -> tuple[str, int]:

@@ -28,7 +28,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf  # type: ignore[import-untyped]  # no py.typed
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
@@ -36,7 +35,7 @@ from api.errors import error_response, is_api_path
 from model.monitoring.sign_ins import Limit, SignIns, SignInThrottle, parse_limits
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
-from services import RETRY_AFTER_S, ThrottledWarning, database_unavailable
+from services import RETRY_AFTER_S, StoreUnavailable, ThrottledWarning, store_outage
 from settings import Settings, get_settings
 
 #: Paths anyone may reach: the sign-in page, static files and the health probe.
@@ -67,15 +66,13 @@ class ConfigError(RuntimeError):
     """A configured file (users, keys) that cannot be used, named with the reason."""
 
 
-def _unavailable(exc: SQLAlchemyError | ConfigError) -> Response:
-    """503 when the sign-ins' database cannot be reached, or the users file has become unreadable
-    (JSON for programs and Dash, the sign-in page's words for a browser), with Retry-After; any other
-    database error is re-raised (a 500: a bug). Nobody is let in on a users file that cannot be read:
-    the last good copy may still hold a user the operator was removing."""
+def _unavailable(exc: StoreUnavailable | ConfigError) -> Response:
+    """503 when the sign-ins' database cannot answer (:func:`services.store_outage`), or the users file
+    has become unreadable (JSON for programs and Dash, the sign-in page's words for a browser), with
+    Retry-After. Nobody is let in on a users file that cannot be read: the last good copy may still
+    hold a user the operator was removing."""
     if isinstance(exc, ConfigError):
         _USERS_BROKEN.warn("users file unreadable, sign-in and session checks answered 503: %s", exc)
-    elif not database_unavailable(exc, "sign-in and session checks answered 503"):
-        raise exc
     lang = _lang()
     if is_api_path(request.path) or request.path.startswith("/_dash") or \
             (request.method != "GET" and request.path != "/login"):
@@ -88,6 +85,8 @@ def _unavailable(exc: SQLAlchemyError | ConfigError) -> Response:
     return response
 
 
+#: What a store outage refuses here, in the log's one line a minute.
+_REFUSED = "sign-in and session checks answered 503"
 _USERS_BROKEN = ThrottledWarning(logging.getLogger(__name__))
 
 
@@ -320,18 +319,19 @@ def init_auth(server: Flask, settings: Settings) -> None:
             # the cookie's nonce counts only for a user who signed in from this browser before
             device = cookie["n"] if _key(name) in cookie.get("u", []) else None
             try:
-                wait_s = throttle.retry_after(address, name, device)
-                if wait_s > 0:
-                    return _too_many(wait_s)
-                stored = users.get().get(name)
-                if not (stored and check_password_hash(stored, password)):
-                    if not stored:
-                        check_password_hash(dummy_hash, password)   # an unknown name costs the same time
-                    trusted = device if device is not None and throttle.device_trusted(device) else None
-                    throttle.failed(address, name, trusted)
-                    return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
-                session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)
-            except (SQLAlchemyError, ConfigError) as exc:
+                with store_outage(_REFUSED):
+                    wait_s = throttle.retry_after(address, name, device)
+                    if wait_s > 0:
+                        return _too_many(wait_s)
+                    stored = users.get().get(name)
+                    if not (stored and check_password_hash(stored, password)):
+                        if not stored:
+                            check_password_hash(dummy_hash, password)   # an unknown name costs the same time
+                        trusted = device if device is not None and throttle.device_trusted(device) else None
+                        throttle.failed(address, name, trusted)
+                        return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
+                    session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)
+            except (StoreUnavailable, ConfigError) as exc:
                 return _unavailable(exc)
             login_user(User(name))
             response = redirect(next_url)
@@ -344,8 +344,9 @@ def init_auth(server: Flask, settings: Settings) -> None:
         token = session.get(SESSION_TOKEN_KEY)
         if isinstance(token, str):
             try:
-                store.revoke(token)
-            except SQLAlchemyError as exc:
+                with store_outage(_REFUSED):
+                    store.revoke(token)
+            except StoreUnavailable as exc:
                 return _unavailable(exc)   # the session stays: signing out again revokes it everywhere
         logout_user()
         session.clear()
@@ -361,8 +362,9 @@ def init_auth(server: Flask, settings: Settings) -> None:
                 return None
             return error_response(401, "unauthorized", f"missing or invalid {API_KEY_HEADER} header")
         try:
-            signed_in = current_user.is_authenticated    # loads the sign-in's row (flask-login's user_loader)
-        except (SQLAlchemyError, ConfigError) as exc:
+            with store_outage(_REFUSED):
+                signed_in = current_user.is_authenticated    # loads the sign-in's row (flask-login's user_loader)
+        except (StoreUnavailable, ConfigError) as exc:
             return _unavailable(exc)
         if signed_in:
             return None

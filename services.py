@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from flask_caching import Cache
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
+from sqlalchemy.exc import SQLAlchemyError
 
 from model.clients.book import ClientBook
 from model.monitoring.reviews import ReviewStore
@@ -35,6 +37,37 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
 #: Errors of a backend that went away (cache: Redis; ``OSError`` for a socket closed under it).
 CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+
+
+class StoreUnavailable(Exception):
+    """The product's database cannot answer now (stopped, unreachable, locked by another process past
+    :data:`model.monitoring.store.STORE_WAIT_S`): what needed it is refused with a 503 to retry after
+    :data:`RETRY_AFTER_S` seconds, or a message on screen, never a 500."""
+
+    retry_after = RETRY_AFTER_S
+
+    def __init__(self, refused: str) -> None:
+        super().__init__(f"the database cannot answer just now: {refused}")
+        self.refused = refused
+
+
+@contextmanager
+def store_outage(refused: str) -> Iterator[None]:
+    """The one database-outage policy of the web layer: inside the block, an outage
+    (:func:`database_unavailable`, logged once a minute with ``refused``: what was refused because of it)
+    becomes :class:`StoreUnavailable`; any other database error is a bug and propagates (a 500)."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        unavailable = outage_of(exc, refused)
+        if unavailable is None:
+            raise
+        raise unavailable from exc
+
+
+def outage_of(exc: BaseException, refused: str) -> StoreUnavailable | None:
+    """:class:`StoreUnavailable` when ``exc`` is an outage (logged as :func:`store_outage` does), else None."""
+    return StoreUnavailable(refused) if database_unavailable(exc, refused) else None
 
 
 def database_unavailable(exc: BaseException, refused: str) -> bool:

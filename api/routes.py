@@ -38,7 +38,6 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
@@ -61,7 +60,7 @@ from model.text.labels import feature_info
 from model.text.languages import Lang
 from model.text.narrative import decision_sentence, factor
 from model.text.strings import t
-from services import RETRY_AFTER_S, Services, database_unavailable
+from services import Services, StoreUnavailable, store_outage
 
 T = TypeVar("T")
 
@@ -75,11 +74,10 @@ def from_store(call: Callable[[], T], what: str, code: str, message: str) -> T:
     """``call()`` (a read or write of the product's database); a database that cannot be reached is a
     503 to retry with ``code`` and ``message``. Other database errors are bugs: they stay 500s."""
     try:
-        return call()
-    except SQLAlchemyError as exc:
-        if not database_unavailable(exc, f"API scores answered 503 ({what})"):
-            raise
-        raise ApiError(503, code, message, retry_after=RETRY_AFTER_S) from None
+        with store_outage(f"API scores answered 503 ({what})"):
+            return call()
+    except StoreUnavailable as exc:
+        raise ApiError(503, code, message, retry_after=exc.retry_after) from None
 
 
 def logged_or_unavailable(append: Callable[[], None]) -> None:

@@ -25,7 +25,7 @@ from model.reporting.letter import CounterOffer as LetterOffer
 from model.reporting.letter import LetterReview, letter_facts, letter_pdf
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
-from services import Services
+from services import Services, StoreUnavailable, store_outage
 
 LETTER_URL = "/clients/{client}/letter.pdf"
 
@@ -131,10 +131,13 @@ def register(app: Dash, services: Services) -> None:
         if verdict == "confirm":
             decision = score.decision          # a confirmation keeps the model's decision
         try:
-            services.reviews.add(client, str(current_user.get_id()), str(verdict), str(decision), str(reason or ""),
-                                 score)
+            with store_outage("reviews not recorded"):
+                services.reviews.add(client, str(current_user.get_id()), str(verdict), str(decision),
+                                     str(reason or ""), score)
         except ReviewError as exc:
             return review_message(exc, lang), no_update, no_update, no_update, no_update
+        except StoreUnavailable:        # nothing recorded: the reason stays in its box, to send again
+            return t("file.review_unavailable", lang), no_update, no_update, no_update, no_update
         reviews = services.reviews.for_client(client)
         note = review_note(reviews, lang)
         # the Score screen's view is emptied: drawn again when shown, with the decision after review as headline

@@ -10,7 +10,6 @@ from collections.abc import Collection
 from typing import Any
 
 from dash import Dash, Input, Output, State
-from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.history import log_shown
 from callbacks.state import client_of, lang_of
@@ -31,7 +30,7 @@ from model.text.labels import feature_info, format_info_value
 from model.text.languages import Lang
 from model.text.narrative import concept_factors, decision_sentence, top_factors
 from model.text.strings import t
-from services import Services, database_unavailable
+from services import Services, StoreUnavailable, store_outage
 
 
 def _json(component: Any) -> Any:
@@ -130,13 +129,12 @@ def register(app: Dash, services: Services) -> None:
         if client is None:
             return empty_figure(), None, None, None, None, None, None, False, None
         try:
-            log_shown(services, client, cached_score(services, client))   # once per sign-in, client and model
-            # read live, not cached: a review recorded a minute ago shows at once, and is the headline
-            reviews = services.reviews.for_client(client)
-        except SQLAlchemyError as exc:
+            with store_outage("dashboard scores withheld (scoring log)"):
+                log_shown(services, client, cached_score(services, client))   # once per sign-in, client and model
+                # read live, not cached: a review recorded a minute ago shows at once, and is the headline
+                reviews = services.reviews.for_client(client)
+        except StoreUnavailable:
             # no score is shown without its log row (docs/scoring-log.md): the message instead of the score
-            if not database_unavailable(exc, "dashboard scores withheld (scoring log)"):
-                raise
             message = t("score.log_unavailable", lang)
             # the gauge's own line is short: a long one is cut at the figure's edges
             return empty_figure(t("score.unavailable_short", lang)), None, None, None, message, None, None, True, None

@@ -15,7 +15,6 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
-from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.history import log_shown
 from callbacks.scoring import cached_score, score_parts
@@ -38,7 +37,7 @@ from model.text.formatting import AmountError, format_currency, parse_amount
 from model.text.labels import feature_label
 from model.text.languages import Lang, as_lang
 from model.text.strings import t
-from services import Services, database_unavailable
+from services import Services, StoreUnavailable, store_outage
 
 #: What the result pieces show while nothing can be simulated (no client, a lever left empty).
 _BLANK = (empty_figure(), None, None, None, None, None, None)
@@ -93,7 +92,8 @@ def simulation_view(services: Services, client: int, values: Mapping[str, Any], 
         chosen = screen_levers(services, client, values, lang)
         if all(chosen[k] == own[k] for k in LEVERS):
             score, simulated = cached_score(services, client), False
-            log_shown(services, client, score)  # the client's score shown here too: its row, once per sign-in
+            with store_outage("dashboard scores withheld (scoring log)"):
+                log_shown(services, client, score)  # the client's score shown here too: its row, once per sign-in
         else:
             score = simulator.simulate(client, {k: chosen[k] for k in LEVERS if chosen[k] is not None}).score
             simulated = True
@@ -101,9 +101,7 @@ def simulation_view(services: Services, client: int, values: Mapping[str, Any], 
         return (*_BLANK, None, lever_text_error(exc, lang))
     except SimulationError as exc:
         return (*_BLANK, None, simulation_error(exc, lang))
-    except SQLAlchemyError as exc:
-        if not database_unavailable(exc, "dashboard scores withheld (scoring log)"):
-            raise
+    except StoreUnavailable:
         return (*_BLANK, None, t("score.log_unavailable", lang))
     gauge, badge, probability, grade, _sentence, reasons, table = score_parts(services, score, lang,
                                                                               simulated=simulated)

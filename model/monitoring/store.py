@@ -419,9 +419,9 @@ _SQLITE_SYNC = "NORMAL"
 
 
 @contextmanager
-def writing(engine: Engine, *, durable: bool = False, wait_s: float = STORE_WAIT_S) -> Iterator[Connection]:
+def writing(engine: Engine, *, durable: bool = False, wait_s: float | None = None) -> Iterator[Connection]:
     """A write transaction: the write lock taken at its start, waited for at most ``wait_s`` seconds
-    without freezing the worker (module docstring), committed when the block ends.
+    (:data:`STORE_WAIT_S` by default) without freezing the worker (module docstring), committed when the block ends.
 
     ``durable``: the commit is on disk when the block ends, for what must survive a power cut (a
     reviewer's words, an import after which the legacy file is renamed). On SQLite the connection then
@@ -431,7 +431,7 @@ def writing(engine: Engine, *, durable: bool = False, wait_s: float = STORE_WAIT
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
         if raw is not None:
-            conn.execution_options(**{_WRITE_WAIT: wait_s})
+            conn.execution_options(**{_WRITE_WAIT: STORE_WAIT_S if wait_s is None else wait_s})
             if durable:
                 raw.execute("PRAGMA synchronous = FULL")
         try:
