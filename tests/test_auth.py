@@ -8,7 +8,7 @@ import auth
 from api.errors import error_body
 from settings import Settings, get_settings
 from tests.helpers import post_login
-from tests.test_api import PASSWORD, H, _dashboard_ready, assert_error, build_server, client, make_settings, server  # noqa: F401
+from tests.test_api import PASSWORD, H, assert_error, build_server, client, make_settings, server  # noqa: F401
 
 
 def sign_in(client, user="alice", password=PASSWORD, next_url=None):
@@ -133,7 +133,6 @@ def test_built_server_is_not_in_debug(server):
     assert server.debug is False
 
 
-@pytest.mark.skipif(not _dashboard_ready(), reason="layouts/callbacks of the dashboard not written yet")
 def test_real_app_debug_off_and_guarded(tmp_path, tiny_model_dir, tiny_scorer):
     from app import create_app
 
