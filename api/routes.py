@@ -55,10 +55,10 @@ from data.load import DataError
 from model.explain import OTHER
 from model.monitoring.reviews import latest_decision
 from model.monitoring.scoring_log import record_from_payload as scoring_log_record
+from model.narrative import decision_sentence, factor
 from model.scoring import Score, UnknownClient, json_value
 from model.text.labels import feature_info
 from model.text.languages import Lang
-from model.text.narrative import decision_sentence, factor
 from model.text.strings import t
 from services import Services, StoreUnavailable, store_outage
 

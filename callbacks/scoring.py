@@ -24,11 +24,11 @@ from model.concepts import concept_top
 from model.decision import Decision
 from model.explain import OTHER, Explanation
 from model.monitoring.reviews import latest_decision
+from model.narrative import concept_factors, decision_sentence, top_factors
 from model.scoring import Score
 from model.text.formatting import format_percent
 from model.text.labels import feature_info, format_info_value
 from model.text.languages import Lang
-from model.text.narrative import concept_factors, decision_sentence, top_factors
 from model.text.strings import t
 from services import Services, StoreUnavailable, store_outage
 

@@ -91,7 +91,7 @@ class ConceptContribution:
 
     @property
     def direction(self) -> str:
-        """"up" raises the risk, "down" lowers it (as :class:`model.text.narrative.Factor`)."""
+        """"up" raises the risk, "down" lowers it (as :class:`model.narrative.Factor`)."""
         return "up" if self.log_odds > 0 else "down"
 
     def only_missing(self, raising: bool) -> bool:

@@ -9,11 +9,11 @@ import pytest
 from model.concepts import OTHER_CONCEPT, concept_contributions, concept_of, concept_top, membership
 from model.explain import Contribution, Explanation
 from model.features import feature_columns
+from model.narrative import concept_factors
 from model.reasons import PROTECTED_CONCEPTS, Reason, ReasonPolicy
 from model.text.concepts import CONCEPTS, CONCEPTS_FILE, UnmappedFeatureError, load_concepts
 from model.text.datafiles import DataFileError
 from model.text.languages import LANGS
-from model.text.narrative import concept_factors
 
 ALL_FEATURES = sorted(set(feature_columns(True)) | set(feature_columns(False)))
 POLICY = ReasonPolicy()                                        # the defaults: gender, age, family, social circle

@@ -5,7 +5,7 @@ import pytest
 
 from model.decision import DecisionRule
 from model.explain import Contribution, Explanation
-from model.text.narrative import decision_sentence, top_factors
+from model.narrative import decision_sentence, top_factors
 
 TYPICAL = {"ANNUITY_INCOME_RATIO": 0.16, "EXT_SOURCE_MEAN": 0.51, "AGE_YEARS": 43.0,
            "NAME_CONTRACT_TYPE": "Cash loans", "DAYS_EMPLOYED": -1648.0, "CREDIT_INCOME_RATIO": 3.3}

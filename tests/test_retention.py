@@ -173,8 +173,9 @@ def _check_migration(url: str) -> None:
     engine = create_store_engine(url)                         # migrated in place at start
     try:
         with engine.connect() as conn:
-            assert conn.execute(sa.select(store.schema_version.c.version)).scalar_one() == SCHEMA_VERSION == 3
-            assert {"feature_sets", "sign_ins"} <= set(sa.inspect(conn).get_table_names())
+            assert conn.execute(sa.select(store.schema_version.c.version)).scalar_one() == SCHEMA_VERSION == 4
+            # version 4: the failed sign-ins, counted in the database (issue 28)
+            assert {"feature_sets", "sign_ins", "sign_in_failures"} <= set(sa.inspect(conn).get_table_names())
         log = ScoringLog(engine)
         log.append(_aged(0, 3, {"A": 2.5, "C": "F", "N": None}))
         assert [r["features"] for r in log.read()] == [{"A": 1.5, "C": "M", "N": None}] * 2 \
