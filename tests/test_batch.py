@@ -1,13 +1,11 @@
 """Batch scoring (``python -m model.batch``): the Spark engine gives what the pandas engine gives, and
 both give what ``POST /api/v1/predict`` gives for the same client.
 
-On the 20k demo (``data/demo``'s 20,000 applications of application_train with their history,
-scored with ``artifacts/model``, both made by ``make run``; where they are absent, the session's
-small generated data and tiny model, application_train too). The whole file takes 55-60 s on 2
-free cores (the Spark run of the 20k, 27 s, is most of it; 2-3 × more when the cores are shared;
-scoring application_test instead, 3,000 clients, brings the file to 40 s). The demo files are
-copied once to Parquet (CSV is read as text by Spark and typed by the validator in each task:
-correct, but slower). One SparkSession (local[2]) serves the module.
+On the session's small generated data and tiny model (application_train), on every machine: never
+the working copy's ``data/demo`` or ``artifacts/model`` of ``make run``, so that CI and a developer
+test the same thing (issue 29). The demo files are copied once to Parquet (CSV is read as text by
+Spark and typed by the validator in each task: correct, but slower). One SparkSession (local[2])
+serves the module; the 20k figures are ``benchmarks/batch.py``'s (docs/scale.md).
 """
 from __future__ import annotations
 

@@ -64,6 +64,11 @@ def test_client_directory_decides_with_the_same_rule():
     prob = np.array([0.1, 0.29, 0.3, 0.31, 0.5, 0.05, 0.3])
     d = build_directory(pop, pd.DataFrame({"PROBABILITY": prob}, index=pop.index), DecisionRule(0.3, 0.3, 0.3))
     assert d["decision"].astype(str).tolist() == DecisionRule(0.3, 0.3, 0.3).decide_all(prob).tolist()
+    # written by hand: refused at or above 0.3, no referral band
+    assert d["decision"].astype(str).tolist() == [GRANTED, GRANTED, REFUSED, REFUSED, REFUSED, GRANTED, REFUSED]
+    # with a referral band [0.29, 0.31): referred inside it, refused from its upper edge
+    banded = build_directory(pop, pd.DataFrame({"PROBABILITY": prob}, index=pop.index), DecisionRule(0.3, 0.29, 0.31))
+    assert banded["decision"].astype(str).tolist() == [GRANTED, REFER, REFER, REFUSED, REFUSED, GRANTED, REFER]
 
 
 def test_importance_is_read_sorted_and_a_malformed_file_names_itself(tmp_path):

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from model.monitoring.drift import HTML_FILE
 from security import HSTS_SECONDS
 from tests.helpers import post_login
 from tests.helpers import wait_until as _wait
@@ -14,21 +15,17 @@ USER = "alice"
 
 
 @pytest.fixture(scope="module")
-def real_app(tiny_scorer, tiny_model_dir, tmp_path_factory):
+def real_app(tiny_scorer, tiny_model_dir, demo_data_dir, drift_report_dir, tmp_path_factory):
+    """The dashboard with a real Evidently report in its drift folder, built by the suite from the tiny
+    model's clients (conftest.drift_report_dir), never the working copy's ``reports/``."""
     from app import create_app
 
     instance = tmp_path_factory.mktemp("instance")
     drift_dir = tmp_path_factory.mktemp("drift")
-    if _has_report():
-        shutil.copy("reports/drift_report.html", drift_dir / "drift_report.html")
-    settings = make_settings(instance, tiny_model_dir, drift_dir=drift_dir, session_cookie_secure=False)
+    shutil.copy(drift_report_dir / HTML_FILE, drift_dir / HTML_FILE)
+    settings = make_settings(instance, tiny_model_dir, drift_dir=drift_dir, data_dir=demo_data_dir,
+                             session_cookie_secure=False)
     return create_app(settings, tiny_scorer)
-
-
-def _has_report() -> bool:
-    from pathlib import Path
-
-    return Path("reports/drift_report.html").is_file()
 
 
 def _csp(resp) -> dict[str, list[str]]:
@@ -68,12 +65,12 @@ def test_json_answers_have_a_strict_policy(real_app):
         assert _csp(resp) == {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 
 
-@pytest.mark.skipif(not _has_report(), reason="no drift report in reports/")
 def test_drift_report_alone_allows_inline_scripts(real_app):
     c = real_app.server.test_client()
     assert post_login(c, USER, PASSWORD).status_code == 302
     resp = c.get("/reports/drift")
     assert resp.status_code == 200
+    assert "<script" in resp.get_data(as_text=True)           # Evidently's report: inline scripts to allow
     _common(resp)
     csp = _csp(resp)
     assert "'unsafe-inline'" in csp["script-src"] and csp["frame-ancestors"] == ["'none'"]
@@ -119,8 +116,7 @@ def test_dashboard_draws_its_charts_under_the_csp(real_app, dash_duo, tiny_score
         "const g = document.querySelector(arguments[0] + ' .js-plotly-plot'); return g && g.data && g.data.length;",
         f"#{ids.WATERFALL}"), message="waterfall drawn")
     assert _csp_problems(dash_duo) == []
-    if _has_report():
-        dash_duo.driver.get(f"{dash_duo.server.url}/reports/drift")
-        _wait(lambda: dash_duo.driver.execute_script("return document.querySelectorAll('.js-plotly-plot, svg').length"),
-              message="drift report drawn")
-        assert _csp_problems(dash_duo) == []
+    dash_duo.driver.get(f"{dash_duo.server.url}/reports/drift")
+    _wait(lambda: dash_duo.driver.execute_script("return document.querySelectorAll('.js-plotly-plot, svg').length"),
+          message="drift report drawn")
+    assert _csp_problems(dash_duo) == []

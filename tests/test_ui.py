@@ -7,8 +7,12 @@ the first test signs in through the real form, the others switch the sign-in off
 """
 from __future__ import annotations
 
+import io
+import json
 import re
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -24,13 +28,14 @@ USER, PASSWORD = "conseiller", "motdepasse-42"
 
 
 @pytest.fixture(scope="module")
-def ui_app(tiny_scorer, tmp_path_factory):
+def ui_app(tiny_scorer, demo_data_dir, tmp_path_factory):
     import auth
     from app import create_app
     from settings import get_settings
 
     instance = tmp_path_factory.mktemp("instance")
-    settings = get_settings({"INSTANCE_DIR": str(instance), "API_KEYS": "test-key"})
+    settings = get_settings({"INSTANCE_DIR": str(instance), "API_KEYS": "test-key", "HOME_CREDIT_DIR": str(demo_data_dir),
+                             "DRIFT_DIR": str(tmp_path_factory.mktemp("reports"))})
     auth.add_user(settings.users_file, USER, PASSWORD)
     app = create_app(settings, tiny_scorer)
     return app
@@ -200,7 +205,39 @@ def _severe(duo) -> list[dict]:
     return [e for e in (duo.get_logs() or []) if e.get("level") == "SEVERE"]
 
 
-def test_odd_search_input_and_links_break_nothing(open_app, tiny_scorer):
+@contextmanager
+def callback_answers(server) -> Iterator[list[tuple[dict[str, Any], str]]]:
+    """Every callback request the served app answers while the block runs: (its JSON body, the status
+    line of the answer), appended once the answer starts. The server reads ``wsgi_app`` per request."""
+    answers: list[tuple[dict[str, Any], str]] = []
+    inner = server.wsgi_app
+
+    def recording(environ, start_response):
+        if environ.get("PATH_INFO") != "/_dash-update-component":
+            return inner(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+
+        def start(status, headers, exc_info=None):
+            answers.append((json.loads(body or b"{}"), status))
+            return start_response(status, headers, exc_info)
+        return inner(environ, start)
+
+    server.wsgi_app = recording
+    try:
+        yield answers
+    finally:
+        server.wsgi_app = inner
+
+
+def _search_answers(answers: list[tuple[dict[str, Any], str]], typed: str) -> list[str]:
+    """Status lines of the answers to the suggestions asked for ``typed``."""
+    return [status for body, status in answers
+            if any(i.get("id") == ids.SEARCH and i.get("property") == "search_value" and i.get("value") == typed
+                   for i in body.get("inputs", []))]
+
+
+def test_odd_search_input_and_links_break_nothing(open_app, ui_app, tiny_scorer):
     """Issue 16 item 8: '²' (a French keyboard key that str.isdigit() accepts), 5,000 digits in the search
     box and a link to /?client=%C2%B2 used to make the callbacks answer 500."""
     duo = open_app
@@ -210,8 +247,10 @@ def test_odd_search_input_and_links_break_nothing(open_app, tiny_scorer):
     duo.find_element(f"#{ids.SEARCH}").click()
     box = _wait(lambda: duo.driver.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input[type=search]"),
                 message="search box")
-    box.send_keys("²")                                   # typed, as a person would
-    time.sleep(1.0)
+    with callback_answers(ui_app.server) as answers:
+        box.send_keys("²")                               # typed, as a person would
+        _wait(lambda: _search_answers(answers, "²"), message="the server's answer to '²'")
+    assert {status.split()[0] for status in _search_answers(answers, "²")} == {"200"}     # answered, no 500
     box.send_keys(Keys.BACKSPACE)
     client = int(tiny_scorer.population.index[3])
 

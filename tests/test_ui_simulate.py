@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -18,6 +20,7 @@ from model.text.formatting import format_currency, format_percent, parse_amount
 from model.text.strings import t
 from tests.helpers import request_body
 from tests.helpers import wait_until as _wait
+from tests.test_offer_share import MEASURED_FR, measured_summary
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,11 +29,16 @@ KEY = "ui-simulate-key-0123456789"
 
 @pytest.fixture(scope="module")
 def sim_app(tiny_scorer, demo_data_dir, tmp_path_factory):
+    """The dashboard, its drift folder holding a counter-offer summary of this model with round figures
+    (tests/test_offer_share.py), so that the sentence quoting it is known word for word."""
     from app import create_app
+    from model.simulation import COUNTER_OFFERS_FILE
     from settings import get_settings
 
+    drift_dir = tmp_path_factory.mktemp("reports")
+    (drift_dir / COUNTER_OFFERS_FILE).write_text(json.dumps(measured_summary(tiny_scorer.version)), encoding="utf-8")
     settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "SCORING_LOG": "off",
-                             "HOME_CREDIT_DIR": str(demo_data_dir), "API_KEYS": KEY})
+                             "HOME_CREDIT_DIR": str(demo_data_dir), "API_KEYS": KEY, "DRIFT_DIR": str(drift_dir)})
     return create_app(settings, tiny_scorer)
 
 
@@ -208,6 +216,7 @@ def test_every_counter_offer_shown_is_granted_when_simulated(sim_duo, sim_app, t
     buttons = _wait(lambda: sim_duo.find_elements(f"#{ids.OFFER_BODY} button"), message="proposals")
     assert len(buttons) == len(offer.proposals)
     assert "%" in _text(sim_duo, ids.OFFER_SHARE) or "mesurée" in _text(sim_duo, ids.OFFER_SHARE)
+    assert _text(sim_duo, ids.OFFER_SHARE) == MEASURED_FR       # the summary of this model, word for word
     for i, proposal in enumerate(offer.proposals):
         button = sim_duo.find_elements(f"#{ids.OFFER_BODY} button")[i]
         sim_duo.driver.execute_script("arguments[0].click()", button)
