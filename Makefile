@@ -16,6 +16,9 @@ MODEL_DIR ?= artifacts/model
 HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
+# The demo is plain HTTP on loopback, on purpose: session cookie without Secure, no HSTS (docs/deployment.md).
+# gunicorn refuses it on any other address: HOST=0.0.0.0 goes with PLAIN_HTTP_LOOPBACK=0, behind TLS.
+PLAIN_HTTP_LOOPBACK ?= 1
 
 REPORTS_DIR ?= reports
 
@@ -118,7 +121,8 @@ serve: venv
 	@$(PY) -m auth demo
 	@echo "Dashboard: http://$(HOST):$(PORT)/   JSON: http://$(HOST):$(PORT)/api/v1/health"
 	HOME_CREDIT_DIR=$(abspath $(DATA_DIR)) MODEL_DIR=$(abspath $(MODEL_DIR)) DRIFT_DIR=$(abspath $(REPORTS_DIR)) \
-	  HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(VENV)/bin/gunicorn -c gunicorn.conf.py 'app:create_server()'
+	  HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) PLAIN_HTTP_LOOPBACK=$(PLAIN_HTTP_LOOPBACK) \
+	  $(VENV)/bin/gunicorn -c gunicorn.conf.py 'app:create_server()'
 
 clean:
 	rm -rf $(DEMO_DIR) artifacts mlflow.db reports

@@ -1,4 +1,11 @@
-"""HTTP security headers on every answer: what a browser may load, run, frame and send on.
+"""HTTP security headers on every answer: what a browser may load, run, frame, send on and keep.
+
+* ``Cache-Control: no-store`` (and ``Pragma: no-cache`` for HTTP/1.0 caches) on every answer but the
+  static files (:data:`STATIC_PREFIXES`): scores, pages, callbacks, the letter and errors carry personal
+  data, never kept by a browser or a shared cache;
+* HSTS and the session cookie's ``Secure`` flag are on unless the operator serves plain HTTP on loopback
+  on purpose (``PLAIN_HTTP_LOOPBACK=1``, ``settings.plain_http_loopback``);
+* a request line longer than :data:`MAX_REQUEST_LINE` bytes is a 414 (:class:`RequestLineLimit`).
 
 Written as one ``after_request`` rather than with flask-talisman: the policy depends on the kind of
 answer (a JSON answer gets ``default-src 'none'``, the self-contained Evidently report its own inline
@@ -14,13 +21,22 @@ from urllib.parse import urlsplit
 from flask import Flask, request
 from flask.wrappers import Response
 
-from api.errors import error_response, is_api_path
+from api.errors import HTTP_CODES, error_response, is_api_path
 from settings import Settings
 
 #: Where the extension keeps the policy of one server.
 EXTENSION_KEY = "security_headers"
 #: One year, the value HSTS preload lists ask for.
 HSTS_SECONDS = 365 * 24 * 3600
+#: Paths of files that are the same for everybody (the dashboard's assets, Dash's component bundles,
+#: Swagger UI's files): the only answers a browser may cache.
+STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/docs/api/static/")
+#: What every other answer says to caches: personal data is stored neither by the browser nor by a shared cache.
+NO_STORE = "no-store"
+#: Longest request line (method, path and query, protocol) the app serves, in bytes: gunicorn's own bound
+#: (``limit_request_line`` in gunicorn.conf.py) is about twice this, so that a longer line reaches the app and is
+#: answered 414 in the API's shape instead of being cut by the server.
+MAX_REQUEST_LINE = 4094
 
 
 def _policy(directives: Mapping[str, Iterable[str]]) -> str:
@@ -58,6 +74,11 @@ JSON_POLICY = _policy({"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 INLINE_REPORT_POLICY = _policy(_page_directives(["'unsafe-inline'"]))
 
 
+def is_static_path(path: str) -> bool:
+    """Whether ``path`` is a static file a browser may cache (:data:`STATIC_PREFIXES`)."""
+    return path.startswith(STATIC_PREFIXES)
+
+
 class SecurityHeaders:
     """The headers of one server; ``allow_scripts`` and ``relax`` adjust them once the routes are known."""
 
@@ -84,6 +105,10 @@ class SecurityHeaders:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if not is_static_path(request.path):
+            headers["Cache-Control"] = NO_STORE        # over whatever a library set: personal data
+            headers["Pragma"] = "no-cache"
+            headers.pop("Expires", None)
         if self.https:
             headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}; includeSubDomains")
         return response
@@ -121,9 +146,10 @@ class OriginCheck:
       subdomain) is refused; ``same-origin`` and ``none`` (the user's own action) pass on to the next check;
     * an ``Origin`` header that is not this server's origin is refused, ``Origin: null`` (sandboxed or
       redirected requests) included. The server's origin is the scheme and ``Host`` of the request,
-      default ports filled in; behind a TLS front (``SESSION_COOKIE_SECURE=1``, the setting that already
-      says so) ``https://<Host>`` is accepted too, as the front may speak plain HTTP to the server. There is
-      no proxy setting that rewrites ``Host`` in this product; a front must pass the browser's ``Host`` on.
+      default ports filled in; behind a TLS front (the default: every server but one on plain HTTP on
+      loopback, ``PLAIN_HTTP_LOOPBACK=1``) ``https://<Host>`` is accepted too, as the front may speak
+      plain HTTP to the server. There is no proxy setting that rewrites ``Host`` in this product; a front
+      must pass the browser's ``Host`` on.
     * a request with neither header passes: browsers send at least one of them on every state-changing
       request they make (Origin on every POST since 2020), so their absence means a program (curl, an API
       client, a test) that carries no ambient credentials of a victim's browser.
@@ -163,12 +189,47 @@ class OriginCheck:
         return f"Forbidden: {problem}.\n", 403, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+# --------------------------------------------------------------------------- how long a request line is
+
+def request_line_bytes(environ: Mapping[str, object]) -> int:
+    """Bytes of the request line as the client sent it: ``METHOD target PROTOCOL``.
+
+    The target is the raw one (``RAW_URI``, set by gunicorn and Werkzeug) or, from another server, the
+    path and query as WSGI gives them (their percent-escapes undone, so never longer than sent).
+    """
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not isinstance(target, str):
+        query = str(environ.get("QUERY_STRING") or "")
+        target = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}" + (f"?{query}" if query else "")
+    line = f"{environ.get('REQUEST_METHOD', '')} {target} {environ.get('SERVER_PROTOCOL', '')}"
+    return len(line.encode("latin-1", "replace"))      # WSGI strings are bytes decoded as Latin-1
+
+
+class RequestLineLimit:
+    """A request line over ``limit`` bytes is a 414: the API's JSON error under ``/api/`` and ``/_dash``,
+    plain text elsewhere. No route of the product needs a long URL (a client's data is a POSTed body)."""
+
+    def __init__(self, limit: int = MAX_REQUEST_LINE) -> None:
+        self.limit = limit
+
+    def check(self) -> Response | tuple[str, int, dict[str, str]] | None:
+        length = request_line_bytes(request.environ)
+        if length <= self.limit:
+            return None
+        message = f"request line of {length} bytes, longer than {self.limit}"
+        if is_api_path(request.path) or request.path.startswith("/_dash"):
+            return error_response(414, HTTP_CODES[414], message)
+        return f"URI too long: {message}.\n", 414, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def init_security_headers(server: Flask, settings: Settings) -> SecurityHeaders:
-    """Security headers on every answer of ``server`` (pages, JSON, assets, errors), and the origin check
-    of every state-changing request (:class:`OriginCheck`), run before the sign-in's checks."""
+    """Security headers on every answer of ``server`` (pages, JSON, assets, errors), the request line's
+    bound (:class:`RequestLineLimit`) and the origin check of every state-changing request
+    (:class:`OriginCheck`), both run before the sign-in's checks."""
     headers = SecurityHeaders(settings)
     server.extensions[EXTENSION_KEY] = headers
     server.after_request(headers.apply)
+    server.before_request(RequestLineLimit().check)
     server.before_request(OriginCheck(settings).check)
     return headers
 

@@ -126,8 +126,13 @@ class Settings:
     #: art. 12 and 26(6) ask deployers to keep a high-risk system's automatic logs at least six
     #: months; values below :data:`MIN_RETENTION_DAYS` are refused. Older rows are deleted automatically.
     scoring_log_retention_days: int = 400
-    #: Session cookie only over HTTPS (``SESSION_COOKIE_SECURE=1``): set it behind a TLS front.
-    session_cookie_secure: bool = False
+    #: The session cookie is sent with ``Secure`` (only over HTTPS) and every answer carries HSTS: on by
+    #: default, for the TLS front a bank serves through; off only with ``plain_http_loopback``.
+    session_cookie_secure: bool = True
+    #: Plain HTTP on the loopback interface, on purpose (``PLAIN_HTTP_LOOPBACK=1``): a local demo on
+    #: 127.0.0.1, as ``make run`` serves it. The session cookie then has no ``Secure`` flag and no HSTS is
+    #: sent; gunicorn refuses to start with it on any address but loopback (gunicorn.conf.py).
+    plain_http_loopback: bool = False
     #: Hours a sign-in stays valid without signing in again (``SESSION_HOURS``).
     session_hours: int = 10
     #: Failed sign-ins allowed per client address (``LOGIN_RATE_LIMIT``, e.g. ``"5 per minute; 20 per
@@ -155,6 +160,8 @@ class Settings:
                              "unix://), or empty for the per-process cache")
         if self.redis_timeout_s <= 0:
             raise ValueError(f"REDIS_TIMEOUT_S is {self.redis_timeout_s}: expected a positive number of seconds")
+        if self.plain_http_loopback:
+            object.__setattr__(self, "session_cookie_secure", False)
         if self.scoring_log_retention_days < MIN_RETENTION_DAYS:
             raise ValueError(f"SCORING_LOG_RETENTION_DAYS is {self.scoring_log_retention_days}: the scoring log "
                              f"must be kept at least {MIN_RETENTION_DAYS} days (six months, EU AI Act)")
@@ -199,7 +206,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         page_size=int(env.get("PAGE_SIZE", Settings.page_size)),
         debug=env.get("DEBUG", "") == "1",
         scoring_log_retention_days=int(env.get("SCORING_LOG_RETENTION_DAYS", Settings.scoring_log_retention_days)),
-        session_cookie_secure=env.get("SESSION_COOKIE_SECURE", "") == "1",
+        plain_http_loopback=env.get("PLAIN_HTTP_LOOPBACK", "") == "1",
         session_hours=int(env.get("SESSION_HOURS", Settings.session_hours)),
         login_rate_limit=env.get("LOGIN_RATE_LIMIT", Settings.login_rate_limit),
         login_account_limit=env.get("LOGIN_ACCOUNT_LIMIT", Settings.login_account_limit),

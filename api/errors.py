@@ -16,7 +16,7 @@ API_PREFIX = "/api/"
 #: The ``code`` of an error answer that has no more specific one, by HTTP status.
 HTTP_CODES: dict[int, str] = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests", 500: "internal_error",
+    413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type", 429: "too_many_requests", 500: "internal_error",
     503: "service_unavailable",
 }
 

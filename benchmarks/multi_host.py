@@ -108,6 +108,7 @@ def start_hosts(names: Sequence[str], *, model_dir: Path, data_dir: Path, databa
                            DATABASE_URL=database_url, CACHE_URL=redis_url, CACHE_KEY_PREFIX=prefix,
                            DEBUG="0", HOST=HOST, PORT=str(port),
                            WORKERS=str(workers), LOG_LEVEL="warning", OMP_NUM_THREADS="1")
+                env["PLAIN_HTTP_LOOPBACK"] = "1"        # plain HTTP on 127.0.0.1: a client keeps its session cookie
                 env.update(extra_env or {})
                 env.pop("SCORING_LOG", None)            # on: every score served is logged
                 log = open(instance / "gunicorn.log", "wb")

@@ -9,7 +9,9 @@ Rules (each refusal is a :class:`ReviewError` naming the field):
 
 * only referred or refused files are reviewed: a granted decision needs no person's second look;
 * ``confirm`` keeps the model's decision; ``override`` must change it;
-* the reason is required (not blank), at most :data:`REASON_MAX` characters;
+* the reason is required (not blank), at most :data:`REASON_MAX` characters, and stored without the
+  characters nobody sees (bidirectional controls and other format or control characters,
+  :mod:`model.text.invisible`): what the client's letter prints is what the manager read;
 * the author is the signed-in manager, never blank.
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy import Engine, insert, select
 from model.decision import DECISIONS, GRANTED, Decision
 from model.monitoring.store import AUTHOR_MAX, REASON_MAX, reviews, writing
 from model.scoring import Score
+from model.text.invisible import visible_text
 
 __all__ = ["REASON_MAX", "VERDICTS", "Review", "ReviewError", "ReviewStore", "Verdict", "latest_decision"]
 
@@ -77,7 +80,7 @@ def _check(client_id: int, author: str, verdict: str, decision: str, reason: str
                                       f"not {decision!r}: choose override to change it")
     if verdict == "override" and decision == score.model_decision:
         raise ReviewError("decision", f"an override changes the model's decision; {decision!r} is the model's own")
-    why = (reason or "").strip()
+    why = visible_text(reason or "").strip()
     if not why:
         raise ReviewError("reason", "a review gives its reason in writing (the reason is blank)")
     if len(why) > REASON_MAX:

@@ -15,7 +15,10 @@ the model's decision otherwise. Reasons and a counter-offer are given only when 
 grant. Every word comes from ``model/text/data/strings.toml`` (keys ``letter.*``) and every number from
 :mod:`model.text.formatting`. Texts that could overflow the two pages (reasons, offer lines, reviews) are
 cut at a word with an ellipsis after a fixed number of lines, and only the latest reviews are detailed
-(the others are counted), so the letter never spills onto a third page.
+(the others are counted), so the letter never spills onto a third page. What a manager typed (a
+review's reason, its author) is printed without the characters nobody sees, bidirectional controls
+included (:func:`model.text.invisible.visible_text`): reviews recorded before they were refused at the
+door print as they read, never reordered.
 
 The fonts are the DejaVu Sans faces matplotlib ships (``mpl-data/fonts/ttf``): the euro sign and the
 narrow no-break spaces of French numbers are outside the PDF core fonts' Latin-1.
@@ -37,6 +40,7 @@ from model.decision import DECISIONS, GRANTED, Decision
 from model.reasons import MAX_REASONS
 from model.scoring import Score, Scorer
 from model.text.formatting import date_in_words, format_currency, format_number, format_percent, is_missing
+from model.text.invisible import visible_text
 from model.text.languages import LOCALES, Lang, check_lang
 from model.text.strings import t
 
@@ -462,10 +466,10 @@ def _reviews(pdf: _Letter, reviews: Sequence[LetterReview], lang: Lang, limits: 
     width = pdf.epw - INDENT
     for review in shown:
         pdf.set_font(FONT, "", BODY_SIZE)
-        reason = clip(pdf, t("letter.review_reason", lang, reason=" ".join(review.reason.split())), width,
-                      limits.review_reason_lines)
+        reason = clip(pdf, t("letter.review_reason", lang, reason=" ".join(visible_text(review.reason).split())),
+                      width, limits.review_reason_lines)
         pdf.keep(LINE * 3)
-        author = t("letter.review_author", lang, username=_short(review.author, limits.author_chars))
+        author = t("letter.review_author", lang, username=_short(visible_text(review.author), limits.author_chars))
         pdf.set_font(FONT, "B", BODY_SIZE)
         pdf.set_text_color(*ACCENT)
         pdf.cell(INDENT, LINE, "•")
