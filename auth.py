@@ -40,7 +40,7 @@ from settings import Settings, get_settings
 
 #: Paths anyone may reach: the sign-in page, static files and the health probe.
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/api/v1/health", "/api/v1/openapi.json",
-                   "/docs/api", "/favicon.ico")
+                   "/docs/api", "/favicon.ico", "/_favicon.ico")
 API_KEY_HEADER = "X-API-Key"
 #: Key of the Flask session holding the sign-in's token (its row in ``sign_ins`` says whether it is still open).
 SESSION_TOKEN_KEY = "sign_in"

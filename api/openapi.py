@@ -225,7 +225,7 @@ def openapi_document(feature_count: int, model_version: str) -> dict[str, Any]:
     client_id = {"name": "raw_id", "in": "path", "required": True, "description": "the client's SK_ID_CURR",
                  "schema": {"type": "string", "pattern": f"^{_ID_RE.pattern}$"}}
     public: list[dict[str, list[str]]] = []
-    common = (400, 405, 429, 500)
+    common = (400, 405, 414, 429, 500)
     paths = {
         "/api/v1/health": {"get": {
             "operationId": "health", "summary": "liveness and the model version (public)", "security": public,

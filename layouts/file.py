@@ -17,6 +17,7 @@ from layouts.decisions import decision_cell_style, decision_words
 from layouts.text import T
 from model.decision import DECISIONS, Decision
 from model.text.formatting import format_date, format_percent
+from model.text.invisible import visible_text
 from model.text.languages import Lang
 from model.text.strings import t
 
@@ -96,7 +97,7 @@ def review_list(reviews: Sequence[Any], model_decision: Decision, lang: Lang) ->
         html.Strong(t("file.review_line", lang, when=format_date(r.timestamp, lang), author=r.author,
                       verdict=t(f"file.review_{r.verdict}", lang))),
         html.Span(" — "), html.Span(decision_words(r.decision, lang), style=decision_cell_style(r.decision)),
-        html.Blockquote(r.reason, className="review-reason"),
+        html.Blockquote(visible_text(r.reason), className="review-reason"),   # rows stored before the rule
     ]) for r in reviews]
     current = [] if not reviews else [html.P(className="review-current", children=[
         html.Strong(t("file.review_current", lang)), " ",

@@ -300,3 +300,24 @@ def test_a_review_typed_with_bidi_controls_reads_in_order_in_the_letter(app, sig
     _assert_not_stored(letter, "letter")
     text, _ = read_pdf(letter.data, tmp_path)
     assert "Vu éfuser au guichet" in text and not set(BIDI) & set(text)
+
+
+def test_the_file_screen_shows_no_invisible_character_of_an_old_review():
+    """A reason stored before the rule (the database may hold one) is shown without its bidi controls too."""
+    from types import SimpleNamespace
+
+    from layouts.file import review_list
+
+    old = SimpleNamespace(timestamp=datetime(2026, 1, 5, tzinfo=UTC), author="bob", verdict="override",
+                          decision=GRANTED, reason="Revenus \u202eésifitsuj\u202c confirmés")
+    shown = json.dumps(review_list([old], REFUSED, "fr").to_plotly_json(), default=str, ensure_ascii=False)
+    assert "\u202e" not in shown and "\u202c" not in shown and "Revenus ésifitsuj confirmés" in shown
+
+
+def test_the_favicon_dash_asks_for_needs_no_sign_in(tmp_path, tiny_model_dir, tiny_scorer):
+    """A favicon fetch during the sign-in rendered a second /login, whose new CSRF token made the form
+    being typed answer "expired" (a flaky browser test)."""
+    from tests.test_api import build_server
+
+    client = build_server(make_settings(tmp_path, tiny_model_dir), tiny_scorer).test_client()
+    assert client.get("/_favicon.ico").status_code != 302
