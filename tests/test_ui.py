@@ -266,8 +266,12 @@ def test_odd_search_input_and_links_break_nothing(open_app, ui_app, tiny_scorer)
 
     paste(str(client))                                   # a paste reaches the search callback ...
     _wait(lambda: str(client) in options(), message="the pasted client is suggested")
-    paste("1" * 5000)                                    # ... so 5,000 digits do too: answered, no match
-    _wait(lambda: str(client) not in options(), message="the 5,000 digits are answered")
+    with callback_answers(ui_app.server) as answers:
+        paste("1" * 5000)                                # ... so 5,000 digits do too: answered, no match
+        _wait(lambda: str(client) not in options(), message="the 5,000 digits are answered")
+        # the list also hides what does not match the typed text: the server's answer is waited for too
+        _wait(lambda: _search_answers(answers, "1" * 5000), message="the server's answer to 5,000 digits")
+    assert {status.split()[0] for status in _search_answers(answers, "1" * 5000)} == {"200"}
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(Keys.DELETE)
     assert not _severe(duo), _severe(duo)
