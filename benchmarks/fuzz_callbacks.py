@@ -170,6 +170,7 @@ def build_app(model_dir: Path, data_dir: Path, instance: Path) -> Any:
     users = instance / "users.json"
     auth.add_user(users, USER, PASSWORD)
     settings = get_settings({"INSTANCE_DIR": str(instance), "USERS_FILE": str(users), "SCORING_LOG": "off",
+                             "DRIFT_DIR": str(instance / "reports"),
                              "HOME_CREDIT_DIR": str(data_dir), "MODEL_DIR": str(model_dir),
                              "SECRET_KEY": "f" * 32})
     return create_app(settings)

@@ -546,10 +546,26 @@ def read_summary(folder: str | Path, model_version: str) -> dict[str, Any] | Non
     """The stored summary of this model version (None when absent, unreadable or of another model)."""
     path = Path(folder) / COUNTER_OFFERS_FILE
     try:
-        summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        summary = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return summary if summary.get("model_version") == model_version else None
+    # a file edited by hand or by another version is no summary: the What-if screen then says "not measured"
+    if not isinstance(summary, dict) or summary.get("model_version") != model_version:
+        return None
+    rows = summary.get("by_decision")
+    if not isinstance(rows, dict) or not all(_is_share_row(row) for row in rows.values()):
+        return None
+    return summary
+
+
+def _is_share_row(row: Any) -> bool:
+    """A row of ``by_decision``: a share, its interval and how many files were sampled, all numbers."""
+    if not isinstance(row, dict):
+        return False
+    interval = row.get("interval")
+    numbers = (row.get("share"), row.get("sampled"), *(interval if isinstance(interval, list) else [None, None]))
+    return isinstance(interval, list) and len(interval) == 2 and \
+        all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -154,16 +154,7 @@ _AUDITED = frozenset({"open", "os.listdir", "os.scandir", "os.mkdir", "os.rename
 _touched: list[str] = []
 #: Known exceptions, each to be fixed where it says, then removed: {test id: (the paths, or folders, it
 #: may still touch, relative to the working copy; why, and the fix)}.
-NOT_HERMETIC_YET: dict[str, tuple[tuple[str, ...], str]] = {
-    "tests/test_forged_callbacks.py::test_every_callback_forged_is_never_a_5xx": (
-        ("reports/counter_offers.json", "reports/drift_summary.json", "reports/drift_report.html"),
-        "benchmarks/fuzz_callbacks.build_app gives no DRIFT_DIR (the What-if screen's counter-offer share and the "
-        "drift screen read the working copy's reports/): add \"DRIFT_DIR\": str(instance / \"reports\")"),
-    "tests/test_train.py::test_artifact_loads_and_keeps_the_oof_threshold": (
-        ("mlruns",),
-        "its MLflow experiment has no artifact root, so MLflow writes the run's files into ./mlruns of the working "
-        "copy: give config(...) artifact_root=str(tmp_path / \"mlruns\")"),
-}
+NOT_HERMETIC_YET: dict[str, tuple[tuple[str, ...], str]] = {}
 
 
 def _excused(nodeid: str, touched: str) -> bool:

@@ -63,6 +63,19 @@ def test_an_unreadable_summary_is_no_summary(tmp_path, content):
     assert read_summary(tmp_path, "v1") is None
 
 
+@pytest.mark.parametrize("content", [
+    [1], "text", 3, None,                                                         # JSON, not an object
+    {"model_version": "v1", "by_decision": [1]},
+    {"model_version": "v1", "by_decision": {"refused": "many"}},
+    {"model_version": "v1", "by_decision": {"refused": {"share": "x", "interval": [0, 1], "sampled": 5}}},
+    {"model_version": "v1", "by_decision": {"refused": {"share": 0.4, "interval": 0.3, "sampled": 5}}},
+])
+def test_a_summary_of_another_shape_is_no_summary(tmp_path, content):
+    """Valid JSON of another shape (a file edited by hand) raised AttributeError: a 500 on the What-if screen."""
+    _write(tmp_path, json.dumps(content))
+    assert read_summary(tmp_path, "v1") is None
+
+
 def test_a_folder_in_place_of_the_file_is_no_summary(tmp_path):
     (tmp_path / COUNTER_OFFERS_FILE).mkdir()
     assert read_summary(tmp_path, "v1") is None

@@ -153,7 +153,7 @@ def test_artifact_loads_and_keeps_the_oof_threshold(demo_dir, tmp_path):
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = train(config(demo_dir, tmp_path / "model", tracking_uri=uri, baselines=True,
-                          experiment="test-train"), log=quiet)
+                          experiment="test-train", artifact_root=str(tmp_path / "mlruns")), log=quiet)
     X, y, _ = training_frame(demo_dir, include_children=True)
     expected = best_threshold(y, result.oof, CostWeights()).threshold
     art = load_artifact(tmp_path / "model", expected_features=[f for f in feats.feature_columns(True)
