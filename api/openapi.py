@@ -198,7 +198,8 @@ MODEL_SCHEMA: JsonSchema = {
 
 _ERROR_WHY = {400: "invalid input (the field is named)", 401: "missing or wrong X-API-Key",
               404: "unknown client or route", 405: "method not allowed (see Allow)",
-              413: "body too large", 415: "body is not application/json", 429: "too many requests",
+              413: "body too large", 414: "request line (method, path and query) too long", 415: "body is not application/json",
+              429: "too many requests",
               500: "internal error (logged)",
               503: "scoring_log_unavailable or reviews_unavailable: the score could not be logged, or the file's "
                    "reviews read, so none is served (see Retry-After)"}
