@@ -22,13 +22,18 @@ PLAIN_HTTP_LOOPBACK ?= 1
 
 REPORTS_DIR ?= reports
 
-.PHONY: run test lint swagger-ui venv test-venv browser demo-data summary model drift counter-offers records report serve clean
+.PHONY: run test test-fast lint swagger-ui venv test-venv browser demo-data summary model drift counter-offers records report serve clean
 
 # Set-up, data, model, drift report, then the dashboard and JSON routes on http://$(HOST):$(PORT)
 run: venv swagger-ui demo-data summary model drift counter-offers records serve
 
 test: test-venv browser java swagger-ui services lint
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The edit-run loop: every test but the slow ones (browser, servers, services, real extracts, training;
+# tests/conftest.py SLOW_FIXTURES and SLOW_MODULES), about 1,100 tests in a minute and a quarter
+test-fast: test-venv
+	$(PY) -m pytest -q -n 2 -m "not slow"
 
 # Lint, types and import rules (configured in pyproject.toml): zero findings or the test run stops here.
 # The import rules fail on any import circle and on an import against the floors (docs/architecture.md).

@@ -304,3 +304,26 @@ def drift_report_dir(tiny_scorer, tiny_model_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("drift-report")
     run_drift(reference[chosen], current[chosen], out, model_dir=tiny_model_dir, n_features=None, log=None)
     return out
+
+
+# --------------------------------------------------------------------------- the edit-run loop
+
+#: Fixtures that make a test slow: a real browser, a real server or service, the real extracts, Spark.
+SLOW_FIXTURES = frozenset({"dash_duo", "duo", "dash_br", "dash_thread_server", "gunicorn", "hosts", "private_pg",
+                           "private_redis", "redis_prefix", "real_sample_dir", "real_large_dir", "spark"})
+#: Modules slow as a whole (each test trains a model, starts processes or a server).
+SLOW_MODULES = frozenset({"test_train.py", "test_registry.py", "test_multi_host.py", "test_run_rules.py",
+                          "test_server.py", "test_scoring_log.py", "test_batch.py", "test_demo_risk.py",
+                          "test_generate.py", "test_records_store.py", "test_startup_checks.py",
+                          "test_broken_artifacts.py", "test_auth_cli.py", "test_report.py", "test_drift_page.py",
+                          "test_reasons_everywhere.py", "test_http_hardening.py", "test_forged_callbacks.py",
+                          "test_sign_in_throttle.py", "test_fuzz.py"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``slow`` on every test that needs a browser, a server, a service, the real extracts, or lives in a
+    module of :data:`SLOW_MODULES`: ``make test-fast`` (``-m "not slow"``) runs the rest for the edit-run
+    loop; ``make test`` runs everything."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
