@@ -320,14 +320,13 @@ def init_auth(server: Flask, settings: Settings) -> None:
             device = cookie["n"] if _key(name) in cookie.get("u", []) else None
             try:
                 with store_outage(_REFUSED):
-                    wait_s = throttle.retry_after(address, name, device)
+                    wait_s, trusted = throttle.check(address, name, device)
                     if wait_s > 0:
                         return _too_many(wait_s)
                     stored = users.get().get(name)
                     if not (stored and check_password_hash(stored, password)):
                         if not stored:
                             check_password_hash(dummy_hash, password)   # an unknown name costs the same time
-                        trusted = device if device is not None and throttle.device_trusted(device) else None
                         throttle.failed(address, name, trusted)
                         return login_page(lang, t("auth.bad_credentials", lang), next_url), 401
                     session[SESSION_TOKEN_KEY] = store.open(name, settings.session_hours)

@@ -133,24 +133,16 @@ class SignInThrottle:
                 wait = max(wait, (at + timedelta(seconds=lim.seconds) - now).total_seconds())
         return wait
 
-    def device_trusted(self, device: str | None) -> bool:
-        """Whether a device cookie's nonce is still under its own limit."""
-        if device is None:
-            return False
-        with self.engine.connect() as conn:
-            return self._wait_s(conn, "device", device_digest(device), datetime.now(UTC)) <= 0
-
-    def retry_after(self, address: str, username: str, device: str | None) -> float:
-        """Seconds this attempt must wait (0: it may be tried). ``device``: the nonce of a device cookie
-        valid for ``username`` (checked by the caller), else None."""
+    def check(self, address: str, username: str, device: str | None) -> tuple[float, str | None]:
+        """(seconds this attempt must wait, 0 when it may be tried; the device cookie's nonce if the
+        browser is trusted, else None). ``device``: the nonce of a device cookie valid for ``username``
+        (checked by the caller), else None. A trusted browser is judged by its own failures only."""
         now = datetime.now(UTC)
         with self.engine.connect() as conn:
-            if device is not None:
-                wait = self._wait_s(conn, "device", device_digest(device), now)
-                if wait <= 0:
-                    return 0.0
+            if device is not None and self._wait_s(conn, "device", device_digest(device), now) <= 0:
+                return 0.0, device
             return max(self._wait_s(conn, "address", address, now),
-                       self._wait_s(conn, "username", _user_key(username), now, device=None))
+                       self._wait_s(conn, "username", _user_key(username), now, device=None)), None
 
     def failed(self, address: str, username: str, device: str | None) -> None:
         """Count one failure (a trusted device's against its cookie only); rows past every window go."""
