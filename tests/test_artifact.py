@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.artifact import ArtifactError, ModelMetadata, load_artifact, record_digests, save_artifact
+from model.artifact import (
+    ArtifactError,
+    ModelMetadata,
+    load_artifact,
+    parquet_frame,
+    record_digests,
+    save_artifact,
+)
 from model.estimator import CatBoostParams, make_classifier, make_pool
 
 FEATURES = ["a", "b", "kind"]
@@ -110,3 +117,15 @@ def test_a_model_without_calibration_is_refused_with_the_reason(tmp_path, traine
     save_artifact(clf, metadata("nocal", calibration={}), tmp_path)
     with pytest.raises(ArtifactError, match="field 'calibration' is missing or empty: retrain"):
         load_artifact(tmp_path / "nocal")
+
+
+def test_parquet_frame_reads_what_pandas_reads_index_included(tmp_path):
+    """Read natively by Arrow (no Python file object left to Arrow's threads at exit), the frame is the
+    one pandas gives, its stored index kept when only some columns are asked for."""
+    frame = pd.DataFrame({"A": [1.5, None, 3.0], "B": ["x", "y", None], "C": [1, 2, 3]},
+                         index=pd.Index([100002, 100003, 100004], name="SK_ID_CURR"))
+    path = tmp_path / "f.parquet"
+    frame.to_parquet(path)
+    pd.testing.assert_frame_equal(parquet_frame(path), frame)
+    pd.testing.assert_frame_equal(parquet_frame(path, columns=["B"]), frame[["B"]])
+    assert list(parquet_frame(path, columns=["C"]).index) == [100002, 100003, 100004]

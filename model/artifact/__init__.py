@@ -32,6 +32,7 @@ from typing import Any
 import catboost
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from catboost import CatBoostClassifier
 
 from model.features import feature_columns
@@ -57,6 +58,16 @@ DIGESTS_FILE = "digests.json"
 FORMAT_VERSION = 2
 
 
+def parquet_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A Parquet file read by Arrow from its path, never through a Python file object.
+
+    ``pd.read_parquet`` hands Arrow an open Python file, which Arrow's I/O threads may release after
+    the interpreter has begun to exit: a command that fails right after a read then aborted now and
+    then with "terminate called without an active exception" under its one-line error.
+    """
+    return pq.read_table(path, columns=columns, use_pandas_metadata=True).to_pandas()
+
+
 def read_frame(path: Path) -> pd.DataFrame:
     """A Parquet extra as a DataFrame, with Arrow's freed buffers handed back to the system.
 
@@ -64,7 +75,7 @@ def read_frame(path: Path) -> pd.DataFrame:
     gunicorn worker held 1.8 GiB for a 0.6 GiB population instead of 0.7 GiB.
     """
     try:
-        frame = pd.read_parquet(path)
+        frame = parquet_frame(path)
     except (pa.ArrowException, OSError, ValueError, EOFError) as exc:  # truncated, garbage, unreadable
         raise ArtifactError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
     pa.default_memory_pool().release_unused()

@@ -37,6 +37,7 @@ from model.artifact import (
     ArtifactError,
     ModelMetadata,
     load_artifact,
+    parquet_frame,
 )
 from model.calibration import Calibration
 from model.cost import Confusion, CostWeights, best_threshold, confusion, cost_curve, cost_per_client
@@ -248,7 +249,7 @@ def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str 
                           f"predictions were stored with the model; retrain it (`python -m model.train`) "
                           f"and run the report again")
     try:
-        oof = pd.read_parquet(oof_path)
+        oof = parquet_frame(oof_path)
     except Exception as exc:
         raise ReportError(f"{oof_path} cannot be read ({exc}); retrain the model") from None
     lacking = {"TARGET", "PROBABILITY", "FOLD"} - set(oof.columns)
@@ -264,7 +265,7 @@ def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str 
         wanted = [c for c in ("CODE_GENDER", "DAYS_BIRTH", *coverage) if c in available]
         if not {"CODE_GENDER", "DAYS_BIRTH"} <= set(wanted):
             raise ReportError(f"{pop_path} lacks CODE_GENDER or DAYS_BIRTH; the fairness tables need both")
-        population = pd.read_parquet(pop_path, columns=wanted)
+        population = parquet_frame(pop_path, columns=wanted)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ReportError(f"{pop_path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
     groups = population.reindex(oof.index)
@@ -282,10 +283,10 @@ def load_inputs(model_dir: str | Path, tracking_uri: str | None, drift_dir: str 
     scores_path = artifact.extra(SCORES_FILE)
     scores = None
     if scores_path.exists():
-        scores = pd.read_parquet(scores_path, columns=["TARGET", "PROBABILITY"])
+        scores = parquet_frame(scores_path, columns=["TARGET", "PROBABILITY"])
     ranked = [r.feature for r in importance.importance] if importance else []
     psi_columns = [c for c in ranked if c in available][:PSI_FEATURES]
-    psi_frame = pd.read_parquet(pop_path, columns=psi_columns) if psi_columns else None
+    psi_frame = parquet_frame(pop_path, columns=psi_columns) if psi_columns else None
 
     drift, problem, drift_path, drift_error = _read_drift(drift_dir)
     return Inputs(meta, artifact.path, oof, groups, len(population), population.index, importance, keep,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from data.load import DataError, load_tables, read_table
 from data.schema import APPLICATION_TABLES, TABLES
+from model.artifact import parquet_frame
 from model.features import build_features
 from model.monitoring.drift.check import ID, NOT_FEATURES, DriftError, categorical_names
 
@@ -109,7 +110,7 @@ def _read_file(path: Path) -> Batch:
         return _read_log(path)
     try:
         if name.endswith(".parquet"):
-            frame = pd.read_parquet(path)
+            frame = parquet_frame(path)
         elif name.endswith(".csv") or name.endswith(".csv.gz"):
             frame = pd.read_csv(path, low_memory=False)
         else:
