@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -235,6 +236,91 @@ def pytest_setup_options():
                  "--window-size=1366,768"):
         options.add_argument(flag)
     return options
+
+
+@pytest.fixture(scope="session")
+def chromium(request, tmp_path_factory):
+    """One headless Chromium per test worker, shared by every browser test (see :func:`dash_duo`).
+
+    Starting Chromium and its driver for each of some 60 browser tests cost about 2 s of a busy core
+    each; a page load in a browser that has seen the dashboard's scripts before also parses less."""
+    from dash.testing.composite import DashComposite
+
+    config = request.config
+    with DashComposite(server=None, browser=config.getoption("webdriver"), remote=config.getoption("remote"),
+                       remote_url=config.getoption("remote_url"), headless=config.getoption("headless"),
+                       options=config.hook.pytest_setup_options(),
+                       download_path=str(tmp_path_factory.mktemp("download")),
+                       percy_assets_root=config.getoption("percy_assets"),
+                       percy_finalize=config.getoption("nopercyfinalize"), pause=config.getoption("pause")) as browser:
+        yield browser
+
+
+@pytest.fixture(scope="session")
+def dash_port() -> int:
+    """The port every app served to :func:`chromium` uses in this worker, one after the other: the
+    browser's cache of the dashboard's scripts (and their compiled code) is kept from test to test."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def dash_thread_server(dash_port):
+    """dash.testing's threaded server, on the worker's :func:`dash_port` unless a test asks for another."""
+    from dash.testing.application_runners import ThreadedRunner
+
+    class SamePort(ThreadedRunner):
+        def start(self, app: Any, start_timeout: float = 3, **kwargs: Any) -> None:
+            kwargs.setdefault("port", dash_port)
+            super().start(app, start_timeout, **kwargs)
+
+        def stop(self) -> None:
+            """Stopped at once: the server's thread, told to stop, is woken by a connection instead of
+            finishing its half-second wait for one (0.4 s of every browser test)."""
+            import socket
+
+            self.thread.kill()
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                pass
+            self.thread.join(self.stop_timeout)
+            assert not self.thread.is_alive(), "the test server did not stop"
+            self._app, self.started = None, False
+
+    with SamePort() as runner:
+        yield runner
+
+
+@pytest.fixture
+def dash_duo(chromium, dash_thread_server, dash_port):
+    """dash.testing's ``dash_duo`` (a served app and a browser), the browser shared by the worker's tests
+    and handed over as new: no cookie, nothing stored by the app's origin, the default window size and
+    wait, no console message of an earlier test; each test serves its own app."""
+    chromium.server = dash_thread_server
+    _blank_slate(chromium, dash_port)
+    yield chromium
+    chromium.driver.get("about:blank")   # nothing left polling a server that is about to stop
+
+
+def _blank_slate(browser: Any, port: int) -> None:
+    driver = browser.driver
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    for host in ("localhost", "127.0.0.1"):
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin",
+                               {"origin": f"http://{host}:{port}",
+                                "storageTypes": "cookies,local_storage,session_storage,indexeddb,cache_storage,"
+                                                "service_workers,websql,file_systems"})
+    if len(driver.window_handles) > 1:
+        for handle in driver.window_handles[1:]:
+            driver.switch_to.window(handle)
+            driver.close()
+        driver.switch_to.window(driver.window_handles[0])
+    driver.set_window_size(1366, 768)
+    browser.wait_timeout = 10
+    driver.get_log("browser")            # drained: get_logs() shows this test's messages only
 
 
 @pytest.fixture(scope="session")
