@@ -164,16 +164,20 @@ def test_request_line_too_long_is_json(gunicorn):
 
 
 def whole_answer(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send ``data``, then read the answer to its end; a connection reset fails the test."""
+    """Send ``data``, then read the whole answer (its Content-Length, or to the end when it has none); a
+    connection reset fails the test. A kept-alive connection is not waited on until its keep-alive ends."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(data)
         time.sleep(0.05)                     # a client busy elsewhere: the answer must still be there
-        chunks = []
-        while part := s.recv(65536):
-            chunks.append(part)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+        received = b""
+        while b"\r\n\r\n" not in received and (part := s.recv(65536)):
+            received += part
+        head, _, body = received.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+        length = int(headers["content-length"]) if "content-length" in headers else None
+        while (length is None or len(body) < length) and (part := s.recv(65536)):
+            body += part
     return int(lines[0].split()[1]), headers, body
 
 
