@@ -56,7 +56,7 @@ def quick_model(data_dir: Any, out: Any, *, folds: int, seed: int, population_fe
 
     config = TrainConfig(data_dir=data_dir, model_dir=out, tracking_uri=None,
                          params=CatBoostParams(iterations=60, learning_rate=0.15, depth=4, border_count=32,
-                                               early_stopping_rounds=20, bag_size=1),
+                                               early_stopping_rounds=20, bag_size=1, thread_count=1),
                          weights=CostWeights(10, 1), folds=folds, seed=seed, class_weights="none", baselines=False,
                          population_features=population_features)
     train(config, log=lambda _msg: None)

@@ -112,7 +112,7 @@ def _quick_auc(app: pd.DataFrame) -> float:
     x = risk.risk_frame(app)
     x = x.apply(lambda s: s.astype("category").cat.codes.where(s.notna(), np.nan) if s.dtype == object else s)
     model = lgb.LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=50,
-                               subsample=0.8, subsample_freq=1, colsample_bytree=0.5, max_bin=63, n_jobs=2,
+                               subsample=0.8, subsample_freq=1, colsample_bytree=0.5, max_bin=63, n_jobs=1,
                                verbose=-1)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     return float(cross_val_score(model, x, app["TARGET"], cv=cv, scoring="roc_auc").mean())

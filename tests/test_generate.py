@@ -25,6 +25,7 @@ import pytest
 
 from data.generate import generate_tables, iter_tables, write_tables
 from data.generate.cli import main
+from data.load import load_tables
 from data.schema import DAYS_SENTINEL, KAGGLE_DEFAULT_RATE, KAGGLE_ROWS, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -368,8 +369,7 @@ def test_the_application_carries_the_risk_and_the_history_adds_little():
 
 
 def test_generated_data_loads_cleanly(generated):
-    load = pytest.importorskip("data.load")
-    tables = load.load_tables(generated[1])
+    tables = load_tables(generated[1])
     assert set(tables) == set(TABLES)
     assert not any(n for counts in tables.report.orphans.values() for n in counts.values())
     assert not tables.report.unknown_levels

@@ -20,7 +20,7 @@ from model.population_features import (
 )
 from model.train import FoldFeatures, cross_validate_catboost, evaluate, stratified_folds, training_data
 
-TINY = CatBoostParams(iterations=40, learning_rate=0.2, depth=3, border_count=32, early_stopping_rounds=15)
+TINY = CatBoostParams(iterations=40, learning_rate=0.2, depth=3, border_count=32, early_stopping_rounds=15, thread_count=1)
 
 
 def points(n: int, seed: int = 0) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,29 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``app.create_server()`` in a fresh process, as gunicorn's worker calls it."""
     return subprocess.run([sys.executable, "-c", "import app; app.create_server(); print('started')"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture
+def start_here(monkeypatch, capsys) -> Callable[[dict[str, str]], subprocess.CompletedProcess[str]]:
+    """``app.create_server()`` in the test's own process, for a refusal: it stops before anything is served
+    or started in the background, so a fresh interpreter (2-3 s of a core) would check nothing more. The
+    refusals CatBoost may crash on, and a start that succeeds, keep :func:`_start`."""
+    import app
+
+    def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        for key in ("DATABASE_URL", "USERS_FILE"):
+            monkeypatch.delenv(key, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        try:
+            app.create_server()
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(["app.create_server()"], code, out.out, out.err)
+    return start
 
 
 def _one_line(run: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -271,8 +295,8 @@ def test_a_copy_of_the_data_at_another_path_is_served(tiny_scorer, demo_data_dir
     check_served_data(tiny_scorer, copy)
 
 
-def test_server_refuses_a_model_of_another_data_folder(tiny_model_dir, other_data_dir, tmp_path):
-    run = _start(_env(tmp_path, MODEL_DIR=str(tiny_model_dir), HOME_CREDIT_DIR=str(other_data_dir)))
+def test_server_refuses_a_model_of_another_data_folder(tiny_model_dir, other_data_dir, tmp_path, start_here):
+    run = start_here(_env(tmp_path, MODEL_DIR=str(tiny_model_dir), HOME_CREDIT_DIR=str(other_data_dir)))
     _one_line(run, "in no application file of", str(other_data_dir))
 
 
@@ -285,21 +309,22 @@ def _database(instance: Path) -> Path:
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
-def test_server_refuses_a_broken_database_with_one_line(tiny_model_dir, demo_data_dir, tmp_path, damage):
+def test_server_refuses_a_broken_database_with_one_line(tiny_model_dir, demo_data_dir, tmp_path, damage, start_here):
     db = _database(tmp_path / "instance")
     for suffix in ("-wal", "-shm"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     data = db.read_bytes()
     db.write_bytes(data[: len(data) // 3] if damage == "truncated" else b"not a database at all" * 300)
-    run = _start(_env(tmp_path, MODEL_DIR=str(tiny_model_dir), HOME_CREDIT_DIR=str(demo_data_dir)))
+    run = start_here(_env(tmp_path, MODEL_DIR=str(tiny_model_dir), HOME_CREDIT_DIR=str(demo_data_dir)))
     _one_line(run, str(db))
 
 
 @pytest.mark.parametrize("content", ["{broken", "[1, 2]", '{"demo": "plain-text password"}'])
-def test_server_refuses_a_broken_users_file_with_one_line(tiny_model_dir, demo_data_dir, tmp_path, content):
+def test_server_refuses_a_broken_users_file_with_one_line(tiny_model_dir, demo_data_dir, tmp_path, content,
+                                                         start_here):
     users = tmp_path / "users.json"
     users.write_text(content, encoding="utf-8")
-    run = _start(_env(tmp_path, MODEL_DIR=str(tiny_model_dir), HOME_CREDIT_DIR=str(demo_data_dir),
+    run = start_here(_env(tmp_path, MODEL_DIR=str(tiny_model_dir), HOME_CREDIT_DIR=str(demo_data_dir),
                       USERS_FILE=str(users)))
     _one_line(run, str(users))
 

@@ -30,7 +30,8 @@ from model.train import (
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = CatBoostParams(iterations=30, learning_rate=0.25, depth=4, border_count=16, early_stopping_rounds=10)
+TINY = CatBoostParams(iterations=30, learning_rate=0.25, depth=4, border_count=16, early_stopping_rounds=10,
+                      thread_count=1)   # one core each: the tests run two at a time on two cores
 
 
 @pytest.fixture(scope="module")
