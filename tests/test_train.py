@@ -32,6 +32,9 @@ from settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 TINY = CatBoostParams(iterations=30, learning_rate=0.25, depth=4, border_count=16, early_stopping_rounds=10,
                       thread_count=1)   # one core each: the tests run two at a time on two cores
+#: one seed instead of the product's bag, for the checks of a property of every member (no leak, no signal
+#: in a permuted target): a bag of three would check the same thing three times
+ONE = TINY.with_(bag_size=1)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +66,7 @@ def test_permuted_target_gives_chance_auc(demo_frame):
     X, y = demo_frame
     cat = [c for c in feats.CATEGORICAL_FEATURES if c in X.columns]
     fold_of = stratified_folds(y, 3, 0)
-    real = cross_validate_catboost(X, y, fold_of, TINY, cat)
+    real = cross_validate_catboost(X, y, fold_of, ONE, cat)
     assert evaluate(y, real.oof, fold_of, CostWeights())["auc"] > 0.6   # the data does carry signal
     # one permuted AUC on ~120 defaulters has a standard deviation of ~0.03: the mean of three
     # permutations is held to ±0.05 (three of its standard deviations)
@@ -71,7 +74,7 @@ def test_permuted_target_gives_chance_auc(demo_frame):
     for seed in range(3):
         permuted = np.random.default_rng(seed).permutation(y)
         fold_of = stratified_folds(permuted, 3, seed)
-        cv = cross_validate_catboost(X, permuted, fold_of, TINY, cat)
+        cv = cross_validate_catboost(X, permuted, fold_of, ONE, cat)
         aucs.append(evaluate(permuted, cv.oof, fold_of, CostWeights())["auc"])
     assert 0.45 <= np.mean(aucs) <= 0.55, aucs
 
@@ -101,7 +104,7 @@ def test_validation_labels_do_not_shape_their_own_predictions(demo_frame, fold_r
     def fold0(params: CatBoostParams, labels: np.ndarray) -> np.ndarray:
         return cross_validate_catboost(X, labels, fold_of, params, cat).oof[fold_of == 0]
 
-    honest = TINY.with_(iterations=200, fold_refit=fold_refit)
+    honest = ONE.with_(iterations=200, fold_refit=fold_refit)
     np.testing.assert_array_equal(fold0(honest, y), fold0(honest, flipped))
     kernel = honest.with_(stopping_holdout=0.0)
     assert not np.array_equal(fold0(kernel, y), fold0(kernel, flipped))
@@ -241,7 +244,8 @@ def test_trains_on_a_slice_of_the_larger_real_set(real_large_dir, tmp_path):
 
     data = real_slice(real_large_dir, tmp_path / "data", 2_500)
     rc = main(["--data-dir", str(data), "--model-dir", str(tmp_path / "model"), "--tracking-uri", "",
-               "--no-baselines", "--folds", "3", "--iterations", "120", "--depth", "4", "--class-weights", "none"])
+               "--no-baselines", "--folds", "3", "--iterations", "120", "--depth", "4", "--class-weights", "none",
+               "--bag-size", "1", "--threads", "1"])
     assert rc == 0
     art = load_artifact(tmp_path / "model")
     assert art.metadata.cv_metrics["chosen"]["auc"] > 0.65           # EXT_SOURCE_* alone give ~0.7 on real clients
