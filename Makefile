@@ -22,6 +22,10 @@ PLAIN_HTTP_LOOPBACK ?= 1
 
 REPORTS_DIR ?= reports
 
+# Python's compiled files are kept (a machine may set PYTHONDONTWRITEBYTECODE): without them every process
+# compiles the project again, and pytest rewrites every test module and plugin again, 5 s per process.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: run test test-fast lint swagger-ui venv test-venv browser demo-data summary model drift counter-offers records report serve clean
 
 # Set-up, data, model, drift report, then the dashboard and JSON routes on http://$(HOST):$(PORT)

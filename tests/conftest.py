@@ -259,12 +259,11 @@ def chromium(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def dash_port() -> int:
     """The port every app served to :func:`chromium` uses in this worker, one after the other: the
-    browser's cache of the dashboard's scripts (and their compiled code) is kept from test to test."""
-    import socket
+    browser's cache of the dashboard's scripts (and their compiled code) is kept from test to test. It
+    sits in the worker's own range (:func:`pytest_configure`), above what dash's runners count up."""
+    from dash.testing.application_runners import BaseDashRunner
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return BaseDashRunner._next_port + 500
 
 
 @pytest.fixture
@@ -323,24 +322,97 @@ def _blank_slate(browser: Any, port: int) -> None:
     driver.get_log("browser")            # drained: get_logs() shows this test's messages only
 
 
+#: What the session's demo data and tiny model are made from: the same files, the same libraries, the
+#: same pair (tests/conftest.py :func:`_session_pair`).
+PAIR_SOURCES = ("data", "model", "settings.py", "tests/helpers.py", "tests/conftest.py", "requirements.txt")
+PAIR_LIBRARIES = ("catboost", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "shap")
+
+
+def pair_digest() -> str:
+    """A digest of every source file and library version the demo data and tiny model depend on."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(sys.version.encode())
+    for lib in PAIR_LIBRARIES:
+        digest.update(f"{lib}={version(lib)}".encode())
+    for name in PAIR_SOURCES:
+        path = ROOT / name
+        files = [path]
+        if path.is_dir():
+            files = []
+            for folder, subfolders, names in os.walk(path):
+                # the demo data of `make run` is not read (a developer path, and not a source)
+                subfolders[:] = sorted(d for d in subfolders if d != "__pycache__"
+                                       and os.path.join(folder, d) not in DEVELOPER_PATHS)
+                files += [Path(folder) / n for n in sorted(names)]
+        for file in files:
+            if file.suffix in (".py", ".json", ".txt") and file.is_file():
+                digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
-def demo_data_dir(tmp_path_factory) -> Path:
-    """A small generated demo dataset (Kaggle schema), written once per test session."""
+def _session_pair(request, tmp_path_factory) -> tuple[Path, Path]:
+    """(demo data, tiny model), built once and kept in pytest's cache under the digest of everything they
+    are made from (:func:`pair_digest`): a run after a change to any of it builds them again, a run with
+    nothing changed copies them (the edit-run loop's 7 s of training per worker). Each session works on
+    its own copy, so no test can change what the next run starts from."""
+    import shutil
+
     from data.generate import generate_tables, write_tables
-
-    out = tmp_path_factory.mktemp("demo-data")
-    write_tables(generate_tables(3000, 400, seed=7), out, fmt="parquet")
-    return out
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, demo_data_dir) -> Path:
-    """A real model trained quickly on the small demo dataset (few iterations, 3 folds); both fitted
-    groups, so that serving them is tested end to end."""
     from tests.helpers import quick_model
 
-    return quick_model(demo_data_dir, tmp_path_factory.mktemp("model"), folds=3, seed=7,
-                       population_features=("neighbours", "interest"))
+    data, model = tmp_path_factory.mktemp("demo-data"), tmp_path_factory.mktemp("model")
+    cache = request.config.cache
+    kept = cache.mkdir("demo-and-tiny-model") / pair_digest() if cache is not None else None
+    if kept is not None and (kept / "complete").exists():
+        shutil.copytree(kept / "data", data, dirs_exist_ok=True)
+        shutil.copytree(kept / "model", model, dirs_exist_ok=True)
+        _point_model_at(model, data)
+        return data, model
+    write_tables(generate_tables(3000, 400, seed=7), data, fmt="parquet")
+    quick_model(data, model, folds=3, seed=7, population_features=("neighbours", "interest"))
+    if kept is not None:
+        staging = kept.with_name(f"{kept.name}.{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(data, staging / "data")
+        shutil.copytree(model, staging / "model")
+        (staging / "complete").touch()
+        for old in kept.parent.iterdir():                     # earlier digests: of no use any more
+            if old != staging and "." not in old.name:
+                shutil.rmtree(old, ignore_errors=True)
+        with contextlib.suppress(OSError):                    # another worker kept its own first: same files
+            staging.rename(kept)
+        shutil.rmtree(staging, ignore_errors=True)
+    return data, model
+
+
+def _point_model_at(model: Path, data: Path) -> None:
+    """The copied model says it was trained on the session's copy of the data, as a model trained there
+    would (``metadata.data_dir``, the folder ``make run`` and the start-up checks compare), digests kept true."""
+    import json
+
+    from model.artifact import METADATA_FILE, record_digests, resolve_version_dir
+
+    version = resolve_version_dir(model)
+    metadata = json.loads((version / METADATA_FILE).read_text(encoding="utf-8"))
+    metadata["data_dir"] = str(data.resolve())
+    (version / METADATA_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    record_digests(version)
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(_session_pair) -> Path:
+    """A small generated demo dataset (Kaggle schema, 3,000 + 400 clients), the session's own."""
+    return _session_pair[0]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(_session_pair) -> Path:
+    """A real model trained quickly on the small demo dataset (few iterations, 3 folds); both fitted
+    groups, so that serving them is tested end to end."""
+    return _session_pair[1]
 
 
 @pytest.fixture(scope="session")
