@@ -65,7 +65,8 @@ def parquet_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     the interpreter has begun to exit: a command that fails right after a read then aborted now and
     then with "terminate called without an active exception" under its one-line error.
     """
-    return pq.read_table(path, columns=columns, use_pandas_metadata=True).to_pandas()
+    frame: pd.DataFrame = pq.read_table(path, columns=columns, use_pandas_metadata=True).to_pandas()
+    return frame
 
 
 def read_frame(path: Path) -> pd.DataFrame:
