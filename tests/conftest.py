@@ -380,7 +380,7 @@ def _session_pair(request, tmp_path_factory) -> tuple[Path, Path]:
         shutil.copytree(model, staging / "model")
         (staging / "complete").touch()
         for old in kept.parent.iterdir():                     # earlier digests: of no use any more
-            if old != staging and "." not in old.name:
+            if old not in (staging, kept) and "." not in old.name:
                 shutil.rmtree(old, ignore_errors=True)
         with contextlib.suppress(OSError):                    # another worker kept its own first: same files
             staging.rename(kept)
