@@ -147,3 +147,26 @@ def post_login(client: Any, user: str, password: str, url: str = "/login", **kw:
     """POST the sign-in form like a browser: fetch the form first, send its CSRF token back."""
     return client.post(url, data={"username": user, "password": password, "csrf_token": csrf_token(client, url)},
                        **kw)
+
+
+def start_server_here(monkeypatch: Any, capsys: Any, env: dict[str, str]) -> Any:
+    """``app.create_server()`` in the test's own process with ``env`` as its environment (anything the
+    test's environment names besides, ``DATABASE_URL`` and ``USERS_FILE`` removed), as a finished process:
+    exit code (``SystemExit``'s, 0 if it started), stdout, stderr. For a start that stops before anything is
+    served or started in the background, a fresh interpreter (2-3 s of a core) would check nothing more."""
+    import subprocess
+
+    import app
+
+    for key in ("DATABASE_URL", "USERS_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    capsys.readouterr()
+    try:
+        app.create_server()
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(["app.create_server()"], code, out.out, out.err)

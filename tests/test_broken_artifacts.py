@@ -19,6 +19,7 @@ import app
 from model.artifact import ArtifactError, record_digests, resolve_version_dir
 from model.scoring import Scorer
 from settings import ROOT
+from tests.helpers import start_server_here
 
 
 def _truncate(path: Path) -> None:
@@ -129,12 +130,9 @@ def test_the_cli_process_prints_one_line_and_exits_2(broken, tmp_path):
 @_cases()
 def test_create_server_exits_3_with_one_line(broken, tmp_path, monkeypatch, capsys):
     model_dir, name, words = broken
-    for key, value in _env(model_dir, tmp_path).items():
-        monkeypatch.setenv(key, value)
-    with pytest.raises(SystemExit) as stop:
-        app.create_server()
-    assert stop.value.code == app.WORKER_BOOT_ERROR == 3
-    lines = capsys.readouterr().err.strip().splitlines()
+    run = start_server_here(monkeypatch, capsys, _env(model_dir, tmp_path))
+    assert run.returncode == app.WORKER_BOOT_ERROR == 3
+    lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and name in lines[0] and words in lines[0], lines
 
 

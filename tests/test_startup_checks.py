@@ -33,6 +33,7 @@ from model.artifact import (
 from model.monitoring.store import create_store_engine
 from model.startup_checks import check_known_rows, check_served_data
 from settings import ROOT
+from tests.helpers import start_server_here
 
 
 def _copy(model_dir: Path, tmp_path: Path) -> Path:
@@ -142,25 +143,9 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def start_here(monkeypatch, capsys) -> Callable[[dict[str, str]], subprocess.CompletedProcess[str]]:
-    """``app.create_server()`` in the test's own process, for a refusal: it stops before anything is served
-    or started in the background, so a fresh interpreter (2-3 s of a core) would check nothing more. The
-    refusals CatBoost may crash on, and a start that succeeds, keep :func:`_start`."""
-    import app
-
-    def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        for key in ("DATABASE_URL", "USERS_FILE"):
-            monkeypatch.delenv(key, raising=False)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        capsys.readouterr()
-        try:
-            app.create_server()
-            code = 0
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 1
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(["app.create_server()"], code, out.out, out.err)
-    return start
+    """:func:`tests.helpers.start_server_here`, for a refusal; the refusals CatBoost may crash on, and a
+    start that succeeds, keep :func:`_start`."""
+    return lambda env: start_server_here(monkeypatch, capsys, env)
 
 
 def _one_line(run: subprocess.CompletedProcess[str], *words: str) -> str:
