@@ -364,7 +364,7 @@ def _session_pair(request, tmp_path_factory) -> tuple[Path, Path]:
     from tests.helpers import quick_model
 
     data, model = tmp_path_factory.mktemp("demo-data"), tmp_path_factory.mktemp("model")
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)     # None under -p no:cacheprovider
     kept = cache.mkdir("demo-and-tiny-model") / pair_digest() if cache is not None else None
     if kept is not None and (kept / "complete").exists():
         shutil.copytree(kept / "data", data, dirs_exist_ok=True)

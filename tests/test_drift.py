@@ -105,6 +105,29 @@ def test_small_batches_use_p_value_tests(train_features):
     assert tests["CODE_GENDER"][1] == "p_value"
 
 
+@pytest.mark.parametrize("rows", ["large", "small"])
+def test_the_numbers_without_the_report_are_the_presets(halves, train_features, rows):
+    """What the drift screen's period shows (``report=False``: Evidently's per-column calculation, no
+    charts) is what the preset with its HTML gives: the same test, score, threshold and flag per
+    feature, for the distances of large batches and the p-values of small ones, shift or not."""
+    if rows == "large":
+        a, b = halves[0], halves[1].copy()
+        b["EXT_SOURCE_2"] = b["EXT_SOURCE_2"] + 0.15
+    else:
+        a, b = train_features.iloc[:800], train_features.iloc[800:1200].copy()
+        b["AMT_INCOME_TOTAL"] = b["AMT_INCOME_TOTAL"] * 1.3
+    features = ["EXT_SOURCE_2", "AMT_INCOME_TOTAL", "DAYS_BIRTH", "OWN_CAR_AGE", "CODE_GENDER", "FLAG_OWN_CAR",
+                "NAME_EDUCATION_TYPE", "REGION_RATING_CLIENT"]
+    full = drift_summary(a, b, IMPORTANCE, features)
+    quick = drift_summary(a, b, IMPORTANCE, features, report=False)
+    assert full.snapshot is not None and quick.snapshot is None
+    assert quick.features == full.features and quick.not_tested == full.not_tested
+    assert (quick.n_drifted, quick.dataset_drift) == (full.n_drifted, full.dataset_drift)
+    assert {f.test for f in quick.features} >= ({"Wasserstein distance (normed)", "Jensen-Shannon distance"}
+                                                if rows == "large" else {"K-S p_value"})
+    assert any(f.drifted for f in quick.features) and not all(f.drifted for f in quick.features)
+
+
 # --------------------------------------------------------------------------- sources and outputs
 
 def test_run_drift_on_a_data_folder_writes_html_and_json(real_sample_dir, tmp_path, fake_model):

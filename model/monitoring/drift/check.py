@@ -136,9 +136,13 @@ def _is_categorical(name: str, ref: pd.Series, cur: pd.Series, categorical: set[
 
 def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
                   importance: Mapping[str, float] | None = None,
-                  features: list[str] | None = None) -> DriftSummary:
+                  features: list[str] | None = None, report: bool = True) -> DriftSummary:
     """Run Evidently's data-drift preset on ``features`` (default: every common column but the id
     and TARGET) and rank the result by ``importance`` (mean |SHAP|; missing means unknown).
+
+    ``report=False``: the same tests without the preset's HTML (no ``snapshot``), for a check whose
+    numbers alone are shown, the drift screen's period: Evidently draws a dozen charts per feature while
+    it computes, some 90 % of a check's time (:func:`_column_drifts`).
 
     Features absent from one side, or with no value on one side, are listed in ``not_tested``.
     Raises :class:`DriftError` for an empty side or when no feature can be tested.
@@ -183,18 +187,22 @@ def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
     definition = DataDefinition(numerical_columns=nums, categorical_columns=cats)
 
     t0 = perf_counter()
+    snapshot = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            snapshot = Report([DataDriftPreset(columns=ranked, drift_share=DATASET_DRIFT_SHARE)],
-                              include_tests=True).run(
-                current_data=Dataset.from_pandas(cur, data_definition=definition),
-                reference_data=Dataset.from_pandas(ref, data_definition=definition))
+            if not report:
+                results = _column_drifts(ref, cur, nums)
+            else:
+                snapshot = Report([DataDriftPreset(columns=ranked, drift_share=DATASET_DRIFT_SHARE)],
+                                  include_tests=True).run(
+                    current_data=Dataset.from_pandas(cur, data_definition=definition),
+                    reference_data=Dataset.from_pandas(ref, data_definition=definition))
+                results = _per_feature(snapshot)
     except (ValueError, TypeError) as exc:  # Evidently's own checks (empty column, bad type, ...)
         raise DriftError(f"Evidently could not compare the data: {str(exc).splitlines()[0][:300]}") from None
     seconds = perf_counter() - t0
 
-    results = _per_feature(snapshot)
     rows: list[FeatureDrift] = []
     for name in ranked:
         r = results.get(name)
@@ -221,6 +229,34 @@ def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
         dataset_drift=bool(n and share >= DATASET_DRIFT_SHARE), dataset_drift_share=DATASET_DRIFT_SHARE,
         features=rows, not_tested=not_tested, warnings=notes, run_seconds=round(seconds, 2),
         evidently_version=evidently_version, snapshot=snapshot)
+
+
+def _column_drifts(ref: pd.DataFrame, cur: pd.DataFrame, numerical: list[str]) -> dict[str, dict[str, Any]]:
+    """Column -> test, score, threshold and drift flag, from the calculation Evidently's ``ValueDrift``
+    metric runs for each column of the preset (``get_one_column_drift``, method and threshold chosen by
+    Evidently as there), called without the charts that metric then draws: the preset's own numbers
+    (``tests/test_drift.py`` holds both ways to the same result)."""
+    from evidently.legacy.calculations.data_drift import get_one_column_drift  # noqa: PLC0415
+    from evidently.legacy.core import ColumnType  # noqa: PLC0415
+    from evidently.legacy.metric_results import DatasetColumns, DatasetUtilityColumns  # noqa: PLC0415
+    from evidently.legacy.options.data_drift import DataDriftOptions  # noqa: PLC0415
+
+    options = DataDriftOptions(all_features_stattest=None, all_features_threshold=None, nbinsx=None)
+    out: dict[str, dict[str, Any]] = {}
+    for name in ref.columns:
+        kind = ColumnType.Numerical if name in numerical else ColumnType.Categorical
+        columns = DatasetColumns(utility_columns=DatasetUtilityColumns(date=None, id=None, target=None, prediction=None),
+                                 target_type=None, task=None, target_names=None, text_feature_names=[],
+                                 datetime_feature_names=[],
+                                 num_feature_names=[name] if kind == ColumnType.Numerical else [],
+                                 cat_feature_names=[name] if kind == ColumnType.Categorical else [])
+        drift = get_one_column_drift(current_data=cur, reference_data=ref, column_name=name, options=options,
+                                     dataset_columns=columns, column_type=kind, agg_data=True)
+        method, threshold = str(drift.stattest_name), float(drift.stattest_threshold)
+        score = float(drift.drift_score) if np.isfinite(float(drift.drift_score)) else None
+        out[str(name)] = {"test": method, "threshold": threshold, "score": score, "drifted": bool(drift.drift_detected),
+                          "score_kind": "distance" if any(d in method.lower() for d in _DISTANCES) else "p_value"}
+    return out
 
 
 def _per_feature(snapshot: Any) -> dict[str, dict[str, Any]]:

@@ -105,7 +105,7 @@ def run_drift(reference_src: Source, current_src: Source, out_dir: str | Path | 
     chosen = select_features(available, importance, n_features)
     missing = [f for f in select_features(features, importance, n_features) if f not in set(available)]
 
-    summary = drift_summary(ref.frame, cur.frame, importance, chosen)
+    summary = drift_summary(ref.frame, cur.frame, importance, chosen, report=out_dir is not None)
     summary.not_tested = [{"feature": f, "reason": "absent from the reference or current data"}
                           for f in missing] + summary.not_tested
     summary.reference.update(ref.info)
