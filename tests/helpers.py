@@ -32,12 +32,18 @@ def choose_client(duo: Any, client: int, enter: bool = False) -> None:
         option.click()
 
 
+def serve(duo: Any, app: Any) -> None:
+    """Serve ``app`` to dash_duo's browser without opening it: ``duo.server_url`` is set, the browser
+    stays where it is until the test goes to the page it is about (dash_duo's ``start_server`` would load
+    the dashboard first, some 2 s of a core in Chromium, for a test that then loads another address)."""
+    duo.start_server(app, navigate=False)
+    duo._url = duo.server.url            # dash.testing's setter of server_url would load the page
+
+
 def sign_in_browser(duo: Any, app: Any, user: str, password: str) -> None:
-    """Serve ``app`` to dash_duo's browser and sign ``user`` in through the real form."""
-    # dash_duo waits for the dashboard on start: the sign-in goes on once it is served
-    app.server.config["LOGIN_DISABLED"] = True
-    duo.start_server(app)
-    app.server.config["LOGIN_DISABLED"] = False
+    """Serve ``app`` to dash_duo's browser and sign ``user`` in through the real form (which leads to
+    the dashboard)."""
+    serve(duo, app)
     duo.driver.get(f"{duo.server_url}/login")
     duo.find_element("input[name=username]").send_keys(user)
     duo.find_element("input[name=password]").send_keys(password)
@@ -65,10 +71,11 @@ def quick_model(data_dir: Any, out: Any, *, folds: int, seed: int, population_fe
 
 @contextmanager
 def served_without_sign_in(app: Any, duo: Any) -> Iterator[Any]:
-    """The app served to dash_duo's browser with the sign-in switched off (the sign-in has its own test)."""
+    """The app served to dash_duo's browser with the sign-in switched off (the sign-in has its own test),
+    nothing opened yet (:func:`serve`): each test loads the address it is about."""
     app.server.config["LOGIN_DISABLED"] = True
     try:
-        duo.start_server(app)
+        serve(duo, app)
         yield duo
     finally:
         app.server.config["LOGIN_DISABLED"] = False

@@ -388,6 +388,7 @@ def test_drift_badges_say_it_in_words_and_icons_not_colour_alone():
 @pytest.fixture
 def open_app(drift_app, dash_duo):
     with served_without_sign_in(drift_app, dash_duo) as duo:
+        duo.wait_for_page()
         yield duo
 
 

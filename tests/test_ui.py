@@ -42,9 +42,17 @@ def ui_app(tiny_scorer, demo_data_dir, tmp_path_factory):
 
 
 @pytest.fixture
-def open_app(ui_app, dash_duo):
+def served_app(ui_app, dash_duo):
+    """The dashboard served, the browser not on it yet (each test opens the address it is about)."""
     with served_without_sign_in(ui_app, dash_duo) as duo:
         yield duo
+
+
+@pytest.fixture
+def open_app(served_app):
+    """The dashboard served and open at its first page."""
+    served_app.wait_for_page()
+    return served_app
 
 
 def _number(text: str) -> float:
@@ -130,8 +138,8 @@ def test_filters_change_the_list_and_a_row_opens_the_client(open_app, tiny_score
           message="gauge of the clicked client")
 
 
-def test_comparison_updates_when_the_feature_changes_and_language_switch(open_app, tiny_scorer):
-    duo = open_app
+def test_comparison_updates_when_the_feature_changes_and_language_switch(served_app, tiny_scorer):
+    duo = served_app
     client = int(tiny_scorer.population.index[7])
     duo.wait_for_page(f"{duo.server_url}/?client={client}")
     duo.find_element(f"#{ids.tab('compare')}").click()
@@ -156,9 +164,9 @@ def test_comparison_updates_when_the_feature_changes_and_language_switch(open_ap
     assert duo.find_element(f"#{ids.TITLE}").text == "Prêt à dépenser — credit scoring"
 
 
-def test_hidden_screens_never_keep_the_previous_clients_data(open_app, tiny_scorer):
+def test_hidden_screens_never_keep_the_previous_clients_data(served_app, tiny_scorer):
     """Profile and comparison render only when opened; a client change blanks them meanwhile."""
-    duo = open_app
+    duo = served_app
     pop = tiny_scorer.population
     first = int(pop.index[3])
     years = (-pop["DAYS_BIRTH"] // 365.25).astype(int)
@@ -237,10 +245,10 @@ def _search_answers(answers: list[tuple[dict[str, Any], str]], typed: str) -> li
                    for i in body.get("inputs", []))]
 
 
-def test_odd_search_input_and_links_break_nothing(open_app, ui_app, tiny_scorer):
+def test_odd_search_input_and_links_break_nothing(served_app, ui_app, tiny_scorer):
     """Issue 16 item 8: '²' (a French keyboard key that str.isdigit() accepts), 5,000 digits in the search
     box and a link to /?client=%C2%B2 used to make the callbacks answer 500."""
-    duo = open_app
+    duo = served_app
     duo.wait_for_page(f"{duo.server_url}/?client=%C2%B2")
     rows = _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="the list, no client open")
     assert len(rows) == 15      # the meeting mode (a client open) would have emptied the list

@@ -43,6 +43,7 @@ def _other_client_numbers(text: str, client: int, known: set[int]) -> set[int]:
 
 
 def test_meeting_mode_shows_this_client_only_and_names_it_on_every_screen(duo, tiny_scorer):
+    duo.wait_for_page()
     known = {int(i) for i in tiny_scorer.population.index}
     rows = _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="the manager's list")
     assert len(rows) == 15 and duo.find_element(f"#{ids.tab('search')}").is_displayed()
