@@ -13,6 +13,9 @@ Only the model's features are tested, by default the top ``n_features`` (50) by 
 (mean |SHAP| stored with the model in ``global_importance.json``): Evidently spends most of its time
 drawing one Plotly figure per feature, so 442 features would take minutes; the top 50 carry almost
 all of the model's importance. ``n_features=None`` (``--features 0``) tests every model feature.
+A check that writes no report (the drift screen's period, run in the server) runs the same per-column
+calculation without the figures: 0.64 s instead of 5.3 s for the demo model's top 50
+(``benchmarks/drift_period.py``).
 
 Sources, for either side:
 
