@@ -322,6 +322,21 @@ def _blank_slate(browser: Any, port: int) -> None:
     driver.get_log("browser")            # drained: get_logs() shows this test's messages only
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_hash_per_password() -> Iterator[None]:
+    """``auth.add_user`` hashes a password once per session: a real scrypt hash, salted once, that checks
+    as any other (a hash costs 0.14 s of a core, and some hundred tests add the same two or three users
+    to a users file of their own). Checking a password is left as it is: the sign-in is tested for real."""
+    import functools
+
+    import auth
+
+    real = auth.generate_password_hash
+    auth.generate_password_hash = functools.cache(real)
+    yield
+    auth.generate_password_hash = real
+
+
 #: What the session's demo data and tiny model are made from: the same files, the same libraries, the
 #: same pair (tests/conftest.py :func:`_session_pair`).
 PAIR_SOURCES = ("data", "model", "settings.py", "tests/helpers.py", "tests/conftest.py", "requirements.txt")
