@@ -17,7 +17,7 @@ from model.registry import DIGEST_TAG, RegistryError, check_alias, check_reachab
 from model.scoring import Scorer
 from model.train import parse_args, train
 from tests.services import pg_url  # noqa: F401 - fixture
-from tests.test_train import config, demo_dir  # noqa: F401 - fixture
+from tests.test_train import ONE, config, demo_dir  # noqa: F401 - fixture
 
 NAME = "test-pd"
 
@@ -46,7 +46,8 @@ def test_training_registers_moves_the_alias_and_a_host_pulls_it(pg_url, demo_dir
 
     def trained(seed: int) -> Path:
         return train(config(demo_dir, tmp_path / "trainer", tracking_uri=pg_url, experiment="test-registry",
-                            artifact_root=str(shared), registry_name=NAME, alias="champion", seed=seed),
+                            artifact_root=str(shared), registry_name=NAME, alias="champion", seed=seed,
+                            params=ONE),      # one seed, not a bag: what is registered and pulled is the same
                      log=messages.append).version_dir
 
     first = trained(5)
@@ -107,7 +108,7 @@ def test_training_registers_moves_the_alias_and_a_host_pulls_it(pg_url, demo_dir
 def test_unreachable_store_training_still_saves_and_pull_fails_in_one_line(demo_dir, tmp_path, capsys):  # noqa: F811
     down = "postgresql://postgres@127.0.0.1:1/mlflow"
     messages: list[str] = []
-    result = train(config(demo_dir, tmp_path / "model", tracking_uri=down), log=messages.append)
+    result = train(config(demo_dir, tmp_path / "model", tracking_uri=down, params=ONE), log=messages.append)
     warning = [m for m in messages if m.startswith("warning")]
     assert len(warning) == 1 and "unreachable" in warning[0] and "not tracked nor registered" in warning[0]
     assert (tmp_path / "model" / CURRENT_FILE).read_text().strip() == result.version_dir.name

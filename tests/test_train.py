@@ -5,6 +5,8 @@ stays well under a minute.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -39,9 +41,13 @@ ONE = TINY.with_(bag_size=1)
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory) -> Path:
+    """1,500 + 100 generated clients, by the generator's command (run in this process: tests/test_generate.py
+    runs it as ``python -m data.generate``)."""
+    from data.generate.cli import main as generate
+
     out = tmp_path_factory.mktemp("demo") / "data"
-    subprocess.run([sys.executable, "-m", "data.generate", "--clients", "1500", "--test-clients", "100",
-                    "--seed", "7", "--out", str(out)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert generate(["--clients", "1500", "--test-clients", "100", "--seed", "7", "--out", str(out)]) == 0
     return out
 
 
