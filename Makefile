@@ -32,7 +32,7 @@ unexport PYTHONDONTWRITEBYTECODE
 run: venv swagger-ui demo-data summary model drift counter-offers records serve
 
 test: test-venv browser java swagger-ui services lint
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The edit-run loop: every test but the slow ones (browser, servers, services, real extracts, training;
 # tests/conftest.py SLOW_FIXTURES and SLOW_MODULES), about 1,100 tests in a minute and a quarter
