@@ -184,8 +184,6 @@ def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
     nums = [n for n in ranked if n not in set(cats)]
     ref = _prepare(reference, ranked, set(cats))
     cur = _prepare(current, ranked, set(cats))
-    definition = DataDefinition(numerical_columns=nums, categorical_columns=cats)
-
     t0 = perf_counter()
     snapshot = None
     try:
@@ -194,6 +192,7 @@ def drift_summary(reference: pd.DataFrame, current: pd.DataFrame,
             if not report:
                 results = _column_drifts(ref, cur, nums)
             else:
+                definition = DataDefinition(numerical_columns=nums, categorical_columns=cats)
                 snapshot = Report([DataDriftPreset(columns=ranked, drift_share=DATASET_DRIFT_SHARE)],
                                   include_tests=True).run(
                     current_data=Dataset.from_pandas(cur, data_definition=definition),
@@ -255,8 +254,13 @@ def _column_drifts(ref: pd.DataFrame, cur: pd.DataFrame, numerical: list[str]) -
         method, threshold = str(drift.stattest_name), float(drift.stattest_threshold)
         score = float(drift.drift_score) if np.isfinite(float(drift.drift_score)) else None
         out[str(name)] = {"test": method, "threshold": threshold, "score": score, "drifted": bool(drift.drift_detected),
-                          "score_kind": "distance" if any(d in method.lower() for d in _DISTANCES) else "p_value"}
+                          "score_kind": _score_kind(method)}
     return out
+
+
+def _score_kind(method: str) -> str:
+    """"distance" (drift when the score reaches the threshold) or "p_value" (drift below it)."""
+    return "distance" if any(d in method.lower() for d in _DISTANCES) else "p_value"
 
 
 def _per_feature(snapshot: Any) -> dict[str, dict[str, Any]]:
@@ -277,7 +281,7 @@ def _per_feature(snapshot: Any) -> dict[str, dict[str, Any]]:
         threshold = float(raw_threshold) if raw_threshold is not None else float("nan")
         value = metric.get("value")
         score = float(value) if value is not None and np.isfinite(float(value)) else None
-        kind = "distance" if any(d in method.lower() for d in _DISTANCES) else "p_value"
+        kind = _score_kind(method)
         st = status.get(metric.get("id"), "")
         if st in ("FAIL", "SUCCESS"):
             drifted = st == "FAIL"
