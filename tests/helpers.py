@@ -40,11 +40,14 @@ def serve(duo: Any, app: Any) -> None:
     duo._url = duo.server.url            # dash.testing's setter of server_url would load the page
 
 
-def sign_in_browser(duo: Any, app: Any, user: str, password: str) -> None:
-    """Serve ``app`` to dash_duo's browser and sign ``user`` in through the real form (which leads to
-    the dashboard)."""
+def sign_in_browser(duo: Any, app: Any, user: str, password: str, then: str = "/") -> None:
+    """Serve ``app`` to dash_duo's browser and sign ``user`` in through the real form, which leads to
+    ``then`` (the sign-in's ``next``: the page the test is about, loaded once instead of the dashboard's
+    home page first)."""
+    from urllib.parse import quote
+
     serve(duo, app)
-    duo.driver.get(f"{duo.server_url}/login")
+    duo.driver.get(f"{duo.server_url}/login?next={quote(then, safe='')}")
     duo.find_element("input[name=username]").send_keys(user)
     duo.find_element("input[name=password]").send_keys(password)
     duo.driver.execute_script("document.querySelector('form').submit()")
@@ -52,6 +55,28 @@ def sign_in_browser(duo: Any, app: Any, user: str, password: str) -> None:
         wait_until(lambda: "/login" not in duo.driver.current_url, message="signed in")
     except AssertionError as exc:
         raise AssertionError(f"{exc}; page: {duo.driver.find_element('tag name', 'body').text[:300]!r}") from None
+
+
+def goto(duo: Any, path: str) -> None:
+    """Show ``path`` (``/?client=…&lang=…``) in the dashboard the browser shows, the way the app's own
+    links and the browser's Back and Forward buttons do: the address changes, ``dcc.Location`` reads it
+    and the callbacks answer, without loading the page again (a load costs the browser some 2.5 s of a
+    core, this some 0.8 s). A browser not on this app's dashboard yet loads the page.
+
+    Tests of a direct link, a reload or a page view use ``driver.get``."""
+    on_dashboard = duo.driver.current_url.startswith(duo.server_url) and "/login" not in duo.driver.current_url \
+        and duo.driver.execute_script("return !!document.getElementById('react-entry-point')")
+    if not on_dashboard:
+        duo.driver.get(f"{duo.server_url}{path}")
+        return
+    duo.driver.execute_script("window.history.pushState(null, '', arguments[0]);"
+                              "window.dispatchEvent(new PopStateEvent('popstate'));", path)
+
+
+def absent(duo: Any, selector: str) -> bool:
+    """No element matches the CSS ``selector`` now (``find_elements`` would first wait the driver's
+    implicit 2 s for one to appear)."""
+    return bool(duo.driver.execute_script("return document.querySelector(arguments[0]) === null", selector))
 
 
 def quick_model(data_dir: Any, out: Any, *, folds: int, seed: int, population_features: tuple[str, ...] = ()) -> Any:

@@ -22,7 +22,7 @@ def logged_app(tiny_scorer, demo_data_dir, tmp_path_factory):
     from settings import get_settings
 
     settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-                             "HOME_CREDIT_DIR": str(demo_data_dir)})
+                             "HOME_CREDIT_DIR": str(demo_data_dir), "DRIFT_DIR": str(tmp_path_factory.mktemp("reports"))})
     return create_app(settings, tiny_scorer)
 
 

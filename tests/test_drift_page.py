@@ -30,7 +30,7 @@ from model.monitoring.drift import (
 )
 from model.text.formatting import NBSP, NNBSP
 from model.text.labels import feature_label
-from tests.helpers import post_login, served_without_sign_in
+from tests.helpers import absent, post_login, served_without_sign_in
 from tests.helpers import wait_until as _wait
 from tests.helpers import walk as _walk
 
@@ -446,7 +446,7 @@ def test_drift_screen_without_a_summary_says_how_to_produce_it(open_app, without
     text = _wait(lambda: duo.find_element(f"#{ids.DRIFT_MESSAGE}").text, message="no-summary message")
     assert "Aucune vérification de dérive n'a encore été faite" in text
     assert "python -m model.monitoring.drift --reference" in text and f"--out {_drift_dir(drift_app)}" in text
-    assert not duo.find_elements(f"#{ids.DRIFT_TABLE}")
+    assert absent(duo, f"#{ids.DRIFT_TABLE}")
     duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='EN']").click()
     _wait(lambda: "No drift check has been run yet" in duo.find_element(f"#{ids.DRIFT_MESSAGE}").text,
           message="English message")
@@ -483,7 +483,7 @@ def test_drift_screen_compares_the_last_30_days_of_scored_applications(open_app,
     text = _wait(lambda: "Trop peu" in duo.find_element(f"#{ids.DRIFT_MESSAGE}").text
                  and duo.find_element(f"#{ids.DRIFT_MESSAGE}").text, timeout=60, message="too-few message")
     assert heading() == expected and ": 10, pour 30 au minimum" in text.replace(NBSP, " ")
-    assert not duo.find_elements(f"#{ids.DRIFT_TABLE}")
+    assert absent(duo, f"#{ids.DRIFT_TABLE}")
 
     _score_applications(drift_app, _new_applicants(tiny_scorer, 10, 40),
                         [now - timedelta(minutes=5 * i) for i in range(40)])
@@ -494,7 +494,7 @@ def test_drift_screen_compares_the_last_30_days_of_scored_applications(open_app,
     assert "Demandes notées (base des scores), 50 lignes" in facts.replace(NNBSP, " ")
     assert "Clients d'entraînement du modèle" in facts
     assert duo.find_element(f"#{ids.DRIFT_STATUS}").text
-    assert not duo.find_elements(f"#{ids.DRIFT_REPORT_LINK}")     # no HTML report for a period: the command
+    assert absent(duo, f"#{ids.DRIFT_REPORT_LINK}")     # no HTML report for a period: the command
     assert "--current store" in duo.find_element(f"#{ids.screen('drift')} .drift-report").text
 
     duo.driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[normalize-space()='EN']").click()

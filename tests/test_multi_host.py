@@ -278,7 +278,7 @@ def test_dashboard_shows_a_message_instead_of_an_unlogged_score(tiny_scorer, dem
     url, prefix = redis_prefix
     settings = get_settings({"INSTANCE_DIR": str(tmp_path), "HOME_CREDIT_DIR": str(demo_data_dir),
                              "DATABASE_URL": create_database(private_pg.admin_url), "CACHE_URL": url,
-                             "CACHE_KEY_PREFIX": prefix})
+                             "CACHE_KEY_PREFIX": prefix, "DRIFT_DIR": str(tmp_path / "reports")})
     app = create_app(settings, tiny_scorer)
     app.server.config["LOGIN_DISABLED"] = True
     client = int(tiny_scorer.population.index[0])

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
-from tests.helpers import choose_client, served_without_sign_in
+from tests.helpers import absent, choose_client, served_without_sign_in
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -123,7 +123,7 @@ def test_filters_change_the_list_and_a_row_opens_the_client(open_app, tiny_score
     _wait(lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
                    if "refusé" in o.text], message="decision options")[0].click()
     duo.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
-    _wait(lambda: not duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"), message="options closed")
+    _wait(lambda: absent(duo, ".dash-dropdown-option"), message="options closed")
     _wait(lambda: duo.find_element(f"#{ids.RESULT_COUNT}").text != count_before, message="count changes")
     decisions = [c.text for c in duo.find_elements(f"#{ids.CLIENT_TABLE} td.col-decision")]
     assert decisions and all("refusé" in d for d in decisions)

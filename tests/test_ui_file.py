@@ -16,7 +16,7 @@ from app import services_of
 from layouts import ids
 from model.decision import GRANTED, REFUSED
 from model.text.strings import t
-from tests.helpers import post_login, sign_in_browser
+from tests.helpers import goto, post_login, sign_in_browser
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -32,13 +32,19 @@ def file_app(tiny_scorer, demo_data_dir, tmp_path_factory):
     from settings import get_settings
 
     instance = tmp_path_factory.mktemp("instance")
-    settings = get_settings({"INSTANCE_DIR": str(instance), "HOME_CREDIT_DIR": str(demo_data_dir), "API_KEYS": KEY})
+    settings = get_settings({"INSTANCE_DIR": str(instance), "HOME_CREDIT_DIR": str(demo_data_dir), "API_KEYS": KEY,
+                             "DRIFT_DIR": str(tmp_path_factory.mktemp("reports"))})
     auth.add_user(settings.users_file, USER, PASSWORD)
     return create_app(settings, tiny_scorer)
 
 
-def _sign_in(duo, app) -> None:
-    sign_in_browser(duo, app, USER, PASSWORD)
+def _page(client: int, lang: str = "fr") -> str:
+    return f"/?client={client}" + ("&lang=en" if lang == "en" else "")
+
+
+def _sign_in(duo, app, client: int | None = None, lang: str = "fr") -> None:
+    """Signed in through the form, which leads to the client's file (the sign-in's ``next``)."""
+    sign_in_browser(duo, app, USER, PASSWORD, then="/" if client is None else _page(client, lang))
 
 
 def _client(scorer, decision: str, k: int = 0) -> int:
@@ -48,7 +54,7 @@ def _client(scorer, decision: str, k: int = 0) -> int:
 
 
 def _open_file(duo, client: int, lang: str = "fr") -> None:
-    duo.driver.get(f"{duo.server_url}/?client={client}" + ("&lang=en" if lang == "en" else ""))
+    goto(duo, _page(client, lang))          # nothing to do when the sign-in led here
     tab = _wait(lambda: [e for e in duo.find_elements(f"#{ids.tab('file')}") if e.is_displayed()], message="file tab")
     duo.driver.execute_script("arguments[0].click()", tab[0])
     _wait(lambda: duo.find_element(f"#{ids.HISTORY_BODY}").text, message="history drawn")
@@ -59,7 +65,7 @@ def test_a_score_served_through_the_api_appears_in_the_history(dash_duo, file_ap
     resp = file_app.server.test_client().get(f"/api/v1/clients/{client}/score", headers={"X-API-Key": KEY})
     assert resp.status_code == 200
     served = resp.get_json()
-    _sign_in(dash_duo, file_app)
+    _sign_in(dash_duo, file_app, client)
     _open_file(dash_duo, client)
     history = dash_duo.find_element(f"#{ids.HISTORY_BODY}").text
     assert "API (client connu)" in history and served["model_version"] in history
@@ -72,7 +78,7 @@ def test_a_review_is_recorded_with_author_and_time_and_never_overwrites_the_mode
     services = services_of(file_app.server)
     client = _client(tiny_scorer, REFUSED)
     before = len(services.reviews.for_client(client))
-    _sign_in(dash_duo, file_app)
+    _sign_in(dash_duo, file_app, client)
     _open_file(dash_duo, client)
     driver = dash_duo.driver
     # a blank reason is refused, nothing is stored
@@ -108,15 +114,16 @@ def test_a_review_is_recorded_with_author_and_time_and_never_overwrites_the_mode
 
 
 def test_a_granted_file_offers_no_review_form(dash_duo, file_app, tiny_scorer):
-    _sign_in(dash_duo, file_app)
-    _open_file(dash_duo, _client(tiny_scorer, GRANTED))
+    client = _client(tiny_scorer, GRANTED)
+    _sign_in(dash_duo, file_app, client)
+    _open_file(dash_duo, client)
     assert not dash_duo.find_element(f"#{ids.REVIEW_FORM_WRAP}").is_displayed()
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_letter_link_gives_the_clients_letter(dash_duo, file_app, tiny_scorer, lang, tmp_path):
     client = _client(tiny_scorer, REFUSED, 1)
-    _sign_in(dash_duo, file_app)
+    _sign_in(dash_duo, file_app, client, lang)
     _open_file(dash_duo, client, lang)
     href = dash_duo.find_element(f"#{ids.LETTER_LINK}").get_attribute("href")
     assert href.endswith(f"/clients/{client}/letter.pdf?lang={lang}")
@@ -163,9 +170,10 @@ def test_the_history_has_one_row_per_file_opened_not_per_page_view(dash_duo, fil
         return [e for e in services.scoring_log.history(client) if e.source == "dashboard"]
 
     before = len(dashboard_rows())
-    _sign_in(dash_duo, file_app)
-    for lang in ("fr", "fr", "en"):                      # three page views, the last one in English
-        dash_duo.driver.get(f"{dash_duo.server_url}/?client={client}" + ("&lang=en" if lang == "en" else ""))
+    _sign_in(dash_duo, file_app, client)                # the first page view, in French
+    _wait(lambda: dash_duo.find_element(f"#{ids.PROBABILITY_TEXT}").text, message="the score shown")
+    for lang in ("fr", "en"):                            # two more, the last one in English
+        dash_duo.driver.get(f"{dash_duo.server_url}{_page(client, lang)}")
         _wait(lambda: dash_duo.find_element(f"#{ids.PROBABILITY_TEXT}").text, message="the score shown")
     for screen in ("simulate", "score", "file"):
         dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element(f"#{ids.tab(screen)}"))

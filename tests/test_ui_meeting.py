@@ -14,6 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from layouts import ids
 from model.text.formatting import format_currency
 from model.text.strings import STRINGS
+from tests.helpers import absent
 from tests.helpers import wait_until as _wait
 from tools.accessibility import violations
 
@@ -52,7 +53,7 @@ def test_meeting_mode_shows_this_client_only_and_names_it_on_every_screen(duo, t
     duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", rows[4])
     _wait(lambda: f"client={client}" in duo.driver.current_url, message="client opened")
     # the list is gone from the page (not merely hidden), its tab too
-    _wait(lambda: not duo.find_elements(f"#{ids.CLIENT_TABLE} td"), message="other clients' rows removed")
+    _wait(lambda: absent(duo, f"#{ids.CLIENT_TABLE} td"), message="other clients' rows removed")
     assert not duo.find_element(f"#{ids.tab('search')}").is_displayed()
     amount = tiny_scorer.population.at[client, "AMT_CREDIT"]
     for screen in MEETING_SCREENS:

@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
-from tests.helpers import choose_client
+from tests.helpers import absent, choose_client, goto
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,8 +38,9 @@ HIDDEN_WORK = {"why": ids.WATERFALL, "profile": ids.PROFILE_BODY, "compare": ids
 
 
 def _shown(duo, element_id: str) -> bool:
-    found = duo.driver.find_elements(By.ID, element_id)
-    return bool(found) and found[0].is_displayed()
+    """Displayed now (looked up by a script: ``find_elements`` waits 2 s for an element the page lacks)."""
+    found = duo.driver.execute_script("return document.getElementById(arguments[0])", element_id)
+    return found is not None and found.is_displayed()
 
 
 def _click(duo, element_id: str) -> None:
@@ -72,7 +73,7 @@ def _open_back_office(duo, confirm: bool = True) -> None:
     button = ids.BACK_OFFICE_CONFIRM if confirm else ids.BACK_OFFICE_CANCEL
     _wait(lambda: _shown(duo, button), message="the back office's confirmation dialog")
     duo.find_element(f"#{button}").click()
-    _wait(lambda: not duo.driver.find_elements(By.CSS_SELECTOR, ".modal.show"), message="dialog closed")
+    _wait(lambda: absent(duo, ".modal.show"), message="dialog closed")
 
 
 def test_a_file_open_offers_no_model_drift_or_expert_mode(duo, tiny_scorer):
@@ -83,7 +84,7 @@ def test_a_file_open_offers_no_model_drift_or_expert_mode(duo, tiny_scorer):
     assert _shown(duo, ids.tab("model")) and _shown(duo, ids.tab("drift"))
     assert not _shown(duo, ids.BACK_OFFICE_OPEN)
     client = int(tiny_scorer.population.index[4])
-    duo.wait_for_page(f"{duo.server_url}/?client={client}")
+    goto(duo, f"/?client={client}")                        # a link to the file
     _wait(lambda: _shown(duo, ids.screen("score")), message="score screen")
     offered = [t.get_attribute("id") for t in duo.find_elements("[role=tab]") if t.is_displayed()]
     assert offered == [ids.tab(n) for n in ids.CLIENT_SCREENS]

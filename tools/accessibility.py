@@ -25,7 +25,8 @@ def violations(driver: Any) -> list[dict[str, Any]]:
     from axe_selenium_python import Axe
 
     axe = Axe(driver)
-    axe.inject()
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        axe.inject()                 # once per page: a tab switch keeps the page, and axe-core is 0.5 MB to parse
     result: dict[str, Any] = axe.run()
     found: list[dict[str, Any]] = result["violations"]
     return found
