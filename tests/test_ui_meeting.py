@@ -14,7 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from layouts import ids
 from model.text.formatting import format_currency
 from model.text.strings import STRINGS
-from tests.helpers import absent
+from tests.helpers import absent, goto
 from tests.helpers import wait_until as _wait
 from tools.accessibility import violations
 
@@ -164,7 +164,8 @@ def test_axe_finds_no_critical_or_serious_violation_on_any_screen(duo, tiny_scor
     duo.wait_for_page(f"{duo.server_url}/{query}")
     _wait(lambda: duo.find_elements(f"#{ids.CLIENT_TABLE} .open-client"), message="list")
     found = {"search": [v for v in violations(duo.driver) if v["impact"] in ("critical", "serious")]}
-    duo.wait_for_page(f"{duo.server_url}/{query}&client={client}")
+    goto(duo, f"/{query}&client={client}")                   # the file opened from the list, as a link does
+    _wait(lambda: duo.find_element(f"#{ids.screen('score')}").is_displayed(), message="the file's Score screen")
     for screen in MEETING_SCREENS:
         _open_tab(duo, screen)
         _wait(lambda: len(_visible_text(duo)) > 200, message=f"{screen} drawn")
