@@ -52,6 +52,8 @@ def test_a_new_model_version_gets_its_own_feature_set(tmp_path):
     first = record_from_payload(PAYLOAD, {"A": 1.0, "B": None}, "api")
     second = record_from_payload({**PAYLOAD, "model_version": "v2"}, {"B": 2.0, "A": "x", "Z": 3}, "api")
     empty = record_from_payload(PAYLOAD, None, "api")
+    # one timestamp for all: the store reads oldest first, and the three were made a millisecond apart or not
+    first, second, empty = ({**e, "timestamp": first["timestamp"]} for e in (first, second, empty))
     for e in (first, second, first, empty):
         log.append(e)
     assert [r["features"] for r in log.read()] == [first["features"], second["features"], first["features"], {}]
