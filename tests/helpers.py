@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,21 @@ def goto(duo: Any, path: str) -> None:
         return
     duo.driver.execute_script("window.history.pushState(null, '', arguments[0]);"
                               "window.dispatchEvent(new PopStateEvent('popstate'));", path)
+
+
+def file_page(client: int, lang: str = "fr") -> str:
+    """The address of a client's file in the dashboard, its language said (a page opened in the page
+    keeps no language of its own)."""
+    return f"/?client={client}&lang={lang}"
+
+
+def settled(read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 20) -> Any:
+    """What ``read()`` gives once ``ok`` holds of it (the page may show the previous client's or
+    language's for a moment), or what it gives after ``timeout`` s: the test asserts on that value,
+    so a page that never shows the right thing fails naming what it showed."""
+    with suppress(AssertionError):
+        wait_until(lambda: ok(read()), timeout, message="settled")
+    return read()
 
 
 def absent(duo: Any, selector: str) -> bool:

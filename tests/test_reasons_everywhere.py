@@ -7,7 +7,6 @@ PDF's text) and compare them, for refused and referred clients, on the demo and 
 """
 from __future__ import annotations
 
-import contextlib
 import subprocess
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from model.decision import GRANTED, REFER, REFUSED
 from model.reasons import PROTECTED_CONCEPTS, ReasonPolicy
 from model.scoring import Scorer
 from model.text.strings import t
-from tests.helpers import absent, goto, quick_model, request_body, sign_in_browser
+from tests.helpers import absent, file_page, goto, quick_model, request_body, settled, sign_in_browser
 from tests.helpers import wait_until as _wait
 from tests.test_api import H, build_server, make_settings
 
@@ -143,14 +142,10 @@ def meeting_app(tiny_scorer, demo_data_dir, tmp_path_factory):
     return create_app(settings, tiny_scorer)
 
 
-def _page(client: int, lang: str) -> str:
-    return f"/?client={client}&lang={lang}"
-
-
 def _open(duo, client: int, lang: str) -> None:
     """The client's file, opened from the one before it as the app's links do (:func:`goto`); the Score
     screen's decision drawn for this client."""
-    goto(duo, _page(client, lang))
+    goto(duo, file_page(client, lang))
     strip = "Client no." if lang == "en" else "Client n°"
     _wait(lambda: f"{strip} {client}" in duo.find_element(f"#{ids.CLIENT_STRIP}").text
           and duo.find_element(f"#{ids.DECISION}").text, message=f"client {client}'s decision shown")
@@ -165,12 +160,8 @@ def _tab(duo, screen: str) -> None:
 def _items(duo, selector: str, want: list[str]) -> list[str]:
     """The texts of ``selector``'s list items once they are ``want`` (the screen may still show the
     previous client's for a moment); after 20 s, the last texts shown, for the assertion to name."""
-    def shown() -> list[str]:
-        return [_flat(li.text).lstrip("▲▼ ") for li in duo.find_elements(f"{selector} li")]   # Why's arrows
-    try:
-        return _wait(lambda: (items := shown()) == want and items, message=f"{want} in {selector}")
-    except AssertionError:
-        return shown()
+    return settled(lambda: [_flat(li.text).lstrip("▲▼ ") for li in duo.find_elements(f"{selector} li")],  # Why's arrows
+                   lambda items: items == want)
 
 
 def _letter_text(duo, client: int, lang: str, tmp_path: Path) -> str:
@@ -190,7 +181,7 @@ def test_score_why_what_if_letter_and_api_give_the_same_reasons(dash_duo, meetin
     pds = scorer.scores["PROBABILITY"].reindex(scorer.population.index)
     decided = scorer.rule.decide_all(pds.to_numpy())
     clients = ([int(c) for c in pds[decided == REFUSED].index[:3]] + [int(c) for c in pds[decided == REFER].index[:2]])
-    sign_in_browser(dash_duo, meeting_app, USER, PASSWORD, then=_page(clients[0], "fr"))
+    sign_in_browser(dash_duo, meeting_app, USER, PASSWORD, then=file_page(clients[0]))
     http = meeting_app.server.test_client()
     for k, client in enumerate(clients):
         lang = "fr" if k % 2 == 0 else "en"
@@ -217,13 +208,12 @@ def test_the_reviewed_decision_is_the_headline_on_the_screen_and_in_the_letter(d
     client = int(pds[scorer.rule.decide_all(pds.to_numpy()) == REFER].index[-1])
     services_of(meeting_app.server).reviews.add(client, USER, "override", GRANTED, "Apport personnel de 30 %",
                                                 scorer.score_client(client))
-    sign_in_browser(dash_duo, meeting_app, USER, PASSWORD, then=_page(client, "fr"))
+    sign_in_browser(dash_duo, meeting_app, USER, PASSWORD, then=file_page(client))
     for lang in ("fr", "en"):
         _open(dash_duo, client, lang)
-        granted = f"✔ {t('decision.granted', lang)}"
-        with contextlib.suppress(AssertionError):       # French a moment longer after the switch to English
-            _wait(lambda g=granted: _flat(dash_duo.find_element(f"#{ids.DECISION}").text).startswith(g), message=lang)
-        badge = _flat(dash_duo.find_element(f"#{ids.DECISION}").text)
+        granted = f"✔ {t('decision.granted', lang)}"     # French a moment longer after the switch to English
+        badge = settled(lambda: _flat(dash_duo.find_element(f"#{ids.DECISION}").text),
+                        lambda text, g=granted: text.startswith(g))
         assert badge.startswith(f"✔ {t('decision.granted', lang)}") and t("decision.after_review", lang) in badge
         assert t("decision.refer", lang) in badge                                 # the model's own, beside it
         assert "decision-granted" in dash_duo.find_element(f"#{ids.DECISION} .decision").get_attribute("class")

@@ -7,7 +7,7 @@ import pytest
 
 from model.monitoring.drift import HTML_FILE
 from security import HSTS_SECONDS
-from tests.helpers import goto, post_login
+from tests.helpers import goto, post_login, serve
 from tests.helpers import wait_until as _wait
 from tests.test_api import PASSWORD, H, make_settings
 
@@ -101,15 +101,14 @@ def test_dashboard_draws_its_charts_under_the_csp(real_app, dash_duo, tiny_score
     from layouts import ids
 
     real_app.server.config["LOGIN_DISABLED"] = False
-    dash_duo.server(real_app)
-    dash_duo.driver.get(dash_duo.server.url)
+    serve(dash_duo, real_app)
+    dash_duo.driver.get(dash_duo.server_url)
     _wait(lambda: "/login" in dash_duo.driver.current_url, message="redirect to /login")
     dash_duo.find_element("#username").send_keys(USER)
     dash_duo.find_element("#password").send_keys(PASSWORD)
     dash_duo.find_element("#login-submit").click()
     _wait(lambda: dash_duo.find_element(f"#{ids.USER}").text.endswith(USER), message="signed-in user shown")
     client = int(tiny_scorer.scores.index[0])
-    dash_duo._url = dash_duo.server.url
     goto(dash_duo, f"/?client={client}")                    # the file opened from the list, as a link does
     _wait(lambda: dash_duo.find_element(f"#{ids.GAUGE} .number").text, message="gauge drawn")
     dash_duo.find_element(f"#{ids.tab('why')}").click()
@@ -117,7 +116,7 @@ def test_dashboard_draws_its_charts_under_the_csp(real_app, dash_duo, tiny_score
         "const g = document.querySelector(arguments[0] + ' .js-plotly-plot'); return g && g.data && g.data.length;",
         f"#{ids.WATERFALL}"), message="waterfall drawn")
     assert _csp_problems(dash_duo) == []
-    dash_duo.driver.get(f"{dash_duo.server.url}/reports/drift")
+    dash_duo.driver.get(f"{dash_duo.server_url}/reports/drift")
     _wait(lambda: dash_duo.driver.execute_script("return document.querySelectorAll('.js-plotly-plot, svg').length"),
           message="drift report drawn")
     assert _csp_problems(dash_duo) == []

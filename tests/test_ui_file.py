@@ -16,7 +16,7 @@ from app import services_of
 from layouts import ids
 from model.decision import GRANTED, REFUSED
 from model.text.strings import t
-from tests.helpers import goto, post_login, sign_in_browser
+from tests.helpers import file_page, goto, post_login, sign_in_browser
 from tests.helpers import wait_until as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,13 +38,9 @@ def file_app(tiny_scorer, demo_data_dir, tmp_path_factory):
     return create_app(settings, tiny_scorer)
 
 
-def _page(client: int, lang: str = "fr") -> str:
-    return f"/?client={client}" + ("&lang=en" if lang == "en" else "")
-
-
 def _sign_in(duo, app, client: int | None = None, lang: str = "fr") -> None:
     """Signed in through the form, which leads to the client's file (the sign-in's ``next``)."""
-    sign_in_browser(duo, app, USER, PASSWORD, then="/" if client is None else _page(client, lang))
+    sign_in_browser(duo, app, USER, PASSWORD, then="/" if client is None else file_page(client, lang))
 
 
 def _client(scorer, decision: str, k: int = 0) -> int:
@@ -54,7 +50,7 @@ def _client(scorer, decision: str, k: int = 0) -> int:
 
 
 def _open_file(duo, client: int, lang: str = "fr") -> None:
-    goto(duo, _page(client, lang))          # nothing to do when the sign-in led here
+    goto(duo, file_page(client, lang))          # nothing to do when the sign-in led here
     tab = _wait(lambda: [e for e in duo.find_elements(f"#{ids.tab('file')}") if e.is_displayed()], message="file tab")
     duo.driver.execute_script("arguments[0].click()", tab[0])
     _wait(lambda: duo.find_element(f"#{ids.HISTORY_BODY}").text, message="history drawn")
@@ -173,7 +169,7 @@ def test_the_history_has_one_row_per_file_opened_not_per_page_view(dash_duo, fil
     _sign_in(dash_duo, file_app, client)                # the first page view, in French
     _wait(lambda: dash_duo.find_element(f"#{ids.PROBABILITY_TEXT}").text, message="the score shown")
     for lang in ("fr", "en"):                            # two more, the last one in English
-        dash_duo.driver.get(f"{dash_duo.server_url}{_page(client, lang)}")
+        dash_duo.driver.get(f"{dash_duo.server_url}{file_page(client, lang)}")
         _wait(lambda: dash_duo.find_element(f"#{ids.PROBABILITY_TEXT}").text, message="the score shown")
     for screen in ("simulate", "score", "file"):
         dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element(f"#{ids.tab(screen)}"))

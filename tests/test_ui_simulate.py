@@ -18,7 +18,7 @@ from model.decision import GRANTED
 from model.simulation import ANNUITY, CREDIT, GOODS, TERM, with_levers
 from model.text.formatting import format_currency, format_percent, parse_amount
 from model.text.strings import t
-from tests.helpers import request_body
+from tests.helpers import file_page, request_body
 from tests.helpers import wait_until as _wait
 from tests.test_offer_share import MEASURED_FR, measured_summary
 
@@ -61,7 +61,7 @@ def _plain(text: str) -> str:
 
 
 def _open_simulation(duo, client: int, lang: str = "fr") -> None:
-    duo.driver.get(f"{duo.server_url}/?client={client}" + ("&lang=en" if lang == "en" else ""))
+    duo.driver.get(f"{duo.server_url}{file_page(client, lang)}")
     tab = _wait(lambda: [e for e in duo.find_elements(f"#{ids.tab('simulate')}") if e.is_displayed()],
                 message="simulation tab")[0]
     duo.driver.execute_script("arguments[0].click()", tab)
