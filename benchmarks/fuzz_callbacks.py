@@ -202,7 +202,7 @@ def main() -> None:
             data_dir = root / "data"
             write_tables(generate_tables(3000, 400, seed=7), data_dir, fmt="parquet")
         if model_dir is None:
-            from tests.helpers import quick_model
+            from tests.tiny_model import quick_model
 
             model_dir = quick_model(data_dir, root / "model", folds=3, seed=7)
         (root / "instance").mkdir()

@@ -347,7 +347,7 @@ def _one_hash_per_password() -> Iterator[None]:
 
 #: What the session's demo data and tiny model are made from: the same files, the same libraries, the
 #: same pair (tests/conftest.py :func:`_session_pair`).
-PAIR_SOURCES = ("data", "model", "settings.py", "tests/helpers.py", "tests/conftest.py", "requirements.txt")
+PAIR_SOURCES = ("data", "model", "settings.py", "tests/tiny_model.py", "requirements.txt")
 PAIR_LIBRARIES = ("catboost", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "shap")
 
 
@@ -383,8 +383,7 @@ def _session_pair(request, tmp_path_factory) -> tuple[Path, Path]:
     its own copy, so no test can change what the next run starts from."""
     import shutil
 
-    from data.generate import generate_tables, write_tables
-    from tests.helpers import quick_model
+    from tests.tiny_model import build_pair
 
     data, model = tmp_path_factory.mktemp("demo-data"), tmp_path_factory.mktemp("model")
     cache = getattr(request.config, "cache", None)     # None under -p no:cacheprovider
@@ -394,8 +393,7 @@ def _session_pair(request, tmp_path_factory) -> tuple[Path, Path]:
         shutil.copytree(kept / "model", model, dirs_exist_ok=True)
         _point_model_at(model, data)
         return data, model
-    write_tables(generate_tables(3000, 400, seed=7), data, fmt="parquet")
-    quick_model(data, model, folds=3, seed=7, population_features=("neighbours", "interest"))
+    build_pair(data, model)
     if kept is not None:
         staging = kept.with_name(f"{kept.name}.{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)

@@ -94,21 +94,6 @@ def absent(duo: Any, selector: str) -> bool:
     return bool(duo.driver.execute_script("return document.querySelector(arguments[0]) === null", selector))
 
 
-def quick_model(data_dir: Any, out: Any, *, folds: int, seed: int, population_features: tuple[str, ...] = ()) -> Any:
-    """A real model trained in seconds (few shallow trees, no tracking), written to ``out``."""
-    from model.cost import CostWeights
-    from model.estimator import CatBoostParams
-    from model.train import TrainConfig, train
-
-    config = TrainConfig(data_dir=data_dir, model_dir=out, tracking_uri=None,
-                         params=CatBoostParams(iterations=60, learning_rate=0.15, depth=4, border_count=32,
-                                               early_stopping_rounds=20, bag_size=1, thread_count=1),
-                         weights=CostWeights(10, 1), folds=folds, seed=seed, class_weights="none", baselines=False,
-                         population_features=population_features)
-    train(config, log=lambda _msg: None)
-    return out
-
-
 @contextmanager
 def served_without_sign_in(app: Any, duo: Any) -> Iterator[Any]:
     """The app served to dash_duo's browser with the sign-in switched off (the sign-in has its own test),

@@ -24,9 +24,10 @@ from model.decision import GRANTED, REFER, REFUSED
 from model.reasons import PROTECTED_CONCEPTS, ReasonPolicy
 from model.scoring import Scorer
 from model.text.strings import t
-from tests.helpers import absent, file_page, goto, quick_model, request_body, settled, sign_in_browser
+from tests.helpers import absent, file_page, goto, request_body, settled, sign_in_browser
 from tests.helpers import wait_until as _wait
 from tests.test_api import H, build_server, make_settings
+from tests.tiny_model import quick_model
 
 PROTECTED = frozenset(PROTECTED_CONCEPTS)
 
