@@ -231,7 +231,7 @@ def pytest_setup_options():
 
     Site isolation is off: every test page comes from this machine's one test site, and without it a
     dashboard load costs Chromium 1.8–2.0 core-s instead of 2.3–2.5 (all its processes, median of six
-    warm loads, five runs each way); over four browser modules the gain was 0–10 % (two runs each way,
+    warm loads, five runs with, three without); over four browser modules the gain was 0–10 % (two runs each way,
     inside the machine's noise). What a page does (CSP, CORS, cookies) is enforced the same without it."""
     from selenium.webdriver.chrome.options import Options
 
