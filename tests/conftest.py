@@ -443,15 +443,23 @@ def tiny_scorer(tiny_model_dir):
     return Scorer.load(tiny_model_dir)
 
 
+@pytest.fixture(scope="session")
+def records_cache_dir(tmp_path_factory) -> Path:
+    """The store of the demo clients' raw rows (``RECORDS_CACHE_DIR``) that the session's apps share, as
+    a host's workers do: built once per test process (some 2 s of a core each time: a child process
+    loads the tables) instead of once per app. tests/test_records_store.py builds its own."""
+    return tmp_path_factory.mktemp("client-records")
+
+
 @pytest.fixture(scope="module")
-def dashboard_app(tiny_scorer, demo_data_dir, tmp_path_factory):
+def dashboard_app(tiny_scorer, demo_data_dir, records_cache_dir, tmp_path_factory):
     """The dashboard of the tiny model and its data, scoring log off, an empty drift folder of its own
     (one per test module)."""
     from app import create_app
     from settings import get_settings
 
     settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "SCORING_LOG": "off",
-                             "HOME_CREDIT_DIR": str(demo_data_dir),
+                             "HOME_CREDIT_DIR": str(demo_data_dir), "RECORDS_CACHE_DIR": str(records_cache_dir),
                              "DRIFT_DIR": str(tmp_path_factory.mktemp("reports"))})
     return create_app(settings, tiny_scorer)
 

@@ -16,13 +16,13 @@ from callbacks.scoring import cached_score
 
 
 @pytest.fixture(scope="module")
-def logged_app(tiny_scorer, demo_data_dir, tmp_path_factory):
+def logged_app(tiny_scorer, demo_data_dir, records_cache_dir, tmp_path_factory):
     """The dashboard with its scoring log on (SQLite under a fresh instance folder)."""
     from app import create_app
     from settings import get_settings
 
     settings = get_settings({"INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-                             "HOME_CREDIT_DIR": str(demo_data_dir), "DRIFT_DIR": str(tmp_path_factory.mktemp("reports"))})
+                             "HOME_CREDIT_DIR": str(demo_data_dir), "RECORDS_CACHE_DIR": str(records_cache_dir), "DRIFT_DIR": str(tmp_path_factory.mktemp("reports"))})
     return create_app(settings, tiny_scorer)
 
 

@@ -33,12 +33,12 @@ GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 
 
 @pytest.fixture(scope="module")
-def app(tiny_scorer, tiny_model_dir, demo_data_dir, tmp_path_factory):
+def app(tiny_scorer, tiny_model_dir, demo_data_dir, records_cache_dir, tmp_path_factory):
     """The whole product (dashboard on top of the API), with the default settings: a TLS front assumed."""
     from app import create_app
 
     settings = make_settings(tmp_path_factory.mktemp("instance"), tiny_model_dir, data_dir=demo_data_dir,
-                             scoring_log=None)
+                             records_cache_dir=records_cache_dir, scoring_log=None)
     return create_app(settings, tiny_scorer)
 
 

@@ -15,13 +15,13 @@ EVIL = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
 
 
 @pytest.fixture(scope="module")
-def app(tiny_scorer, tiny_model_dir, demo_data_dir, tmp_path_factory):
+def app(tiny_scorer, tiny_model_dir, demo_data_dir, records_cache_dir, tmp_path_factory):
     from app import create_app
 
     # plain HTTP on loopback, as the test client speaks: https://localhost is another origin (behind a TLS front,
     # the default, it is the server's own: test_https_front_accepts_its_own_https_origin)
     settings = make_settings(tmp_path_factory.mktemp("instance"), tiny_model_dir, data_dir=demo_data_dir,
-                             scoring_log=None, plain_http_loopback=True)
+                             records_cache_dir=records_cache_dir, scoring_log=None, plain_http_loopback=True)
     return create_app(settings, tiny_scorer)
 
 

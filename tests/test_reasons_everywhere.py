@@ -132,13 +132,13 @@ USER, PASSWORD = "paul.martin", "another long enough password 7"
 
 
 @pytest.fixture(scope="module")
-def meeting_app(tiny_scorer, demo_data_dir, tmp_path_factory):
+def meeting_app(tiny_scorer, demo_data_dir, records_cache_dir, tmp_path_factory):
     from app import create_app
     from settings import get_settings
 
     instance = tmp_path_factory.mktemp("instance")
     settings = get_settings({"INSTANCE_DIR": str(instance), "HOME_CREDIT_DIR": str(demo_data_dir),
-                             "API_KEYS": "k" * 24, "DRIFT_DIR": str(tmp_path_factory.mktemp("reports"))})
+                             "RECORDS_CACHE_DIR": str(records_cache_dir), "API_KEYS": "k" * 24, "DRIFT_DIR": str(tmp_path_factory.mktemp("reports"))})
     auth.add_user(settings.users_file, USER, PASSWORD)
     return create_app(settings, tiny_scorer)
 

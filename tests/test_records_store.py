@@ -245,6 +245,16 @@ def test_a_bad_data_folder_is_the_loaders_error_from_the_child_process(data_copy
     assert not any((tmp_path / "cache").glob("[!.]*"))
 
 
+def test_the_build_child_leaves_the_models_libraries_alone():
+    """The child a serving worker starts to build the store reads tables: importing it does not import
+    scikit-learn or CatBoost (1.2 s of a core on every build)."""
+    probe = ("import sys, model.clients.records_store; "
+             "print(sorted({'sklearn', 'catboost', 'model.artifact'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_an_unwritable_cache_folder_is_a_clear_error(demo_data_dir, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")

@@ -15,7 +15,7 @@ USER = "alice"
 
 
 @pytest.fixture(scope="module")
-def real_app(tiny_scorer, tiny_model_dir, demo_data_dir, drift_report_dir, tmp_path_factory):
+def real_app(tiny_scorer, tiny_model_dir, demo_data_dir, drift_report_dir, records_cache_dir, tmp_path_factory):
     """The dashboard with a real Evidently report in its drift folder, built by the suite from the tiny
     model's clients (conftest.drift_report_dir), never the working copy's ``reports/``."""
     from app import create_app
@@ -24,7 +24,7 @@ def real_app(tiny_scorer, tiny_model_dir, demo_data_dir, drift_report_dir, tmp_p
     drift_dir = tmp_path_factory.mktemp("drift")
     shutil.copy(drift_report_dir / HTML_FILE, drift_dir / HTML_FILE)
     settings = make_settings(instance, tiny_model_dir, drift_dir=drift_dir, data_dir=demo_data_dir,
-                             session_cookie_secure=False)
+                             records_cache_dir=records_cache_dir, session_cookie_secure=False)
     return create_app(settings, tiny_scorer)
 
 

@@ -60,11 +60,12 @@ def assert_json_error(status: int, headers: dict[str, str], body: bytes, expecte
 
 
 @pytest.fixture(scope="module")
-def gunicorn(tiny_model_dir, demo_data_dir, tmp_path_factory):
+def gunicorn(tiny_model_dir, demo_data_dir, records_cache_dir, tmp_path_factory):
     instance = tmp_path_factory.mktemp("server-instance")
     port = free_port()
     env = dict(os.environ, MODEL_DIR=str(tiny_model_dir), HOME_CREDIT_DIR=str(demo_data_dir),
-               INSTANCE_DIR=str(instance), USERS_FILE=str(instance / "users.json"), API_KEYS=KEY,
+               INSTANCE_DIR=str(instance), RECORDS_CACHE_DIR=str(records_cache_dir),
+               USERS_FILE=str(instance / "users.json"), API_KEYS=KEY,
                SECRET_KEY=secrets.token_hex(16), DEBUG="0", HOST="127.0.0.1", PORT=str(port), WORKERS="1",
                OMP_NUM_THREADS="1")
     env.pop("SCORING_LOG", None)   # on: every score served is logged

@@ -106,9 +106,12 @@ def test_validation_labels_do_not_shape_their_own_predictions(demo_frame, fold_r
     fold_of = stratified_folds(y, 3, 0)
     flipped = y.copy()
     flipped[fold_of == 0] = np.random.default_rng(1).permutation(y[fold_of == 0])
+    # folds 1 and 2 as one: fold 0's model learns from the same rows, with the same seed, and the one
+    # other model is fitted on a third of the rows instead of two models on two thirds (half the work)
+    two = np.where(fold_of == 0, 0, 1)
 
     def fold0(params: CatBoostParams, labels: np.ndarray) -> np.ndarray:
-        return cross_validate_catboost(X, labels, fold_of, params, cat).oof[fold_of == 0]
+        return cross_validate_catboost(X, labels, two, params, cat).oof[two == 0]
 
     honest = ONE.with_(iterations=200, fold_refit=fold_refit)
     np.testing.assert_array_equal(fold0(honest, y), fold0(honest, flipped))

@@ -54,7 +54,6 @@ import data.load
 import data.schema
 from data.load import DataError, find_table_file, load_tables
 from data.schema import APPLICATION_TABLES, TABLES
-from model.artifact import ArtifactError, load_artifact
 from settings import get_settings
 
 #: Bumped when the files' layout changes: an older store is then another key, rebuilt.
@@ -631,6 +630,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.tables:
         tables = [t for t in a.tables.split(",") if t]
     else:
+        # the model's loader (scikit-learn, CatBoost: 1.2 s of a core to import) only when no --tables is
+        # given: the child a serving worker starts to build the store always gives them
+        from model.artifact import ArtifactError, load_artifact  # noqa: PLC0415 - keeps the build child light
+
         try:
             tables = records_tables(load_artifact(a.model_dir).metadata.include_children)
         except ArtifactError:
