@@ -53,10 +53,11 @@ from api.validation import (
 )
 from data.load import DataError
 from model.explain import OTHER
+from model.json_values import json_value
 from model.monitoring.reviews import latest_decision
 from model.monitoring.scoring_log import record_from_payload as scoring_log_record
 from model.narrative import decision_sentence, factor
-from model.scoring import Score, UnknownClient, json_value
+from model.scoring import Score, UnknownClient
 from model.text.labels import feature_info
 from model.text.languages import Lang
 from model.text.strings import t

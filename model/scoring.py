@@ -38,21 +38,10 @@ from model.estimator import make_pool
 from model.explain import Explanation, LeafShap, StoredExplanations, explain
 from model.grades import MasterScale
 from model.importance import FeatureImportance, read_importance
+from model.json_values import json_value
 from model.population_features import NEIGHBOURS_FILE, PopulationFeatures
 from model.reasons import Reason, ReasonPolicy
 from settings import get_settings
-
-
-def json_value(v: Any) -> Any:
-    """A feature value as strict JSON: numbers, strings or null (never NaN or ±Infinity, which are
-    not JSON, and never numpy types)."""
-    if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
-        return None
-    if isinstance(v, (np.floating, float)):
-        return float(v)
-    if isinstance(v, (np.integer, int)):
-        return int(v)
-    return str(v)
 
 
 def _refuse_infinite(x: pd.DataFrame) -> pd.DataFrame:

@@ -92,7 +92,7 @@ def test_an_infinite_feature_is_refused_not_served(client, monkeypatch, tiny_sco
 def test_json_value_never_writes_infinity():
     import numpy as np
 
-    from model.scoring import json_value
+    from model.json_values import json_value
 
     assert [json_value(v) for v in (np.float32("inf"), -np.inf, float("nan"), 1.5)] == [None, None, None, 1.5]
 

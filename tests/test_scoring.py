@@ -65,7 +65,7 @@ def test_typical_values_cover_every_feature(scorers):
 def test_feature_values_are_the_clients_row_as_json(scorers):
     import json
 
-    from model.scoring import json_value
+    from model.json_values import json_value
 
     live, _ = scorers
     for i in live.population.index[::500]:

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pandas as pd
@@ -48,6 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from model.json_values import json_value
 from model.monitoring.store import (
     StoreError,
     database_bytes,
@@ -57,8 +58,10 @@ from model.monitoring.store import (
     scores,
     writing,
 )
-from model.scoring import Score, json_value
 from settings import MIN_RETENTION_DAYS, Settings, get_settings
+
+if TYPE_CHECKING:
+    from model.scoring import Score
 
 log = logging.getLogger(__name__)
 
