@@ -217,13 +217,15 @@ def pytest_configure(config: pytest.Config) -> None:
     of a CI flake: a sign-in refused, as by a stranger's users file). The ranges sit below Linux's ephemeral ports (32768+), where
     the browser's and the tests' own outgoing connections take theirs.
 
-    Each process also watches that no test opens :data:`DEVELOPER_PATHS` (an audit hook, cheap).
+    Each process also watches that no test opens :data:`DEVELOPER_PATHS` (an audit hook, cheap), and
+    the controller of a pytest-xdist run starts building the session's pair if it is not kept yet.
     """
     from dash.testing.application_runners import BaseDashRunner
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     BaseDashRunner._next_port = 20_000 + 1_000 * (int(worker) if worker.isdigit() else 0)
     sys.addaudithook(_audit)
+    _build_pair_while_workers_start(config)
 
 
 def pytest_setup_options():
@@ -379,34 +381,87 @@ def pair_digest() -> str:
 def _session_pair(request, tmp_path_factory) -> tuple[Path, Path]:
     """(demo data, tiny model), built once and kept in pytest's cache under the digest of everything they
     are made from (:func:`pair_digest`): a run after a change to any of it builds them again, a run with
-    nothing changed copies them (the edit-run loop's 7 s of training per worker). Each session works on
-    its own copy, so no test can change what the next run starts from."""
+    nothing changed copies them (the edit-run loop's 11 s of building per worker). Each session works on
+    its own copy, so no test can change what the next run starts from.
+
+    One process builds and the others wait for it (a lock beside the kept pairs): the controller of a
+    pytest-xdist run, while its workers start (:func:`pytest_configure`), or the first worker to ask."""
+    import shutil
+
+    data, model = tmp_path_factory.mktemp("demo-data"), tmp_path_factory.mktemp("model")
+    cache = getattr(request.config, "cache", None)     # None under -p no:cacheprovider
+    if cache is None:
+        from tests.tiny_model import build_pair
+
+        build_pair(data, model)
+        return data, model
+    kept = _kept_pair(request.config)
+    if not (kept / "complete").exists():
+        with _pair_lock(kept):
+            if not (kept / "complete").exists():
+                _keep_pair(kept)
+    shutil.copytree(kept / "data", data, dirs_exist_ok=True)
+    shutil.copytree(kept / "model", model, dirs_exist_ok=True)
+    _point_model_at(model, data)
+    return data, model
+
+
+def _kept_pair(config: pytest.Config) -> Path:
+    """Where pytest's cache keeps the pair of the sources as they are now."""
+    return Path(config.cache.mkdir("demo-and-tiny-model")) / pair_digest()
+
+
+@contextlib.contextmanager
+def _pair_lock(kept: Path) -> Iterator[None]:
+    """The lock of the kept pairs, held while one process builds (blocks until the builder is done)."""
+    import fcntl
+
+    with open(kept.parent / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _keep_pair(kept: Path) -> None:
+    """Build the pair into pytest's cache under ``kept`` (staged, then renamed: whole or absent)."""
     import shutil
 
     from tests.tiny_model import build_pair
 
-    data, model = tmp_path_factory.mktemp("demo-data"), tmp_path_factory.mktemp("model")
-    cache = getattr(request.config, "cache", None)     # None under -p no:cacheprovider
-    kept = cache.mkdir("demo-and-tiny-model") / pair_digest() if cache is not None else None
-    if kept is not None and (kept / "complete").exists():
-        shutil.copytree(kept / "data", data, dirs_exist_ok=True)
-        shutil.copytree(kept / "model", model, dirs_exist_ok=True)
-        _point_model_at(model, data)
-        return data, model
-    build_pair(data, model)
-    if kept is not None:
-        staging = kept.with_name(f"{kept.name}.{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(data, staging / "data")
-        shutil.copytree(model, staging / "model")
-        (staging / "complete").touch()
-        for old in kept.parent.iterdir():                     # earlier digests: of no use any more
-            if old not in (staging, kept) and "." not in old.name:
-                shutil.rmtree(old, ignore_errors=True)
-        with contextlib.suppress(OSError):                    # another worker kept its own first: same files
-            staging.rename(kept)
-        shutil.rmtree(staging, ignore_errors=True)
-    return data, model
+    staging = kept.with_name(f"{kept.name}.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    build_pair(staging / "data", staging / "model")
+    (staging / "complete").touch()
+    for old in kept.parent.iterdir():                     # earlier digests (and the lock, which has a dot): kept
+        if old not in (staging, kept) and "." not in old.name:
+            shutil.rmtree(old, ignore_errors=True)
+    staging.rename(kept)
+
+
+def _build_pair_while_workers_start(config: pytest.Config) -> None:
+    """In the controller of a pytest-xdist run whose pair is not kept yet (a fresh clone, an edit to what
+    the pair is made from): take the lock now, before the workers exist, and build the pair in a thread
+    while they start and collect (some 5 s); they copy it when it is done. Two workers each building it
+    (11 s of a core each, at the start of every run on a fresh clone) is then one build, partly hidden."""
+    import threading
+
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None) \
+            or getattr(config, "cache", None) is None:
+        return
+    kept = _kept_pair(config)
+    if (kept / "complete").exists():
+        return
+    holder = _pair_lock(kept)
+    holder.__enter__()
+
+    def build() -> None:
+        try:
+            _keep_pair(kept)
+        except Exception:           # noqa: BLE001 - a worker then builds it, and shows the error in a test
+            pass
+        finally:
+            holder.__exit__(None, None, None)
+
+    threading.Thread(target=build, name="demo-and-tiny-model", daemon=True).start()
 
 
 def _point_model_at(model: Path, data: Path) -> None:
@@ -517,5 +572,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # the modules holding slow tests first, the quick ones last: xdist hands out whole modules (``make test``
     # runs it with --no-loadscope-reorder, so in this order), and a worker that takes a 40 s module of
     # browser tests last keeps the other waiting that long (31 s at the end of a run, measured)
+    # and, in each group, the modules that make their own data before those that use the session's pair:
+    # each worker's first modules run while the controller builds a pair not kept yet (a fresh clone)
     slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_modules)
+    pair_modules = {item.path for item in items if "_session_pair" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: (item.path not in slow_modules, item.path in pair_modules))

@@ -33,11 +33,11 @@ needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="java is mi
 
 
 @pytest.fixture(scope="module")
-def setup(request, tmp_path_factory) -> tuple[Path, Path, str]:
+def setup(demo_data_dir, tiny_model_dir, tmp_path_factory) -> tuple[Path, Path, str]:
     """(Parquet copy of the data, model folder, applications scored): the session's small data and
     tiny model, on every machine (a developer's ``make run`` model may be one the code no longer
     builds features for, and CI has none: both test the same thing)."""
-    source, model_dir = request.getfixturevalue("demo_data_dir"), request.getfixturevalue("tiny_model_dir")
+    source, model_dir = demo_data_dir, tiny_model_dir
     applications = "application_train"
     out = tmp_path_factory.mktemp("batch-data")
     for name, frame in load_tables(source).items():
