@@ -447,6 +447,7 @@ def _build_pair_while_workers_start(config: pytest.Config) -> None:
     the pair is made from): take the lock now, before the workers exist, and build the pair in a thread
     while they start and collect (some 5 s); they copy it when it is done. Two workers each building it
     (11 s of a core each, at the start of every run on a fresh clone) is then one build, partly hidden."""
+    import fcntl
     import threading
 
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None) \
@@ -455,16 +456,12 @@ def _build_pair_while_workers_start(config: pytest.Config) -> None:
     kept = _kept_pair(config)
     if (kept / "complete").exists():
         return
-    holder = _pair_lock(kept)
-    holder.__enter__()
+    lock = open(kept.parent / ".lock", "a")      # noqa: SIM115 - closed by the thread: that releases the lock
+    fcntl.flock(lock, fcntl.LOCK_EX)
 
     def build() -> None:
-        try:
+        with lock, contextlib.suppress(Exception):   # on failure a worker builds it, and shows the error in a test
             _keep_pair(kept)
-        except Exception:           # noqa: BLE001 - a worker then builds it, and shows the error in a test
-            pass
-        finally:
-            holder.__exit__(None, None, None)
 
     threading.Thread(target=build, name="demo-and-tiny-model", daemon=True).start()
 
