@@ -281,27 +281,47 @@ def dash_port() -> int:
 
 @pytest.fixture
 def dash_thread_server(dash_port):
-    """dash.testing's threaded server, on the worker's :func:`dash_port` unless a test asks for another."""
+    """A threaded test server for dash_duo, on the worker's :func:`dash_port` unless a test asks for another.
+
+    It serves ``app.server`` as gunicorn does (no ``app.run``), and stops the way a server should: no new
+    connection, then the requests in flight answered. dash.testing's own ``ThreadedRunner`` stops by
+    raising ``SystemExit`` in every thread started since it was made, whatever it is doing: a request
+    waiting on a child process, a lock held, a background task of the app (pytest warned of it, and the
+    request's child was killed half-way)."""
     from dash.testing.application_runners import ThreadedRunner
 
-    class SamePort(ThreadedRunner):
-        def start(self, app: Any, start_timeout: float = 3, **kwargs: Any) -> None:
-            kwargs.setdefault("port", dash_port)
-            super().start(app, start_timeout, **kwargs)
+    class Graceful(ThreadedRunner):
+        def start(self, app: Any, start_timeout: float = 3, port: int | None = None, **_: Any) -> None:
+            import threading
+
+            from werkzeug.serving import WSGIRequestHandler, make_server
+
+            class OneRequestPerConnection(WSGIRequestHandler):
+                protocol_version = "HTTP/1.0"    # no idle keep-alive connection for stop() to wait on
+
+            if self.started:
+                self.stop()
+            self.port = port or dash_port
+            self._server = make_server("127.0.0.1", self.port, getattr(app, "server", app), threaded=True,
+                                       request_handler=OneRequestPerConnection)
+            self._server.daemon_threads, self._server.block_on_close = False, True   # requests are tracked
+            self.thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                           name=f"test-server-{self.port}", daemon=True)
+            self.thread.start()
+            self._app, self.started = app, True
 
         def stop(self) -> None:
-            """Stopped at once: the server's thread, told to stop, is woken by a connection instead of
-            finishing its half-second wait for one (0.4 s of every browser test)."""
-            import socket
-
-            self.thread.kill()
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                pass
+            self._server.shutdown()            # the accept loop ends: no new request
+            in_flight = list(vars(self._server).get("_threads", ()))
+            for request in in_flight:
+                request.join(30)
+            self._server.socket.close()
             self.thread.join(self.stop_timeout)
-            assert not self.thread.is_alive(), "the test server did not stop"
+            busy = [t.name for t in in_flight if t.is_alive()]
+            assert not busy and not self.thread.is_alive(), f"the test server did not stop: {busy} still answering"
             self._app, self.started = None, False
 
-    with SamePort() as runner:
+    with Graceful() as runner:
         yield runner
 
 

@@ -35,7 +35,8 @@ def annuity_rate(credit: npt.ArrayLike, annuity: npt.ArrayLike, payments: npt.Ar
     def payment_share(r: Floats) -> Floats:
         near_zero = np.abs(r) < 1e-12
         safe = np.where(near_zero, 1e-12, r)
-        return np.where(near_zero, 1.0 / n, safe / -np.expm1(-n * np.log1p(safe)))
+        with np.errstate(over="ignore"):     # a rate below zero over very many payments: the share is 0
+            return np.where(near_zero, 1.0 / n, safe / -np.expm1(-n * np.log1p(safe)))
 
     inside = (payment_share(lo) <= share) & (share <= payment_share(hi))
     for _ in range(60):
