@@ -23,6 +23,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 from data import risk, risk_fit
 from data.generate import iter_tables, reference
 from data.schema import TABLES
+from tests.helpers import lightgbm_cv_auc
 
 N_TRAIN, N_TEST, SEED = 20_000, 3_000, 11
 
@@ -106,16 +107,7 @@ def test_default_follows_the_loan_terms_as_on_real_clients(demo, real_app, ratio
 
 
 def _quick_auc(app: pd.DataFrame) -> float:
-    import lightgbm as lgb
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
-    x = risk.risk_frame(app)
-    x = x.apply(lambda s: s.astype("category").cat.codes.where(s.notna(), np.nan) if s.dtype == object else s)
-    model = lgb.LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=50,
-                               subsample=0.8, subsample_freq=1, colsample_bytree=0.5, max_bin=63, n_jobs=1,
-                               verbose=-1)
-    cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    return float(cross_val_score(model, x, app["TARGET"], cv=cv, scoring="roc_auc").mean())
+    return lightgbm_cv_auc(risk.risk_frame(app), app["TARGET"], n_estimators=200, learning_rate=0.05)
 
 
 def test_the_application_predicts_default_as_well_as_on_real_clients(demo, real_app):

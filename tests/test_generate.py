@@ -27,6 +27,7 @@ from data.generate import generate_tables, iter_tables, write_tables
 from data.generate.cli import main
 from data.load import load_tables
 from data.schema import DAYS_SENTINEL, KAGGLE_DEFAULT_RATE, KAGGLE_ROWS, TABLES
+from tests.helpers import lightgbm_cv_auc
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN, N_TEST, SEED = 20_000, 3_000, 123
@@ -343,20 +344,11 @@ def _aggregates(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def quick_auc(frames: dict[str, pd.DataFrame], folds: int = 3, seed: int = 0) -> tuple[float, float]:
     """ROC AUC (k-fold CV, LightGBM) of the application table alone, and with child-table aggregates."""
-    import lightgbm as lgb
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
     app = frames["application_train"].set_index("SK_ID_CURR")
     y = app.pop("TARGET")
-    x_app = app.apply(lambda s: s.astype("category").cat.codes.where(s.notna(), np.nan) if s.dtype == object
-                      or isinstance(s.dtype, pd.CategoricalDtype) else s)
-    x_full = x_app.join(_aggregates(frames))
-    model = lgb.LGBMClassifier(n_estimators=150, learning_rate=0.06, num_leaves=15, min_child_samples=50,
-                               subsample=0.8, subsample_freq=1, colsample_bytree=0.5, max_bin=63, n_jobs=1,
-                               verbose=-1)
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    scores = [cross_val_score(model, x, y, cv=cv, scoring="roc_auc").mean() for x in (x_app, x_full)]
-    return float(scores[0]), float(scores[1])
+    auc_app, auc_full = (lightgbm_cv_auc(x, y, n_estimators=150, learning_rate=0.06, folds=folds, seed=seed)
+                         for x in (app, app.join(_aggregates(frames))))
+    return auc_app, auc_full
 
 
 @pytest.mark.slow
