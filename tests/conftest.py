@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -304,7 +304,7 @@ def dash_thread_server(dash_port):
             self.port = port or dash_port
             self._server = make_server("127.0.0.1", self.port, getattr(app, "server", app), threaded=True,
                                        request_handler=OneRequestPerConnection)
-            self._server.daemon_threads, self._server.block_on_close = False, True   # requests are tracked
+            self._server.daemon_threads = False     # socketserver then keeps the request threads, to join
             self.thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                            name=f"test-server-{self.port}", daemon=True)
             self.thread.start()
@@ -436,14 +436,13 @@ def _kept_pair(config: pytest.Config) -> Path:
     return Path(config.cache.mkdir("demo-and-tiny-model")) / pair_digest()
 
 
-@contextlib.contextmanager
-def _pair_lock(kept: Path) -> Iterator[None]:
-    """The lock of the kept pairs, held while one process builds (blocks until the builder is done)."""
+def _pair_lock(kept: Path) -> IO[str]:
+    """The lock of the kept pairs, taken (blocks while another process builds); closing the file releases it."""
     import fcntl
 
-    with open(kept.parent / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+    lock = open(kept.parent / ".lock", "a")      # noqa: SIM115 - the caller closes it: that releases the lock
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
 
 
 def _keep_pair(kept: Path) -> None:
@@ -467,7 +466,6 @@ def _build_pair_while_workers_start(config: pytest.Config) -> None:
     the pair is made from): take the lock now, before the workers exist, and build the pair in a thread
     while they start and collect (some 5 s); they copy it when it is done. Two workers each building it
     (11 s of a core each, at the start of every run on a fresh clone) is then one build, partly hidden."""
-    import fcntl
     import threading
 
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None) \
@@ -476,8 +474,7 @@ def _build_pair_while_workers_start(config: pytest.Config) -> None:
     kept = _kept_pair(config)
     if (kept / "complete").exists():
         return
-    lock = open(kept.parent / ".lock", "a")      # noqa: SIM115 - closed by the thread: that releases the lock
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    lock = _pair_lock(kept)                      # released by the build thread, when the pair is kept
 
     def build() -> None:
         with lock, contextlib.suppress(Exception):   # on failure a worker builds it, and shows the error in a test
